@@ -1,0 +1,1 @@
+"""Local launcher for Labelstream: real Kafka, MongoDB and MinIO plus the services, without Docker."""

@@ -1,0 +1,1 @@
+"""dataset-svc: owns datasets, samples and versions."""

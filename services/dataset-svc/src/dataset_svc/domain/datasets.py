@@ -1,0 +1,73 @@
+"""Datasets: what a dataset is and the rules it keeps. Pure: no IO, no framework."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from labelstream_shared.errors import InvalidInputError
+from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
+from pydantic import BaseModel, ConfigDict
+
+# S3 bucket naming rules: 3-63 chars, lowercase letters, digits, dots and hyphens, start/end alphanumeric.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class Dataset(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    description: str = ""
+    labeling_type: LabelingType
+    input_path: BucketPath
+    output_path: BucketPath
+    labels: tuple[LabelDefinition, ...] = ()
+    created_at: datetime
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        name: str,
+        description: str,
+        labeling_type: LabelingType,
+        input_path: BucketPath,
+        output_path: BucketPath,
+        labels: tuple[LabelDefinition, ...],
+    ) -> Dataset:
+        name = name.strip()
+        if not name:
+            raise InvalidInputError("name: must not be blank")
+        for field, path in (("input_path", input_path), ("output_path", output_path)):
+            check_bucket_path(field, path)
+        check_label_set(labels)
+        return cls(
+            id=uuid.uuid4().hex,
+            name=name,
+            description=description,
+            labeling_type=labeling_type,
+            input_path=input_path,
+            output_path=output_path,
+            labels=labels,
+            created_at=datetime.now(UTC),
+        )
+
+
+def check_bucket_path(field: str, path: BucketPath) -> None:
+    if not _BUCKET_NAME.match(path.bucket) or ".." in path.bucket:
+        raise InvalidInputError(f"{field}.bucket: {path.bucket!r} is not a valid bucket name")
+    if path.prefix.startswith("/") or "//" in path.prefix or ".." in path.prefix.split("/"):
+        raise InvalidInputError(f"{field}.prefix: {path.prefix!r} must be a relative path inside the bucket")
+
+
+def check_label_set(labels: tuple[LabelDefinition, ...]) -> None:
+    seen: set[str] = set()
+    for label in labels:
+        name = label.name.strip()
+        if not name:
+            raise InvalidInputError("labels: a label name must not be blank")
+        if name.casefold() in seen:
+            raise InvalidInputError(f"labels: duplicate label name {name!r}")
+        seen.add(name.casefold())

@@ -1,0 +1,31 @@
+"""Event contracts: the CloudEvents envelope, the versioned payloads and the topics they travel on."""
+
+from labelstream_shared.events.contracts import (
+    EVENT_TYPES,
+    DataAdded,
+    DatasetCreated,
+    EventPayload,
+    LabelChanged,
+    MediaProcessed,
+    SampleDeleted,
+    SourceDeleted,
+    VersionPublished,
+    payload_class,
+)
+from labelstream_shared.events.envelope import EventEnvelope, InvalidEventError, envelope_for
+
+__all__ = [
+    "EVENT_TYPES",
+    "DataAdded",
+    "DatasetCreated",
+    "EventEnvelope",
+    "EventPayload",
+    "InvalidEventError",
+    "LabelChanged",
+    "MediaProcessed",
+    "SampleDeleted",
+    "SourceDeleted",
+    "VersionPublished",
+    "envelope_for",
+    "payload_class",
+]

@@ -1,0 +1,216 @@
+"""Versioned event payloads. Within a version only additive changes; a breaking change is a new version.
+
+Each payload names its CloudEvents type, the topic it travels on and the entity id it is keyed by.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labelstream_shared.events import topics
+
+LabelingType = Literal["image_segmentation", "video_labeling", "object_detection"]
+MediaKind = Literal["image", "video"]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EventPayload(Contract):
+    """Base of every event's `data`."""
+
+    event_name: ClassVar[str]
+    version: ClassVar[int] = 1
+    topic: ClassVar[str]
+
+    @classmethod
+    def event_type(cls) -> str:
+        return f"io.labelstream.{cls.event_name}.v{cls.version}"
+
+    def partition_key(self) -> str:
+        """The entity id the event is keyed by (also the CloudEvents subject)."""
+        raise NotImplementedError
+
+
+class BucketPath(Contract):
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = ""
+
+
+class LabelDefinition(Contract):
+    name: str
+    color: str = Field(pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class DatasetCreated(EventPayload):
+    event_name: ClassVar[str] = "DatasetCreated"
+    topic: ClassVar[str] = topics.DATASETS
+
+    dataset_id: str
+    name: str
+    description: str = ""
+    labeling_type: LabelingType
+    input_path: BucketPath
+    output_path: BucketPath
+    labels: tuple[LabelDefinition, ...] = ()
+    created_at: datetime
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class AddedSample(Contract):
+    sample_id: str
+    bucket: str
+    key: str
+    size: int = Field(ge=0)
+    etag: str
+    media_kind: MediaKind
+
+
+class DataAdded(EventPayload):
+    """New samples of one dataset, in batches (a sync run emits one event per page of new objects)."""
+
+    event_name: ClassVar[str] = "DataAdded"
+    topic: ClassVar[str] = topics.SAMPLES
+
+    dataset_id: str
+    origin: Literal["sync", "notification", "import"]
+    samples: tuple[AddedSample, ...] = Field(min_length=1)
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class SampleDeleted(EventPayload):
+    event_name: ClassVar[str] = "SampleDeleted"
+    topic: ClassVar[str] = topics.SAMPLES
+
+    dataset_id: str
+    sample_ids: tuple[str, ...] = Field(min_length=1)
+    delete_source: bool = False
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class ObjectRef(Contract):
+    bucket: str
+    key: str
+    sample_id: str | None = None
+
+
+class SourceDeleted(EventPayload):
+    """Source objects are gone: vanished from the bucket, or deleted on request by sync-svc."""
+
+    event_name: ClassVar[str] = "SourceDeleted"
+    topic: ClassVar[str] = topics.SAMPLES
+
+    dataset_id: str
+    reason: Literal["vanished", "deleted_on_request"]
+    objects: tuple[ObjectRef, ...] = Field(min_length=1)
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class MediaMetadata(Contract):
+    kind: MediaKind
+    format: str | None = None
+    size: int | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    fps: float | None = None
+    frame_count: int | None = None
+    codec: str | None = None
+    rotation: int | None = None
+
+
+class MediaProcessed(EventPayload):
+    event_name: ClassVar[str] = "MediaProcessed"
+    topic: ClassVar[str] = topics.MEDIA
+
+    dataset_id: str
+    sample_id: str
+    status: Literal["ready", "failed"]
+    failure_reason: str | None = None
+    metadata: MediaMetadata | None = None
+    thumbnail_key: str | None = None
+    poster_key: str | None = None
+    timeline_key: str | None = None
+
+    def partition_key(self) -> str:
+        return self.sample_id
+
+
+class Shape(Contract):
+    """One labeled shape; `points` are pixel coordinates, `time_point` is set for video samples."""
+
+    shape_id: str
+    kind: Literal["polygon", "rectangle", "circle", "polyline", "point", "rotated_rectangle"]
+    label: str
+    points: tuple[tuple[float, float], ...]
+    rotation: float | None = None
+    time_point_s: float | None = None
+    frame_index: int | None = None
+
+
+class AnnotationChange(Contract):
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+class LabelChanged(EventPayload):
+    """The complete new annotation of a sample plus what changed; keyed by sample for a compacted topic."""
+
+    event_name: ClassVar[str] = "LabelChanged"
+    topic: ClassVar[str] = topics.LABELS
+
+    dataset_id: str
+    sample_id: str
+    revision: int = Field(ge=1)
+    shapes: tuple[Shape, ...]
+    change: AnnotationChange
+    labeled_by: str | None = None
+    changed_at: datetime
+
+    def partition_key(self) -> str:
+        return self.sample_id
+
+
+class LabelStatistic(Contract):
+    label: str
+    shapes: int = Field(ge=0)
+    samples: int = Field(ge=0)
+
+
+class VersionPublished(EventPayload):
+    event_name: ClassVar[str] = "VersionPublished"
+    topic: ClassVar[str] = topics.DATASETS
+
+    dataset_id: str
+    version_id: str
+    name: str = Field(pattern=r"^V\d{3,}$")
+    manifest: BucketPath
+    sample_count: int = Field(ge=0)
+    statistics: tuple[LabelStatistic, ...] = ()
+    published_at: datetime
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {
+    cls.event_type(): cls
+    for cls in (DatasetCreated, DataAdded, SampleDeleted, SourceDeleted, MediaProcessed, LabelChanged, VersionPublished)
+}
+
+
+def payload_class(event_type: str) -> type[EventPayload] | None:
+    return EVENT_TYPES.get(event_type)

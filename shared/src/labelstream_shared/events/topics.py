@@ -1,0 +1,16 @@
+"""Kafka topics. Events of one entity share a topic and a key, so Kafka keeps them in order."""
+
+from __future__ import annotations
+
+DATASETS = "labelstream.datasets"
+SAMPLES = "labelstream.samples"
+MEDIA = "labelstream.media"
+LABELS = "labelstream.labels"
+BUCKET_NOTIFICATIONS = "labelstream.bucket-notifications"
+
+EVENT_TOPICS = (DATASETS, SAMPLES, MEDIA, LABELS)
+
+
+def dead_letter_topic(consumer_group: str) -> str:
+    """Where a consumer group parks messages it could not process after its retries."""
+    return f"labelstream.dlq.{consumer_group}"

@@ -1,0 +1,100 @@
+"""Feeds an EventProcessor from Kafka; offsets are committed only after a message is processed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from labelstream_shared.consumer import EventProcessor, IncomingMessage
+from labelstream_shared.events.topics import dead_letter_topic
+from labelstream_shared.kafka import KafkaPublisher
+from labelstream_shared.metrics import CONSUMER_LAG
+
+log = logging.getLogger(__name__)
+
+
+class KafkaDeadLetterSink:
+    """Parks a message on the group's dead-letter topic, unchanged, with why and where it came from."""
+
+    def __init__(self, publisher: KafkaPublisher) -> None:
+        self._publisher = publisher
+
+    async def send(self, message: IncomingMessage, *, group: str, reason: str) -> None:
+        headers = [
+            *message.headers,
+            ("dlq-reason", reason.encode()[:4000]),
+            ("dlq-source-topic", message.topic.encode()),
+            ("dlq-source-partition", str(message.partition).encode()),
+            ("dlq-source-offset", str(message.offset).encode()),
+            ("dlq-group", group.encode()),
+        ]
+        await self._publisher.send_raw(dead_letter_topic(group), value=message.value, key=message.key, headers=headers)
+
+
+def incoming(record: ConsumerRecord[Any, Any]) -> IncomingMessage:
+    return IncomingMessage(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        headers=tuple(record.headers or ()),
+    )
+
+
+class KafkaConsumerLoop:
+    def __init__(self, *, processor: EventProcessor[Any], topics: list[str], bootstrap_servers: str) -> None:
+        self.processor = processor
+        self.topics = topics
+        self.bootstrap_servers = bootstrap_servers
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.processor.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=100,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            consumer = self._consumer()
+            try:
+                await consumer.start()
+                await self._poll(consumer, stop)
+            except KafkaError as exc:
+                log.warning("consumer lost Kafka, reconnecting", extra={"fields": {"error": repr(exc)}})
+                await asyncio.sleep(2)
+            finally:
+                await consumer.stop()
+
+    async def _poll(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=500, max_records=100)
+            for tp, records in batches.items():
+                await self._process_partition(consumer, tp, records)
+
+    async def _process_partition(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
+    ) -> None:
+        done: int | None = None
+        for record in records:
+            try:
+                await self.processor.process(incoming(record))
+            except Exception:  # dead-lettering itself failed: come back to this record later
+                log.exception("could not process or park a message; will retry it")
+                consumer.seek(tp, record.offset)
+                await asyncio.sleep(1)
+                break
+            done = record.offset
+        if done is not None:
+            await consumer.commit({tp: done + 1})
+        highwater = consumer.highwater(tp)
+        if highwater is not None and done is not None:
+            CONSUMER_LAG.labels(self.processor.group, tp.topic, str(tp.partition)).set(max(highwater - done - 1, 0))

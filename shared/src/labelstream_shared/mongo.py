@@ -1,0 +1,104 @@
+"""MongoDB plumbing: the client, and transactions that commit state, outbox records and the ledger together."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from bson import ObjectId
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from labelstream_shared.uow import OutgoingEvent, Transaction
+
+Document = dict[str, Any]
+T = TypeVar("T")
+
+OUTBOX = "outbox"
+LEDGER = "processed_events"
+
+
+def connect(url: str) -> AsyncMongoClient[Document]:
+    return AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000, uuidRepresentation="standard")
+
+
+async def ensure_plumbing_indexes(db: AsyncDatabase[Document]) -> None:
+    """Indexes of the outbox (pending records in order, sent ones expire) and the ledger."""
+    outbox = db[OUTBOX]
+    await outbox.create_index(
+        [("pending", ASCENDING), ("_id", ASCENDING)],
+        name="pending_in_order",
+        partialFilterExpression={"pending": True},
+    )
+    await outbox.create_index("sent_at", name="sent_expire", expireAfterSeconds=7 * 24 * 3600)
+    await db[LEDGER].create_index("processed_at", name="ledger_expire", expireAfterSeconds=30 * 24 * 3600)
+
+
+def outbox_record(event: OutgoingEvent) -> Document:
+    envelope = event.envelope
+    return {
+        "_id": ObjectId(),
+        "event_id": envelope.id,
+        "type": envelope.type,
+        "topic": event.topic,
+        "key": envelope.partitionkey,
+        "value": envelope.to_bytes(),
+        "created_at": datetime.now(UTC),
+        "pending": True,
+    }
+
+
+class MongoTransaction(Transaction):
+    """Base for a service's Mongo transaction: its repositories use `self.db` with `self.session`."""
+
+    def __init__(self, *, source: str, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        super().__init__(source=source)
+        self.db = db
+        self.session = session
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        ledger = self.db[LEDGER]
+        key = f"{consumer}:{event_id}"
+        # A read then an insert: a duplicate-key error would abort the whole transaction. Two concurrent
+        # claims of one event conflict on the insert, and the loser's retry then finds the record.
+        if await ledger.find_one({"_id": key}, session=self.session) is not None:
+            return False
+        await ledger.insert_one({"_id": key, "processed_at": datetime.now(UTC)}, session=self.session)
+        return True
+
+
+TxM = TypeVar("TxM", bound=MongoTransaction)
+
+
+class MongoTransactionRunner(Generic[TxM]):
+    """Runs a use case in a multi-document transaction (retried on transient errors by PyMongo),
+    then writes the events it emitted to the outbox inside that same transaction."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        make: Callable[[AsyncDatabase[Document], AsyncClientSession], TxM],
+    ) -> None:
+        self._client = client
+        self._db = db
+        self._make = make
+
+    async def __call__(self, work: Callable[[TxM], Awaitable[T]], /) -> T:
+        async def attempt(session: AsyncClientSession) -> T:
+            tx = self._make(self._db, session)  # a fresh transaction object per attempt: no stale events
+            result = await work(tx)
+            if tx.emitted:
+                records = [outbox_record(e) for e in tx.emitted]
+                await self._db[OUTBOX].insert_many(records, session=session)
+            return result
+
+        async with self._client.start_session() as session:
+            return await session.with_transaction(
+                attempt, read_concern=ReadConcern("snapshot"), write_concern=WriteConcern("majority")
+            )

@@ -1,0 +1,151 @@
+"""A service's runtime: the clients it needs, built once, and the background work it runs
+(topic creation, the outbox relay, Kafka consumers) with graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from pymongo.errors import ConnectionFailure
+
+from labelstream_shared.consumer import EventProcessor, Subscription
+from labelstream_shared.events.topics import EVENT_TOPICS, dead_letter_topic
+from labelstream_shared.kafka import KafkaPublisher, check_kafka, ensure_topics
+from labelstream_shared.kafka_consumer import KafkaConsumerLoop, KafkaDeadLetterSink
+from labelstream_shared.mongo import connect, ensure_plumbing_indexes
+from labelstream_shared.mongo_outbox import MongoLease, MongoOutboxStore
+from labelstream_shared.outbox import OutboxRelay, first_of
+from labelstream_shared.settings import ServiceSettings
+from labelstream_shared.storage import ObjectStorage
+from labelstream_shared.uow import Transaction, TransactionRunner
+from labelstream_shared.web import ReadinessCheck
+
+TxT = TypeVar("TxT", bound=Transaction)
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 10.0
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.mongo = connect(settings.mongo_url)
+        self.db = self.mongo[settings.database_name]
+        self.storage = ObjectStorage(settings)
+        self.publisher = KafkaPublisher(
+            bootstrap_servers=settings.kafka_bootstrap_servers, client_id=settings.service_name
+        )
+        self.dead_letters = KafkaDeadLetterSink(self.publisher)
+        self.outbox_store = MongoOutboxStore(self.db)
+        self.topics_ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def source(self) -> str:
+        return f"/labelstream/{self.settings.service_name}"
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        async def mongodb() -> str:
+            hello = await self.mongo.admin.command("hello")
+            if not hello.get("isWritablePrimary"):
+                raise RuntimeError("not connected to a replica set primary")
+            return f"primary of {hello.get('setName')}"
+
+        async def kafka() -> str:
+            detail = await check_kafka(self.settings.kafka_bootstrap_servers)
+            if not self.topics_ready.is_set():
+                raise RuntimeError("topics not created yet")
+            return detail
+
+        return {"mongodb": mongodb, "kafka": kafka, "object_storage": self.storage.check}
+
+    def consumer(
+        self, *, group: str, subscriptions: Iterable[Subscription[TxT, Any]], run: TransactionRunner[TxT]
+    ) -> KafkaConsumerLoop:
+        """An idempotent consumer of the platform's event topics, dead-lettering to the group's DLQ."""
+        processor = EventProcessor(
+            group=group,
+            subscriptions=list(subscriptions),
+            run=run,
+            dead_letters=self.dead_letters,
+            max_attempts=self.settings.consumer_max_attempts,
+            backoff_s=self.settings.consumer_retry_backoff_s,
+            infrastructure_errors=(ConnectionFailure,),
+        )
+        return KafkaConsumerLoop(
+            processor=processor,
+            topics=sorted({s.payload_type.topic for s in processor.subscriptions}),
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+        )
+
+    async def start(self, *, consumers: Iterable[KafkaConsumerLoop] = (), extra_topics: Iterable[str] = ()) -> None:
+        """Start background work for the roles this process runs (LS_ROLES)."""
+        await ensure_plumbing_indexes(self.db)
+        loops = list(consumers) if "consumers" in self.settings.role_set else []
+        topics = {*EVENT_TOPICS, *extra_topics, *(dead_letter_topic(c.processor.group) for c in loops)}
+        self._spawn("topics", self._ensure_topics(sorted(topics)))
+        if "relay" in self.settings.role_set:
+            relay = OutboxRelay(
+                service=self.settings.service_name,
+                store=self.outbox_store,
+                publisher=self.publisher,
+                lease=MongoLease(self.db, name="outbox-relay", owner=f"{socket.gethostname()}:{os.getpid()}"),
+                batch_size=self.settings.relay_batch_size,
+                poll_interval_s=self.settings.relay_poll_interval_s,
+            )
+            self._spawn("outbox-relay", relay.run(self._stop))
+        for loop in loops:
+            self._spawn(f"consumer-{loop.processor.group}", self._after_topics(loop.run))
+
+    async def _ensure_topics(self, topics: list[str]) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                await ensure_topics(
+                    self.settings.kafka_bootstrap_servers,
+                    topics,
+                    partitions=self.settings.kafka_topic_partitions,
+                    replication_factor=self.settings.kafka_replication_factor,
+                )
+                self.topics_ready.set()
+                return
+            except Exception as exc:  # noqa: BLE001 - Kafka not up yet: the service still serves its API
+                log.warning("topic creation failed, retrying", extra={"fields": {"error": repr(exc)}})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _after_topics(self, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        await first_of(self.topics_ready.wait(), self._stop.wait())
+        if not self._stop.is_set():
+            await run(self._stop)
+
+    def _spawn(self, name: str, work: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task %s crashed", name)
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def stop(self) -> None:
+        """Let background work finish its current step, then close the clients."""
+        self._stop.set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=SHUTDOWN_GRACE_S)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.outbox_store.close()
+        await self.publisher.close()
+        await self.mongo.close()

@@ -1,0 +1,98 @@
+"""Unit of work: a use case runs inside one transaction that holds its state changes and the events it emits.
+
+A service defines its transaction class (adding its repositories) on top of `Transaction`, and gets a runner:
+`MongoTransactionRunner` (real, see mongo.py) or `InMemoryTransactionRunner` (the fake for unit tests).
+The runner writes the emitted events to the outbox in the same transaction as the state.
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from labelstream_shared.events import EventEnvelope, EventPayload, envelope_for
+from labelstream_shared.logging import current_correlation_id
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    """An event a transaction emitted, with the topic it goes to."""
+
+    topic: str
+    envelope: EventEnvelope
+
+
+class Transaction(ABC):
+    """What a use case sees: emit events and claim consumed events; subclasses add repositories."""
+
+    def __init__(self, *, source: str) -> None:
+        self.source = source
+        self.emitted: list[OutgoingEvent] = []
+
+    def emit(self, payload: EventPayload) -> EventEnvelope:
+        envelope = envelope_for(payload, source=self.source, correlation_id=current_correlation_id())
+        self.emitted.append(OutgoingEvent(payload.topic, envelope))
+        return envelope
+
+    @abstractmethod
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        """Record that `consumer` processed `event_id`; False when it had already (the ledger)."""
+
+
+TxT = TypeVar("TxT", bound=Transaction)
+TxT_co = TypeVar("TxT_co", bound=Transaction, covariant=True)
+
+
+class TransactionRunner(Protocol[TxT_co]):
+    async def __call__(self, work: Callable[[TxT_co], Awaitable[T]], /) -> T: ...
+
+
+class InMemoryState:
+    """Collections of plain dicts, the outbox and the ledger: the storage behind the fakes."""
+
+    def __init__(self) -> None:
+        self.collections: dict[str, dict[Any, dict[str, Any]]] = {}
+        self.outbox: list[OutgoingEvent] = []
+        self.ledger: set[tuple[str, str]] = set()
+
+    def collection(self, name: str) -> dict[Any, dict[str, Any]]:
+        return self.collections.setdefault(name, {})
+
+
+class InMemoryTransaction(Transaction):
+    def __init__(self, *, source: str, state: InMemoryState) -> None:
+        super().__init__(source=source)
+        self.state = state
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        if (consumer, event_id) in self.state.ledger:
+            return False
+        self.state.ledger.add((consumer, event_id))
+        return True
+
+
+TxIn = TypeVar("TxIn", bound=InMemoryTransaction)
+
+
+class InMemoryTransactionRunner(Generic[TxIn]):
+    """Runs work against a snapshot and keeps it only when the work succeeds: all or nothing, like Mongo."""
+
+    def __init__(self, make: Callable[[InMemoryState], TxIn], state: InMemoryState | None = None) -> None:
+        self.state = state or InMemoryState()
+        self._make = make
+
+    async def __call__(self, work: Callable[[TxIn], Awaitable[T]], /) -> T:
+        saved = copy.deepcopy((self.state.collections, self.state.ledger))
+        tx = self._make(self.state)
+        try:
+            result = await work(tx)
+        except BaseException:
+            self.state.collections, self.state.ledger = saved
+            raise
+        self.state.outbox.extend(tx.emitted)
+        return result

@@ -1,0 +1,106 @@
+"""FastAPI plumbing every service uses: correlation ids, request metrics, error mapping, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from labelstream_shared.errors import DomainError
+from labelstream_shared.logging import CORRELATION_HEADER, correlation_id, new_correlation_id
+from labelstream_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+ReadinessCheck = Callable[[], Awaitable[str]]
+READINESS_TIMEOUT_S = 3.0
+
+
+def create_app(
+    *,
+    service: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    routers: Iterable[APIRouter] = (),
+) -> FastAPI:
+    app = FastAPI(title=f"Labelstream {service}", version="0.1.0", lifespan=lifespan)
+    app.state.readiness_checks = {}
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    _install_error_handlers(app)
+    _install_middleware(app, service)
+    return app
+
+
+def _install_middleware(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def correlate_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        token = correlation_id.set(request.headers.get(CORRELATION_HEADER) or new_correlation_id())
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+            response.headers[CORRELATION_HEADER] = correlation_id.get() or ""
+        finally:
+            correlation_id.reset(token)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
+        return response
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        body: dict[str, object] = {"error": exc.code, "message": exc.message}
+        if exc.details is not None:
+            body["details"] = exc.details
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {"field": ".".join(str(p) for p in error["loc"]), "problem": error["msg"]} for error in exc.errors()
+        ]
+        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return JSONResponse({"error": "invalid", "message": summary, "details": problems}, status_code=422)
+
+
+async def run_checks(checks: Mapping[str, ReadinessCheck]) -> tuple[bool, dict[str, dict[str, object]]]:
+    async def one(check: ReadinessCheck) -> dict[str, object]:
+        try:
+            return {"ok": True, "detail": await asyncio.wait_for(check(), timeout=READINESS_TIMEOUT_S)}
+        except Exception as exc:  # noqa: BLE001 - any failure is "not ready", reported with its reason
+            return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+
+    results = await asyncio.gather(*(one(c) for c in checks.values()))
+    report = dict(zip(checks, results, strict=True))
+    return all(r["ok"] for r in results), report
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", operation_id="healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process serves requests."""
+        return {"status": "ok"}
+
+    @router.get("/readyz", operation_id="readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: every dependency (MongoDB, Kafka, object storage, ...) answers."""
+        ready, report = await run_checks(request.app.state.readiness_checks)
+        body = {"status": "ready" if ready else "unready", "checks": report}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", operation_id="metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
