@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
+from pydantic import BaseModel
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -102,3 +104,33 @@ class MongoTransactionRunner(Generic[TxM]):
             return await session.with_transaction(
                 attempt, read_concern=ReadConcern("snapshot"), write_concern=WriteConcern("majority")
             )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def model_to_document(model: BaseModel, **extra: Any) -> Document:
+    """A model with an `id` field as a document keyed by `_id`, plus derived fields (e.g. for indexes)."""
+    doc = model.model_dump(mode="python")
+    doc["_id"] = doc.pop("id")
+    doc.update(extra)
+    return doc
+
+
+def model_from_document(cls: type[M], doc: Document) -> M:
+    fields = {name: doc[name] for name in cls.model_fields if name in doc}
+    return cls.model_validate({**fields, "id": doc["_id"]})
+
+
+async def page_by_id(
+    collection: AsyncCollection[Document],
+    cls: type[M],
+    *,
+    limit: int,
+    after: str | None,
+    session: AsyncClientSession | None = None,
+) -> list[M]:
+    """Models ordered by id, starting after the cursor `after` (stable keyset pagination)."""
+    query: Document = {"_id": {"$gt": after}} if after else {}
+    cursor = collection.find(query, session=session).sort("_id", ASCENDING).limit(limit)
+    return [model_from_document(cls, doc) async for doc in cursor]

@@ -8,22 +8,33 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
+from fastapi import APIRouter, FastAPI
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
 from labelstream_shared.consumer import EventProcessor, Subscription
 from labelstream_shared.events.topics import EVENT_TOPICS, dead_letter_topic
 from labelstream_shared.kafka import KafkaPublisher, check_kafka, ensure_topics
 from labelstream_shared.kafka_consumer import KafkaConsumerLoop, KafkaDeadLetterSink
-from labelstream_shared.mongo import connect, ensure_plumbing_indexes
+from labelstream_shared.mongo import (
+    Document,
+    MongoTransaction,
+    MongoTransactionRunner,
+    connect,
+    ensure_plumbing_indexes,
+)
 from labelstream_shared.mongo_outbox import MongoLease, MongoOutboxStore
 from labelstream_shared.outbox import OutboxRelay, first_of
 from labelstream_shared.settings import ServiceSettings
 from labelstream_shared.storage import ObjectStorage
 from labelstream_shared.uow import Transaction, TransactionRunner
-from labelstream_shared.web import ReadinessCheck
+from labelstream_shared.web import ReadinessCheck, create_app
 
 TxT = TypeVar("TxT", bound=Transaction)
 
@@ -149,3 +160,62 @@ class ServiceRuntime:
         await self.outbox_store.close()
         await self.publisher.close()
         await self.mongo.close()
+
+
+TxM = TypeVar("TxM", bound=MongoTransaction)
+TxM_co = TypeVar("TxM_co", bound=MongoTransaction, covariant=True)
+
+
+class MongoTransactionFactory(Protocol[TxM_co]):
+    def __call__(self, *, source: str, db: AsyncDatabase[Document], session: AsyncClientSession) -> TxM_co: ...
+
+
+def mongo_runner(runtime: ServiceRuntime, transaction: MongoTransactionFactory[TxM]) -> MongoTransactionRunner[TxM]:
+    """A transaction runner over the service's database, emitting events as this service."""
+    return MongoTransactionRunner(
+        client=runtime.mongo,
+        db=runtime.db,
+        make=lambda db, session: transaction(source=runtime.source, db=db, session=session),
+    )
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a service's wiring function returns: the API's dependencies and the consumers to run."""
+
+    deps: object
+    consumers: Sequence[KafkaConsumerLoop] = ()
+    extra_topics: Sequence[str] = ()
+    extra_checks: Mapping[str, ReadinessCheck] = field(default_factory=dict)
+    closers: Sequence[Callable[[], Awaitable[None]]] = ()
+
+
+def service_app(
+    settings: ServiceSettings,
+    *,
+    routers: Sequence[APIRouter],
+    wire: Callable[[ServiceRuntime], Awaitable[Wiring]],
+    fake_deps: object | None = None,
+) -> FastAPI:
+    """A service's FastAPI app: wiring runs in the lifespan (nothing at import); `fake_deps` skips it in unit tests."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if fake_deps is not None:
+            app.state.deps = fake_deps
+            yield
+            return
+        runtime = ServiceRuntime(settings)
+        wiring = await wire(runtime)
+        app.state.deps = wiring.deps
+        app.state.readiness_checks.update({**runtime.readiness_checks(), **wiring.extra_checks})
+        await runtime.start(consumers=wiring.consumers, extra_topics=wiring.extra_topics)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            for close in wiring.closers:
+                await close()
+
+    mounted = routers if "api" in settings.role_set else []
+    return create_app(service=settings.service_name, lifespan=lifespan, routers=mounted)

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from pydantic import BaseModel
+
 from labelstream_shared.events import EventEnvelope, EventPayload, envelope_for
 from labelstream_shared.logging import current_correlation_id
 
@@ -96,3 +98,12 @@ class InMemoryTransactionRunner(Generic[TxIn]):
             raise
         self.state.outbox.extend(tx.emitted)
         return result
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def page_rows(rows: dict[Any, dict[str, Any]], cls: type[M], *, limit: int, after: str | None) -> list[M]:
+    """The in-memory twin of mongo.page_by_id."""
+    ids = sorted(i for i in rows if after is None or i > after)[:limit]
+    return [cls.model_validate(rows[i]) for i in ids]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labelstream_shared.errors import DomainError
 from labelstream_shared.logging import CORRELATION_HEADER, correlation_id, new_correlation_id
@@ -37,20 +38,46 @@ def create_app(
 
 
 def _install_middleware(app: FastAPI, service: str) -> None:
-    @app.middleware("http")
-    async def correlate_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        token = correlation_id.set(request.headers.get(CORRELATION_HEADER) or new_correlation_id())
+    app.add_middleware(CorrelationAndMetrics, service=service)
+
+
+class CorrelationAndMetrics:
+    """Pure ASGI middleware (bodies stream through untouched): sets the correlation id for the request,
+    echoes it in the response, and records request count and latency per route."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        incoming = headers.get(CORRELATION_HEADER.lower().encode(), b"").decode("latin-1")
+        token = correlation_id.set(incoming[:128] or new_correlation_id())
         started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (CORRELATION_HEADER.encode(), (correlation_id.get() or "").encode()),
+                ]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            response.headers[CORRELATION_HEADER] = correlation_id.get() or ""
+            await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
-        return response
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

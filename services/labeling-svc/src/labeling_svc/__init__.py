@@ -1,0 +1,1 @@
+"""labeling-svc: owns labeling jobs and annotations."""

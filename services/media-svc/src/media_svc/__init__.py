@@ -1,0 +1,1 @@
+"""media-svc: owns probing, thumbnails, frames and playable video (derived files in object storage)."""

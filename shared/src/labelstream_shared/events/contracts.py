@@ -17,7 +17,7 @@ MediaKind = Literal["image", "video"]
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")  # tolerant reader: newer minor fields pass
 
 
 class EventPayload(Contract):

@@ -26,7 +26,7 @@ def schema_uri(event_type: str) -> str:
 
 
 class EventEnvelope(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")  # tolerant reader: newer minor fields pass
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1)

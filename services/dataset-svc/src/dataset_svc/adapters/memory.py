@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labelstream_shared.errors import ConflictError
-from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
+from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
@@ -30,8 +30,7 @@ class InMemoryDatasetRepository:
         return None
 
     async def list(self, *, limit: int, after: str | None = None) -> list[Dataset]:
-        ids = sorted(i for i in self._rows if after is None or i > after)[:limit]
-        return [Dataset.model_validate(self._rows[i]) for i in ids]
+        return page_rows(self._rows, Dataset, limit=limit, after=after)
 
 
 class InMemoryDatasetTransaction(InMemoryTransaction, DatasetTransaction):

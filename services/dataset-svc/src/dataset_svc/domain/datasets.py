@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
+from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 from pydantic import BaseModel, ConfigDict
@@ -51,7 +52,7 @@ class Dataset(BaseModel):
             input_path=input_path,
             output_path=output_path,
             labels=labels,
-            created_at=datetime.now(UTC),
+            created_at=utc_now(),
         )
 
 

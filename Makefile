@@ -1,0 +1,30 @@
+# Labelstream — the two commands: `make up` (start everything) and `make test` (run the whole suite).
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+
+.PHONY: help up down test status lint schemas
+
+help:
+	@echo "make up      install what is missing, start Kafka, MongoDB, MinIO, the services and the gateway"
+	@echo "make test    lint, type-check and run every test (starts what it needs, stops what it started)"
+	@echo "make down    stop everything the launcher started"
+	@echo "make status  what is running"
+
+up:
+	@deploy/bootstrap.sh
+	@$(PY) -m labelstream_deploy up
+
+test:
+	@deploy/test.sh
+
+down:
+	@if [ -x $(PY) ]; then $(PY) -m labelstream_deploy down; fi
+
+status:
+	@$(PY) -m labelstream_deploy status
+
+lint:
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+schemas:
+	@$(PY) -m labelstream_shared.events.schemas shared/schemas

@@ -1,0 +1,38 @@
+"""Fixtures for every test package. Integration and end-to-end fixtures connect to the real Kafka, MongoDB and
+MinIO that `make test` starts through the launcher (never mocks); unit tests use none of them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from labelstream_shared.mongo import Document, connect
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+MONGO_URL = os.environ.get("LS_MONGO_URL", "mongodb://127.0.0.1:27017/?replicaSet=rs0")
+KAFKA_BOOTSTRAP = os.environ.get("LS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+GATEWAY_URL = os.environ.get("LS_GATEWAY_URL", "http://127.0.0.1:8000")
+
+
+@pytest.fixture
+def unique() -> str:
+    """A fresh id per test: tests use unique names instead of cleaning up after each other."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+async def mongo_client() -> AsyncIterator[AsyncMongoClient[Document]]:
+    client = connect(MONGO_URL)
+    await client.admin.command("ping")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def mongo_db(mongo_client: AsyncMongoClient[Document], unique: str) -> AsyncIterator[AsyncDatabase[Document]]:
+    db = mongo_client[f"test_{unique}"]
+    yield db
+    await mongo_client.drop_database(db.name)

@@ -1,0 +1,1 @@
+"""The gateway: one entry point for the REST API of every service and the web UI."""

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+from labeling_svc.adapters.memory import InMemoryLabelingDatasetRepository, in_memory_runner
+from labeling_svc.app.handlers import SUBSCRIPTIONS
+from labeling_svc.bootstrap import create_app
+from labeling_svc.entrypoints.api import LabelingDeps
+from labeling_svc.settings import LabelingSettings
+from labelstream_shared.consumer import EventProcessor, IncomingMessage
+from labelstream_shared.events import DatasetCreated, envelope_for
+from labelstream_shared.events.contracts import BucketPath, LabelDefinition
+
+
+class NoDeadLetters:
+    async def send(self, message: IncomingMessage, *, group: str, reason: str) -> None:
+        raise AssertionError(f"unexpected dead letter: {reason}")
+
+
+def dataset_created(dataset_id: str) -> bytes:
+    path = BucketPath(bucket="raw-data")
+    payload = DatasetCreated(
+        dataset_id=dataset_id,
+        name="cats",
+        labeling_type="image_segmentation",
+        input_path=path,
+        output_path=path,
+        labels=(LabelDefinition(name="cat", color="#123456"),),
+        created_at=datetime.now(UTC),
+    )
+    return envelope_for(payload, source="/labelstream/dataset-svc", correlation_id="c").to_bytes()
+
+
+async def test_dataset_created_is_recorded_once_and_served() -> None:
+    run = in_memory_runner()
+    processor = EventProcessor(group="labeling-svc", subscriptions=SUBSCRIPTIONS, run=run, dead_letters=NoDeadLetters())
+    raw = dataset_created("d1")
+    for offset in (0, 1):  # redelivered after a crash before the offset commit
+        await processor.process(
+            IncomingMessage(topic="labelstream.datasets", partition=0, offset=offset, key=None, value=raw)
+        )
+    repository = InMemoryLabelingDatasetRepository(run.state)
+    assert [d.id for d in await repository.list(limit=10)] == ["d1"]
+    assert len(run.state.ledger) == 1
+
+    app = create_app(LabelingSettings(), fake_deps=LabelingDeps(datasets=repository))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://l") as client:
+            found = await client.get("/api/labeling/datasets/d1")
+            assert found.status_code == 200 and found.json()["labels"] == [{"name": "cat", "color": "#123456"}]
+            assert (await client.get("/api/labeling/datasets/nope")).status_code == 404

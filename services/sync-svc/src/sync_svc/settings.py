@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from labelstream_shared.settings import ServiceSettings
+
+
+class SyncSettings(ServiceSettings):
+    service_name: str = "sync-svc"
+    http_port: int = 8004

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from labelstream_shared.consumer import EventProcessor, IncomingMessage, Subscription
+from labelstream_shared.events import DatasetCreated, EventEnvelope, MediaProcessed, envelope_for
+from labelstream_shared.events.contracts import BucketPath
+from labelstream_shared.uow import InMemoryTransaction, InMemoryTransactionRunner
+
+from .fakes import FakeDeadLetters
+
+
+class Recorder:
+    def __init__(self, *, failures: int = 0) -> None:
+        self.seen: list[str] = []
+        self.failures = failures
+
+    async def __call__(self, tx: InMemoryTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ValueError("handler bug")
+        tx.state.collection("datasets")[event.dataset_id] = {"id": event.dataset_id}
+        self.seen.append(envelope.id)
+
+
+def processor(handler: Recorder, dead: FakeDeadLetters) -> EventProcessor[InMemoryTransaction]:
+    run = InMemoryTransactionRunner(lambda state: InMemoryTransaction(source="/t", state=state))
+    return EventProcessor(
+        group="g",
+        subscriptions=[Subscription(DatasetCreated, handler)],
+        run=run,
+        dead_letters=dead,
+        max_attempts=3,
+        backoff_s=0,
+    )
+
+
+def message(value: bytes | None, offset: int = 0) -> IncomingMessage:
+    return IncomingMessage(topic="labelstream.datasets", partition=0, offset=offset, key=b"d1", value=value)
+
+
+def created() -> bytes:
+    path = BucketPath(bucket="raw-data")
+    payload = DatasetCreated(
+        dataset_id="d1",
+        name="n",
+        labeling_type="video_labeling",
+        input_path=path,
+        output_path=path,
+        created_at=datetime.now(UTC),
+    )
+    return envelope_for(payload, source="/t", correlation_id="c").to_bytes()
+
+
+async def test_the_same_event_twice_is_applied_once() -> None:
+    handler, dead = Recorder(), FakeDeadLetters()
+    p = processor(handler, dead)
+    raw = created()
+    assert await p.process(message(raw, 0)) == "applied"
+    assert await p.process(message(raw, 1)) == "duplicate"
+    assert len(handler.seen) == 1
+
+
+async def test_a_transient_failure_is_retried() -> None:
+    handler, dead = Recorder(failures=2), FakeDeadLetters()
+    assert await processor(handler, dead).process(message(created())) == "applied"
+    assert dead.parked == []
+
+
+async def test_a_message_failing_every_attempt_goes_to_the_dead_letter_topic() -> None:
+    handler, dead = Recorder(failures=99), FakeDeadLetters()
+    p = processor(handler, dead)
+    assert await p.process(message(created())) == "dead_lettered"
+    assert len(dead.parked) == 1
+    assert "failed 3 times" in dead.parked[0][1]
+    # nothing of the failed attempts stayed: the ledger does not hold the event either
+    assert await p.process(message(created())) == "dead_lettered"
+
+
+async def test_poison_messages_are_parked_without_retries() -> None:
+    handler, dead = Recorder(), FakeDeadLetters()
+    p = processor(handler, dead)
+    assert await p.process(message(b"\x00garbage")) == "dead_lettered"
+    assert await p.process(message(None)) == "dead_lettered"
+    assert handler.seen == []
+
+
+async def test_events_nobody_subscribed_to_are_skipped() -> None:
+    handler, dead = Recorder(), FakeDeadLetters()
+    other = MediaProcessed(dataset_id="d", sample_id="s", status="failed", failure_reason="zero bytes")
+    raw = envelope_for(other, source="/t", correlation_id="c").to_bytes()
+    assert await processor(handler, dead).process(message(raw)) == "ignored"
+    assert dead.parked == []

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from labelstream_shared.events import DatasetCreated
+from labelstream_shared.events.contracts import BucketPath
+from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
+
+
+def runner() -> InMemoryTransactionRunner[InMemoryTransaction]:
+    return InMemoryTransactionRunner(lambda state: InMemoryTransaction(source="/test", state=state))
+
+
+def event(dataset_id: str) -> DatasetCreated:
+    path = BucketPath(bucket="raw-data")
+    return DatasetCreated(
+        dataset_id=dataset_id,
+        name=dataset_id,
+        labeling_type="object_detection",
+        input_path=path,
+        output_path=path,
+        created_at=datetime.now(UTC),
+    )
+
+
+async def test_state_and_events_commit_together() -> None:
+    run = runner()
+
+    async def work(tx: InMemoryTransaction) -> str:
+        tx.state.collection("things")["a"] = {"id": "a"}
+        tx.emit(event("a"))
+        return "done"
+
+    assert await run(work) == "done"
+    assert run.state.collection("things") == {"a": {"id": "a"}}
+    assert [e.envelope.subject for e in run.state.outbox] == ["a"]
+    assert run.state.outbox[0].topic == "labelstream.datasets"
+
+
+async def test_a_failing_use_case_leaves_nothing_behind() -> None:
+    run = runner()
+
+    async def work(tx: InMemoryTransaction) -> None:
+        tx.state.collection("things")["a"] = {"id": "a"}
+        tx.emit(event("a"))
+        await tx.claim("group", "event-1")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await run(work)
+    assert run.state.collection("things") == {}
+    assert run.state.outbox == []
+    assert run.state.ledger == set()
+
+
+async def test_claim_is_once_per_consumer_and_event() -> None:
+    state = InMemoryState()
+    tx = InMemoryTransaction(source="/t", state=state)
+    assert await tx.claim("g1", "e1") is True
+    assert await tx.claim("g1", "e1") is False
+    assert await tx.claim("g2", "e1") is True
