@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -44,7 +45,10 @@ class Component(ABC):
                 f"{self.name}: port {self.port} is in use by a process this launcher did not start; "
                 f"stop it or set another port (see README, 'Ports')"
             )
-        self.install()
+        try:
+            self.install()
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise LaunchError(f"{self.name}: installing failed: {exc}") from exc
         self.start()
         try:
             self.wait_ready()
