@@ -143,8 +143,7 @@ class KafkaServer(Component):
                 "kafka.tools.StorageTool",
                 "format",
                 "--standalone",
-                "-t",
-                cluster_id,
+                f"--cluster-id={cluster_id}",  # one token: an id may start with "-"
                 "-c",
                 str(self.config_file),
                 "--ignore-formatted",
