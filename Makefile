@@ -9,13 +9,14 @@ help:
 	@echo "make test    lint, type-check and run every test (starts what it needs, stops what it started)"
 	@echo "make down    stop everything the launcher started"
 	@echo "make status  what is running"
+	@echo "make test ARGS='-k outbox'   pass arguments to pytest"
 
 up:
 	@deploy/bootstrap.sh
 	@$(PY) -m labelstream_deploy up
 
 test:
-	@deploy/test.sh
+	@deploy/test.sh $(ARGS)
 
 down:
 	@if [ -x $(PY) ]; then $(PY) -m labelstream_deploy down; fi

@@ -38,7 +38,7 @@ class KafkaServer(Component):
         if marker.exists():
             return
         self.libs.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
+        resolved = subprocess.run(
             [
                 "mvn",
                 "-B",
@@ -50,8 +50,12 @@ class KafkaServer(Component):
                 f"-DoutputDirectory={self.libs}",
                 "-DincludeScope=runtime",
             ],
-            check=True,
+            capture_output=True,
+            text=True,
+            check=False,
         )
+        if resolved.returncode != 0:
+            raise LaunchError(f"resolving the Kafka jars failed:\n{resolved.stdout[-3000:]}{resolved.stderr[-3000:]}")
         marker.touch()
 
     def start(self) -> None:

@@ -93,3 +93,5 @@ def test_up_is_idempotent_reports_ready_and_down_stops_everything(tmp_path: Path
     while our_processes(run_dir) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert our_processes(run_dir) == []
+    for service in ("dataset-svc", "labeling-svc", "gateway"):  # SIGTERM ran the graceful shutdown
+        assert "Application shutdown complete" in (run_dir / "logs" / f"{service}.log").read_text()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from labelstream_shared.errors import NotFoundError
 from labelstream_shared.logging import CORRELATION_HEADER, current_correlation_id
+from labelstream_shared.web import app_deps
 from starlette.background import BackgroundTask
 
 from labelstream_gateway.routing import service_for
@@ -30,17 +31,12 @@ class GatewayDeps:
     upstreams: dict[str, str]
 
 
-def get_deps(request: Request) -> GatewayDeps:
-    deps: GatewayDeps = request.app.state.deps
-    return deps
-
-
 @router.api_route(
     "/api/{path:path}",
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     include_in_schema=False,
 )
-async def forward(path: str, request: Request, deps: Annotated[GatewayDeps, Depends(get_deps)]) -> Response:
+async def forward(path: str, request: Request, deps: Annotated[GatewayDeps, Depends(app_deps)]) -> Response:
     service = service_for(path)
     if service is None:
         raise NotFoundError(f"no API at /api/{path}")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labelstream_shared.errors import DomainError
@@ -19,6 +21,7 @@ from labelstream_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 ReadinessCheck = Callable[[], Awaitable[str]]
 READINESS_TIMEOUT_S = 3.0
+ItemT = TypeVar("ItemT")
 
 
 def create_app(
@@ -131,3 +134,25 @@ def health_router() -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def app_deps(request: Request) -> Any:
+    """FastAPI dependency: what the wiring put on the app; use as `Annotated[XDeps, Depends(app_deps)]`."""
+    return request.app.state.deps
+
+
+CursorQuery = Annotated[str | None, Query(max_length=128, description="next_cursor of the previous page")]
+LimitQuery = Annotated[int, Query(ge=1, le=500)]
+
+
+class Page(BaseModel, Generic[ItemT]):
+    """One page of a listing; pass `next_cursor` back as `cursor` for the next one (null on the last page)."""
+
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+def page_of(found: Sequence[ItemT], *, limit: int, cursor_of: Callable[[ItemT], str]) -> Page[ItemT]:
+    """Build a page from `limit + 1` fetched items: the extra one only tells that there is a next page."""
+    items = list(found[:limit])
+    return Page[ItemT](items=items, next_cursor=cursor_of(items[-1]) if len(found) > limit else None)

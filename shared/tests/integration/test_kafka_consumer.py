@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from labelstream_shared.consumer import EventProcessor, Subscription
-from labelstream_shared.events import DatasetCreated, EventEnvelope, envelope_for
-from labelstream_shared.events.contracts import BucketPath
+from labelstream_shared.events import DatasetCreated, EventEnvelope
 from labelstream_shared.events.topics import dead_letter_topic
 from labelstream_shared.kafka import KafkaPublisher, ensure_topics
 from labelstream_shared.kafka_consumer import KafkaConsumerLoop, KafkaDeadLetterSink
 from labelstream_shared.mongo import Document, MongoTransaction, MongoTransactionRunner
+from labelstream_shared.testing import dataset_created, event_bytes
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -29,16 +29,7 @@ async def record(tx: MongoTransaction, event: DatasetCreated, envelope: EventEnv
 
 
 def created(dataset_id: str, name: str = "ok") -> bytes:
-    path = BucketPath(bucket="raw-data")
-    payload = DatasetCreated(
-        dataset_id=dataset_id,
-        name=name,
-        labeling_type="image_segmentation",
-        input_path=path,
-        output_path=path,
-        created_at=datetime.now(UTC),
-    )
-    return envelope_for(payload, source="/test", correlation_id="c").to_bytes()
+    return event_bytes(dataset_created(dataset_id, name=name))
 
 
 async def wait_for(condition: object, timeout: float = 20.0) -> None:
@@ -98,3 +89,12 @@ async def test_duplicates_apply_once_and_poison_goes_to_the_dead_letter_topic(
     reasons = sorted(dict(r.headers)["dlq-reason"].decode().split(":")[0] for r in parked)
     assert reasons == ["failed 3 times", "invalid event"]
     assert {dict(r.headers)["dlq-source-topic"] for r in parked} == {topic.encode()}
+
+    # offsets were committed after processing: all five messages, the parked ones included
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    assert {tp.topic: meta.offset for tp, meta in committed.items()} == {topic: 5}

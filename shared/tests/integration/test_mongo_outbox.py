@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from labelstream_shared.events import DatasetCreated, EventEnvelope
-from labelstream_shared.events.contracts import BucketPath
+from labelstream_shared.events import EventEnvelope
 from labelstream_shared.kafka import KafkaPublisher, ensure_topics
 from labelstream_shared.mongo import OUTBOX, Document, MongoTransaction, MongoTransactionRunner
 from labelstream_shared.mongo_outbox import MongoLease, MongoOutboxStore
 from labelstream_shared.outbox import OutboxRelay
+from labelstream_shared.testing import dataset_created
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -27,24 +26,12 @@ def runner(client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> M
     )
 
 
-def created(dataset_id: str) -> DatasetCreated:
-    path = BucketPath(bucket="raw-data")
-    return DatasetCreated(
-        dataset_id=dataset_id,
-        name=dataset_id,
-        labeling_type="image_segmentation",
-        input_path=path,
-        output_path=path,
-        created_at=datetime.now(UTC),
-    )
-
-
 async def test_state_and_outbox_record_commit_in_one_transaction(
     mongo_client: AsyncMongoClient[Document], mongo_db: AsyncDatabase[Document]
 ) -> None:
     async def work(tx: MongoTransaction) -> None:
         await tx.db["things"].insert_one({"_id": "a"}, session=tx.session)
-        tx.emit(created("a"))
+        tx.emit(dataset_created("a"))
 
     await runner(mongo_client, mongo_db)(work)
     assert await mongo_db["things"].count_documents({}) == 1
@@ -59,7 +46,7 @@ async def test_a_failed_transaction_writes_neither_state_nor_event_nor_ledger(
     async def work(tx: MongoTransaction) -> None:
         await tx.db["things"].insert_one({"_id": "a"}, session=tx.session)
         await tx.claim("group", "event-1")
-        tx.emit(created("a"))
+        tx.emit(dataset_created("a"))
         raise RuntimeError("validation failed late")
 
     with pytest.raises(RuntimeError):
@@ -93,7 +80,7 @@ async def test_relay_publishes_to_kafka_in_order_and_marks_records_sent(
     for i in range(20):
 
         async def work(tx: MongoTransaction, i: int = i) -> None:
-            tx.emit(created(f"d{i:02d}"))
+            tx.emit(dataset_created(f"d{i:02d}"))
 
         await run(work)
     await mongo_db[OUTBOX].update_many({}, {"$set": {"topic": topic}})  # keep this test's events to itself

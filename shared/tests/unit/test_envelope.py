@@ -1,26 +1,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from labelstream_shared.events import DatasetCreated, EventEnvelope, InvalidEventError, envelope_for
-from labelstream_shared.events.contracts import EVENT_TYPES, BucketPath
+from labelstream_shared.events.contracts import EVENT_TYPES
 from labelstream_shared.events.schemas import schema_files
+from labelstream_shared.testing import dataset_created
 
 SCHEMA_DIR = Path(__file__).parents[2] / "schemas"
-
-
-def dataset_created() -> DatasetCreated:
-    return DatasetCreated(
-        dataset_id="d1",
-        name="cats",
-        labeling_type="image_segmentation",
-        input_path=BucketPath(bucket="raw-data", prefix="cats/"),
-        output_path=BucketPath(bucket="out-data"),
-        created_at=datetime.now(UTC),
-    )
 
 
 def test_envelope_is_a_cloudevent_keyed_by_the_entity() -> None:

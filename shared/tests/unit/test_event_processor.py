@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from labelstream_shared.consumer import EventProcessor, IncomingMessage, Subscription
 from labelstream_shared.events import DatasetCreated, EventEnvelope, MediaProcessed, envelope_for
-from labelstream_shared.events.contracts import BucketPath
+from labelstream_shared.testing import dataset_created, event_bytes
 from labelstream_shared.uow import InMemoryTransaction, InMemoryTransactionRunner
 
 from .fakes import FakeDeadLetters
@@ -40,16 +38,7 @@ def message(value: bytes | None, offset: int = 0) -> IncomingMessage:
 
 
 def created() -> bytes:
-    path = BucketPath(bucket="raw-data")
-    payload = DatasetCreated(
-        dataset_id="d1",
-        name="n",
-        labeling_type="video_labeling",
-        input_path=path,
-        output_path=path,
-        created_at=datetime.now(UTC),
-    )
-    return envelope_for(payload, source="/t", correlation_id="c").to_bytes()
+    return event_bytes(dataset_created())
 
 
 async def test_the_same_event_twice_is_applied_once() -> None:
@@ -91,3 +80,19 @@ async def test_events_nobody_subscribed_to_are_skipped() -> None:
     raw = envelope_for(other, source="/t", correlation_id="c").to_bytes()
     assert await processor(handler, dead).process(message(raw)) == "ignored"
     assert dead.parked == []
+
+
+async def test_events_emitted_while_handling_carry_the_incoming_correlation_id() -> None:
+    emitted: list[str] = []
+
+    async def relay_on(tx: InMemoryTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
+        failed = MediaProcessed(dataset_id=event.dataset_id, sample_id="s", status="failed", failure_reason="x")
+        emitted.append(tx.emit(failed).correlationid)
+
+    run = InMemoryTransactionRunner(lambda state: InMemoryTransaction(source="/t", state=state))
+    p = EventProcessor(
+        group="g", subscriptions=[Subscription(DatasetCreated, relay_on)], run=run, dead_letters=FakeDeadLetters()
+    )
+    assert await p.process(message(created())) == "applied"
+    assert emitted == ["c"]
+    assert run.state.outbox[0].envelope.correlationid == "c"

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from labelstream_shared.events import DatasetCreated
-from labelstream_shared.events.contracts import BucketPath
+from labelstream_shared.testing import dataset_created
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
 
@@ -13,15 +11,7 @@ def runner() -> InMemoryTransactionRunner[InMemoryTransaction]:
 
 
 def event(dataset_id: str) -> DatasetCreated:
-    path = BucketPath(bucket="raw-data")
-    return DatasetCreated(
-        dataset_id=dataset_id,
-        name=dataset_id,
-        labeling_type="object_detection",
-        input_path=path,
-        output_path=path,
-        created_at=datetime.now(UTC),
-    )
+    return dataset_created(dataset_id)
 
 
 async def test_state_and_events_commit_together() -> None:

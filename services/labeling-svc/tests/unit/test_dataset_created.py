@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import httpx
 from labeling_svc.adapters.memory import InMemoryLabelingDatasetRepository, in_memory_runner
 from labeling_svc.app.handlers import SUBSCRIPTIONS
@@ -9,8 +7,8 @@ from labeling_svc.bootstrap import create_app
 from labeling_svc.entrypoints.api import LabelingDeps
 from labeling_svc.settings import LabelingSettings
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
-from labelstream_shared.events import DatasetCreated, envelope_for
-from labelstream_shared.events.contracts import BucketPath, LabelDefinition
+from labelstream_shared.events.contracts import LabelDefinition
+from labelstream_shared.testing import dataset_created, event_bytes
 
 
 class NoDeadLetters:
@@ -18,24 +16,15 @@ class NoDeadLetters:
         raise AssertionError(f"unexpected dead letter: {reason}")
 
 
-def dataset_created(dataset_id: str) -> bytes:
-    path = BucketPath(bucket="raw-data")
-    payload = DatasetCreated(
-        dataset_id=dataset_id,
-        name="cats",
-        labeling_type="image_segmentation",
-        input_path=path,
-        output_path=path,
-        labels=(LabelDefinition(name="cat", color="#123456"),),
-        created_at=datetime.now(UTC),
-    )
-    return envelope_for(payload, source="/labelstream/dataset-svc", correlation_id="c").to_bytes()
+def dataset_created_bytes(dataset_id: str) -> bytes:
+    labels = (LabelDefinition(name="cat", color="#123456"),)
+    return event_bytes(dataset_created(dataset_id, name="cats", labels=labels))
 
 
 async def test_dataset_created_is_recorded_once_and_served() -> None:
     run = in_memory_runner()
     processor = EventProcessor(group="labeling-svc", subscriptions=SUBSCRIPTIONS, run=run, dead_letters=NoDeadLetters())
-    raw = dataset_created("d1")
+    raw = dataset_created_bytes("d1")
     for offset in (0, 1):  # redelivered after a crash before the offset commit
         await processor.process(
             IncomingMessage(topic="labelstream.datasets", partition=0, offset=offset, key=None, value=raw)

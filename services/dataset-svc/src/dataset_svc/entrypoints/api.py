@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, status
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 from labelstream_shared.uow import TransactionRunner
+from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
 from pydantic import BaseModel, Field
 
 from dataset_svc.app import use_cases
@@ -24,12 +25,7 @@ class DatasetDeps:
     datasets: DatasetRepository
 
 
-def get_deps(request: Request) -> DatasetDeps:
-    deps: DatasetDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[DatasetDeps, Depends(get_deps)]
+Deps = Annotated[DatasetDeps, Depends(app_deps)]
 
 
 class DatasetCreate(BaseModel):
@@ -56,11 +52,6 @@ class DatasetPublic(BaseModel):
         return cls.model_validate(dataset.model_dump())
 
 
-class DatasetPage(BaseModel):
-    items: list[DatasetPublic]
-    next_cursor: str | None
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createDataset")
 async def create_dataset(body: DatasetCreate, deps: Deps) -> DatasetPublic:
     command = use_cases.CreateDataset(**body.model_dump(exclude={"labels"}), labels=tuple(body.labels))
@@ -68,15 +59,9 @@ async def create_dataset(body: DatasetCreate, deps: Deps) -> DatasetPublic:
 
 
 @router.get("", operation_id="listDatasets")
-async def list_datasets(
-    deps: Deps,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-) -> DatasetPage:
+async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[DatasetPublic]:
     found = await deps.datasets.list(limit=limit + 1, after=cursor)
-    page = found[:limit]
-    next_cursor = page[-1].id if len(found) > limit else None
-    return DatasetPage(items=[DatasetPublic.of(d) for d in page], next_cursor=next_cursor)
+    return page_of([DatasetPublic.of(d) for d in found], limit=limit, cursor_of=lambda d: d.id)
 
 
 @router.get("/{dataset_id}", operation_id="getDataset")

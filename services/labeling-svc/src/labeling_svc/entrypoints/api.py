@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends
 from labelstream_shared.errors import NotFoundError
-from pydantic import BaseModel
+from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
 
 from labeling_svc.app.ports import LabelingDatasetRepository
 from labeling_svc.domain.datasets import LabelingDataset
@@ -20,29 +20,14 @@ class LabelingDeps:
     datasets: LabelingDatasetRepository
 
 
-def get_deps(request: Request) -> LabelingDeps:
-    deps: LabelingDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[LabelingDeps, Depends(get_deps)]
-
-
-class LabelingDatasetPage(BaseModel):
-    items: list[LabelingDataset]
-    next_cursor: str | None
+Deps = Annotated[LabelingDeps, Depends(app_deps)]
 
 
 @router.get("/datasets", operation_id="listLabelingDatasets")
-async def list_datasets(
-    deps: Deps,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
-) -> LabelingDatasetPage:
+async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[LabelingDataset]:
     """Datasets labeling-svc knows of (learnt from DatasetCreated events)."""
     found = await deps.datasets.list(limit=limit + 1, after=cursor)
-    page = found[:limit]
-    return LabelingDatasetPage(items=page, next_cursor=page[-1].id if len(found) > limit else None)
+    return page_of(found, limit=limit, cursor_of=lambda d: d.id)
 
 
 @router.get("/datasets/{dataset_id}", operation_id="getLabelingDataset")
