@@ -63,13 +63,45 @@ class DatasetCreated(EventPayload):
         return self.dataset_id
 
 
+class DatasetUpdated(EventPayload):
+    """The editable fields of a dataset changed; carries their new values (input and output paths are fixed)."""
+
+    event_name: ClassVar[str] = "DatasetUpdated"
+    topic: ClassVar[str] = topics.DATASETS
+
+    dataset_id: str
+    name: str
+    description: str = ""
+    labels: tuple[LabelDefinition, ...] = ()
+    updated_at: datetime
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class DatasetDeleted(EventPayload):
+    """The dataset and its samples are gone; its source objects are untouched."""
+
+    event_name: ClassVar[str] = "DatasetDeleted"
+    topic: ClassVar[str] = topics.DATASETS
+
+    dataset_id: str
+    deleted_at: datetime
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
 class AddedSample(Contract):
+    """A sample's source object. `sample_id` is derived from dataset and key, so re-adding keeps the id."""
+
     sample_id: str
     bucket: str
     key: str
     size: int = Field(ge=0)
     etag: str
     media_kind: MediaKind
+    last_modified: datetime | None = None
 
 
 class DataAdded(EventPayload):
@@ -93,6 +125,19 @@ class SampleDeleted(EventPayload):
     dataset_id: str
     sample_ids: tuple[str, ...] = Field(min_length=1)
     delete_source: bool = False
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class SourceChanged(EventPayload):
+    """Source objects were replaced (new etag): their samples' media must be processed again."""
+
+    event_name: ClassVar[str] = "SourceChanged"
+    topic: ClassVar[str] = topics.SAMPLES
+
+    dataset_id: str
+    samples: tuple[AddedSample, ...] = Field(min_length=1)
 
     def partition_key(self) -> str:
         return self.dataset_id
@@ -208,7 +253,18 @@ class VersionPublished(EventPayload):
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     cls.event_type(): cls
-    for cls in (DatasetCreated, DataAdded, SampleDeleted, SourceDeleted, MediaProcessed, LabelChanged, VersionPublished)
+    for cls in (
+        DatasetCreated,
+        DatasetUpdated,
+        DatasetDeleted,
+        DataAdded,
+        SourceChanged,
+        SampleDeleted,
+        SourceDeleted,
+        MediaProcessed,
+        LabelChanged,
+        VersionPublished,
+    )
 }
 
 
