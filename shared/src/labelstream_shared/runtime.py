@@ -37,6 +37,7 @@ from labelstream_shared.uow import Transaction, TransactionRunner
 from labelstream_shared.web import ReadinessCheck, create_app
 
 TxT = TypeVar("TxT", bound=Transaction)
+BackgroundWork = Callable[[asyncio.Event], Awaitable[None]]  # runs until the event is set
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 10.0
@@ -95,8 +96,14 @@ class ServiceRuntime:
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
         )
 
-    async def start(self, *, consumers: Iterable[KafkaConsumerLoop] = (), extra_topics: Iterable[str] = ()) -> None:
-        """Start background work for the roles this process runs (LS_ROLES)."""
+    async def start(
+        self,
+        *,
+        consumers: Iterable[KafkaConsumerLoop] = (),
+        extra_topics: Iterable[str] = (),
+        workers: Iterable[BackgroundWork] = (),
+    ) -> None:
+        """Start background work for the roles this process runs (LS_ROLES); workers run with the consumers."""
         await ensure_plumbing_indexes(self.db)
         loops = list(consumers) if "consumers" in self.settings.role_set else []
         topics = {*EVENT_TOPICS, *extra_topics, *(dead_letter_topic(c.processor.group) for c in loops)}
@@ -113,6 +120,9 @@ class ServiceRuntime:
             self._spawn("outbox-relay", relay.run(self._stop))
         for loop in loops:
             self._spawn(f"consumer-{loop.processor.group}", self._after_topics(loop.run))
+        if "consumers" in self.settings.role_set:
+            for index, work in enumerate(workers):
+                self._spawn(f"worker-{index}", self._after_topics(work))
 
     async def _ensure_topics(self, topics: list[str]) -> None:
         delay = 0.5
@@ -131,7 +141,7 @@ class ServiceRuntime:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    async def _after_topics(self, run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    async def _after_topics(self, run: BackgroundWork) -> None:
         await first_of(self.topics_ready.wait(), self._stop.wait())
         if not self._stop.is_set():
             await run(self._stop)
@@ -188,6 +198,7 @@ class Wiring:
     extra_topics: Sequence[str] = ()
     extra_checks: Mapping[str, ReadinessCheck] = field(default_factory=dict)
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
+    workers: Sequence[BackgroundWork] = ()
 
 
 def service_app(
@@ -209,7 +220,7 @@ def service_app(
         wiring = await wire(runtime)
         app.state.deps = wiring.deps
         app.state.readiness_checks.update({**runtime.readiness_checks(), **wiring.extra_checks})
-        await runtime.start(consumers=wiring.consumers, extra_topics=wiring.extra_topics)
+        await runtime.start(consumers=wiring.consumers, extra_topics=wiring.extra_topics, workers=wiring.workers)
         try:
             yield
         finally:

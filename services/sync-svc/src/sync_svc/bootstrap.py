@@ -4,14 +4,45 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from labelstream_shared.events.topics import BUCKET_NOTIFICATIONS
-from labelstream_shared.runtime import ServiceRuntime, Wiring, service_app
+from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
+from sync_svc.adapters.mongo import (
+    MongoKnownObjects,
+    MongoSyncDatasets,
+    MongoSyncRuns,
+    MongoSyncTransaction,
+    ensure_indexes,
+)
+from sync_svc.adapters.s3 import S3ObjectStore
+from sync_svc.app.handlers import SUBSCRIPTIONS
+from sync_svc.app.sync_run import SyncReads, execute_sync_run
+from sync_svc.entrypoints import api
+from sync_svc.entrypoints.worker import SyncRunWorker
 from sync_svc.settings import SyncSettings
 
-
-async def wire(runtime: ServiceRuntime) -> Wiring:
-    return Wiring(deps=None, extra_topics=[BUCKET_NOTIFICATIONS])
+CONSUMER_GROUP = "sync-svc"
 
 
-def create_app(settings: SyncSettings) -> FastAPI:
-    return service_app(settings, routers=[], wire=wire)
+def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None) -> FastAPI:
+    async def wire(runtime: ServiceRuntime) -> Wiring:
+        await ensure_indexes(runtime.db)
+        run = mongo_runner(runtime, MongoSyncTransaction)
+        reads = SyncReads(
+            objects=MongoKnownObjects(runtime.db),
+            runs=MongoSyncRuns(runtime.db),
+            datasets=MongoSyncDatasets(runtime.db),
+        )
+        store = S3ObjectStore(runtime.storage.client)
+
+        async def execute(run_id: str) -> None:
+            await execute_sync_run(run_id, run=run, reads=reads, store=store)
+
+        worker = SyncRunWorker(runs=reads.runs, execute=execute, max_concurrent=settings.max_concurrent_runs)
+        return Wiring(
+            deps=api.SyncDeps(run=run, reads=reads),
+            consumers=[runtime.consumer(group=CONSUMER_GROUP, subscriptions=SUBSCRIPTIONS, run=run)],
+            extra_topics=[BUCKET_NOTIFICATIONS],
+            workers=[worker.run],
+        )
+
+    return service_app(settings, routers=[api.router], wire=wire, fake_deps=fake_deps)

@@ -6,3 +6,4 @@ from labelstream_shared.settings import ServiceSettings
 class SyncSettings(ServiceSettings):
     service_name: str = "sync-svc"
     http_port: int = 8004
+    max_concurrent_runs: int = 2

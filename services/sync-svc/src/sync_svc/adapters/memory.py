@@ -1,0 +1,130 @@
+"""In-memory fakes of sync-svc's adapters (same interfaces as adapters/mongo.py and adapters/s3.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.errors import ConflictError
+from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
+
+from sync_svc.app.ports import SyncTransaction
+from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.objects import KnownObject, ListedObject
+from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject, SyncRun
+
+
+class FakeObjectStore:
+    """A bucket: key -> (content, etag)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.versions: dict[tuple[str, str], int] = {}
+
+    def put(self, bucket: str, key: str, content: bytes = b"\x89PNG\r\n\x1a\n") -> None:
+        self.objects[(bucket, key)] = content
+        self.versions[(bucket, key)] = self.versions.get((bucket, key), 0) + 1
+
+    def delete(self, bucket: str, key: str) -> None:
+        del self.objects[(bucket, key)]
+
+    async def list_objects(self, bucket: str, prefix: str) -> AsyncIterator[ListedObject]:
+        for b, key in sorted(k for k in self.objects if k[0] == bucket and k[1].startswith(prefix)):
+            content = self.objects[(b, key)]
+            yield ListedObject(key=key, size=len(content), etag=f"v{self.versions[(b, key)]}")
+
+    async def read_head(self, bucket: str, key: str, length: int) -> bytes:
+        return self.objects[(bucket, key)][:length]
+
+
+class InMemoryKnownObjects:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("objects")
+
+    async def in_key_order(self, dataset_id: str) -> AsyncIterator[KnownObject]:
+        rows = sorted((r for r in self._rows.values() if r["dataset_id"] == dataset_id), key=lambda r: r["key"])
+        for row in rows:
+            yield KnownObject.model_validate(row)
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        return {i for i in ids if i in self._rows}
+
+    async def add_many(self, objects: Sequence[KnownObject]) -> None:
+        if any(o.id in self._rows for o in objects):
+            raise ConflictError("objects were registered concurrently")
+        self._rows.update({o.id: o.model_dump() for o in objects})
+
+    async def replace_many(self, objects: Sequence[KnownObject]) -> None:
+        self._rows.update({o.id: o.model_dump() for o in objects})
+
+    async def mark_missing(self, ids: Sequence[str]) -> None:
+        for i in ids:
+            self._rows[i] = {**self._rows[i], "missing": True}
+
+    async def delete_dataset(self, dataset_id: str) -> None:
+        for key in [k for k, r in self._rows.items() if r["dataset_id"] == dataset_id]:
+            del self._rows[key]
+
+
+class InMemorySyncRuns:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("runs")
+
+    async def add(self, run: SyncRun) -> None:
+        self._rows[run.id] = run.model_dump()
+
+    async def get(self, run_id: str) -> SyncRun | None:
+        row = self._rows.get(run_id)
+        return SyncRun.model_validate(row) if row else None
+
+    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[SyncRun]:
+        ids = sorted((i for i, r in self._rows.items() if r["dataset_id"] == dataset_id), reverse=True)
+        return [SyncRun.model_validate(self._rows[i]) for i in ids if before is None or i < before][:limit]
+
+    async def claim_next(self, *, owner: str) -> SyncRun | None:
+        queued = sorted(i for i, r in self._rows.items() if r["status"] == "queued")
+        if not queued:
+            return None
+        self._rows[queued[0]] = {**self._rows[queued[0]], "status": "running", "started_at": utc_now()}
+        return SyncRun.model_validate(self._rows[queued[0]])
+
+    async def record_progress(self, run_id: str, *, counts: RunCounts, skipped: Sequence[SkippedObject]) -> None:
+        run = SyncRun.model_validate(self._rows[run_id])
+        examples = (*run.skipped_examples, *skipped)[:MAX_SKIPPED_EXAMPLES]
+        self._rows[run_id] = run.model_copy(
+            update={"counts": run.counts.plus(counts), "skipped_examples": examples}
+        ).model_dump()
+
+    async def finish(self, run_id: str, *, error: str | None) -> None:
+        status = "failed" if error else "succeeded"
+        self._rows[run_id] = {**self._rows[run_id], "status": status, "error": error, "finished_at": utc_now()}
+
+    async def requeue_stale(self, *, older_than_s: float) -> int:
+        return 0
+
+
+class InMemorySyncDatasets:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("datasets")
+
+    async def save(self, dataset: SyncDataset) -> None:
+        self._rows[dataset.id] = dataset.model_dump()
+
+    async def get(self, dataset_id: str) -> SyncDataset | None:
+        row = self._rows.get(dataset_id)
+        return SyncDataset.model_validate(row) if row else None
+
+    async def delete(self, dataset_id: str) -> None:
+        self._rows.pop(dataset_id, None)
+
+
+class InMemorySyncTransaction(InMemoryTransaction, SyncTransaction):
+    def __init__(self, *, source: str, state: InMemoryState) -> None:
+        super().__init__(source=source, state=state)
+        self.objects = InMemoryKnownObjects(state)
+        self.runs = InMemorySyncRuns(state)
+        self.datasets = InMemorySyncDatasets(state)
+
+
+def in_memory_runner(state: InMemoryState | None = None) -> InMemoryTransactionRunner[InMemorySyncTransaction]:
+    return InMemoryTransactionRunner(lambda s: InMemorySyncTransaction(source="/labelstream/sync-svc", state=s), state)

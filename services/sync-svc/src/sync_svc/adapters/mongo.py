@@ -1,0 +1,146 @@
+"""MongoDB adapters of sync-svc: known objects, runs and datasets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.errors import ConflictError
+from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from sync_svc.app.ports import SyncTransaction
+from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.objects import KnownObject
+from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject, SyncRun
+
+OBJECTS, RUNS, DATASETS = "objects", "runs", "datasets"
+
+
+async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
+    # the diff streams a dataset's objects in key order; the unique index also stops double registration
+    await db[OBJECTS].create_index([("dataset_id", ASCENDING), ("key", ASCENDING)], unique=True, name="dataset_key")
+    await db[RUNS].create_index([("dataset_id", ASCENDING), ("_id", DESCENDING)], name="dataset_newest")
+    await db[RUNS].create_index([("status", ASCENDING), ("_id", ASCENDING)], name="queue")
+
+
+class MongoKnownObjects:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[OBJECTS]
+        self._session = session
+
+    async def in_key_order(self, dataset_id: str) -> AsyncIterator[KnownObject]:
+        cursor = self._collection.find({"dataset_id": dataset_id}, batch_size=2000).sort("key", ASCENDING)
+        async for doc in cursor:
+            yield model_from_document(KnownObject, doc)
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        cursor = self._collection.find({"_id": {"$in": list(ids)}}, {"_id": 1}, session=self._session)
+        return {doc["_id"] async for doc in cursor}
+
+    async def add_many(self, objects: Sequence[KnownObject]) -> None:
+        if not objects:
+            return
+        try:
+            await self._collection.insert_many([model_to_document(o) for o in objects], session=self._session)
+        except (BulkWriteError, DuplicateKeyError) as exc:
+            raise ConflictError("objects were registered concurrently") from exc
+
+    async def replace_many(self, objects: Sequence[KnownObject]) -> None:
+        if objects:
+            requests = [ReplaceOne({"_id": o.id}, model_to_document(o)) for o in objects]
+            await self._collection.bulk_write(requests, session=self._session)
+
+    async def mark_missing(self, ids: Sequence[str]) -> None:
+        if ids:
+            await self._collection.update_many(
+                {"_id": {"$in": list(ids)}}, {"$set": {"missing": True}}, session=self._session
+            )
+
+    async def delete_dataset(self, dataset_id: str) -> None:
+        await self._collection.delete_many({"dataset_id": dataset_id}, session=self._session)
+
+
+class MongoSyncRuns:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[RUNS]
+        self._session = session
+
+    async def add(self, run: SyncRun) -> None:
+        await self._collection.insert_one(model_to_document(run), session=self._session)
+
+    async def get(self, run_id: str) -> SyncRun | None:
+        doc = await self._collection.find_one({"_id": run_id}, session=self._session)
+        return model_from_document(SyncRun, doc) if doc else None
+
+    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[SyncRun]:
+        query: Document = {"dataset_id": dataset_id, **({"_id": {"$lt": before}} if before else {})}
+        cursor = self._collection.find(query, session=self._session).sort("_id", DESCENDING).limit(limit)
+        return [model_from_document(SyncRun, doc) async for doc in cursor]
+
+    async def claim_next(self, *, owner: str) -> SyncRun | None:
+        now = utc_now()
+        doc = await self._collection.find_one_and_update(
+            {"status": "queued"},
+            {"$set": {"status": "running", "started_at": now, "heartbeat_at": now, "owner": owner}},
+            sort=[("_id", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+            session=self._session,
+        )
+        return model_from_document(SyncRun, doc) if doc else None
+
+    async def record_progress(self, run_id: str, *, counts: RunCounts, skipped: Sequence[SkippedObject]) -> None:
+        update: Document = {
+            "$inc": {f"counts.{name}": value for name, value in counts.model_dump().items() if value},
+            "$set": {"heartbeat_at": utc_now()},
+        }
+        if skipped:
+            examples = [s.model_dump() for s in skipped]
+            update["$push"] = {"skipped_examples": {"$each": examples, "$slice": MAX_SKIPPED_EXAMPLES}}
+        await self._collection.update_one({"_id": run_id}, update, session=self._session)
+
+    async def finish(self, run_id: str, *, error: str | None) -> None:
+        status = "failed" if error else "succeeded"
+        await self._collection.update_one(
+            {"_id": run_id},
+            {"$set": {"status": status, "error": error, "finished_at": utc_now()}},
+            session=self._session,
+        )
+
+    async def requeue_stale(self, *, older_than_s: float) -> int:
+        limit = utc_now() - timedelta(seconds=older_than_s)
+        result = await self._collection.update_many(
+            {"status": "running", "heartbeat_at": {"$lt": limit}}, {"$set": {"status": "queued"}}
+        )
+        return result.modified_count
+
+
+class MongoSyncDatasets:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[DATASETS]
+        self._session = session
+
+    async def save(self, dataset: SyncDataset) -> None:
+        doc = model_to_document(dataset)
+        await self._collection.replace_one({"_id": dataset.id}, doc, upsert=True, session=self._session)
+
+    async def get(self, dataset_id: str) -> SyncDataset | None:
+        doc = await self._collection.find_one({"_id": dataset_id}, session=self._session)
+        return model_from_document(SyncDataset, doc) if doc else None
+
+    async def delete(self, dataset_id: str) -> None:
+        await self._collection.delete_one({"_id": dataset_id}, session=self._session)
+
+
+class MongoSyncTransaction(MongoTransaction, SyncTransaction):
+    def __init__(self, *, source: str, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        super().__init__(source=source, db=db, session=session)
+        self.objects = MongoKnownObjects(db, session)
+        self.runs = MongoSyncRuns(db, session)
+        self.datasets = MongoSyncDatasets(db, session)

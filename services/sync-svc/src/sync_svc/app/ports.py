@@ -1,0 +1,74 @@
+"""What sync-svc's use cases need: the bucket, and its own records (known objects, runs, datasets)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from labelstream_shared.uow import Transaction
+
+from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.objects import KnownObject, ListedObject
+from sync_svc.domain.runs import RunCounts, SkippedObject, SyncRun
+
+
+class ObjectStore(Protocol):
+    def list_objects(self, bucket: str, prefix: str) -> AsyncIterator[ListedObject]:
+        """Every object under the prefix, in key order, streamed page by page."""
+        ...
+
+    async def read_head(self, bucket: str, key: str, length: int) -> bytes:
+        """The first `length` bytes of an object."""
+        ...
+
+
+class KnownObjects(Protocol):
+    def in_key_order(self, dataset_id: str) -> AsyncIterator[KnownObject]:
+        """A dataset's known objects in key order, streamed (outside any transaction)."""
+        ...
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]: ...
+
+    async def add_many(self, objects: Sequence[KnownObject]) -> None: ...
+
+    async def replace_many(self, objects: Sequence[KnownObject]) -> None: ...
+
+    async def mark_missing(self, ids: Sequence[str]) -> None: ...
+
+    async def delete_dataset(self, dataset_id: str) -> None: ...
+
+
+class SyncRuns(Protocol):
+    async def add(self, run: SyncRun) -> None: ...
+
+    async def get(self, run_id: str) -> SyncRun | None: ...
+
+    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[SyncRun]:
+        """Newest first, starting before the cursor `before`."""
+        ...
+
+    async def claim_next(self, *, owner: str) -> SyncRun | None:
+        """Atomically take the oldest queued run and mark it running."""
+        ...
+
+    async def record_progress(self, run_id: str, *, counts: RunCounts, skipped: Sequence[SkippedObject]) -> None: ...
+
+    async def finish(self, run_id: str, *, error: str | None) -> None: ...
+
+    async def requeue_stale(self, *, older_than_s: float) -> int:
+        """Runs whose worker stopped reporting go back to the queue."""
+        ...
+
+
+class SyncDatasets(Protocol):
+    async def save(self, dataset: SyncDataset) -> None: ...
+
+    async def get(self, dataset_id: str) -> SyncDataset | None: ...
+
+    async def delete(self, dataset_id: str) -> None: ...
+
+
+class SyncTransaction(Transaction):
+    objects: KnownObjects
+    runs: SyncRuns
+    datasets: SyncDatasets

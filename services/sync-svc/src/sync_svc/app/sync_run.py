@@ -1,0 +1,175 @@
+"""Executing a synchronization run: stream the diff, apply it in batches, one transaction per batch.
+
+Each batch transaction writes the known-object records, the events (DataAdded, SourceChanged, SourceDeleted)
+and the run's progress together, so a crash never leaves a sample without its event or counts that lie.
+Runs of one dataset may overlap: a batch re-reads which objects exist inside its transaction, so an object
+is added once whoever gets there first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from labelstream_shared.errors import ConflictError
+from labelstream_shared.events import DataAdded, SourceChanged, SourceDeleted
+from labelstream_shared.events.contracts import MediaKind, ObjectRef
+from labelstream_shared.uow import TransactionRunner
+
+from sync_svc.app.ports import KnownObjects, ObjectStore, SyncDatasets, SyncRuns, SyncTransaction
+from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.diff import Changed, Difference, New, Reappeared, Unchanged, Vanished, diff
+from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
+from sync_svc.domain.objects import KnownObject
+from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject
+
+BATCH_SIZE = 500
+SNIFF_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class SyncReads:
+    """Reads outside transactions: streams and lookups."""
+
+    objects: KnownObjects
+    runs: SyncRuns
+    datasets: SyncDatasets
+
+
+@dataclass
+class BatchPlan:
+    """What one batch of differences turns into."""
+
+    added: list[KnownObject] = field(default_factory=list)
+    reappeared: list[KnownObject] = field(default_factory=list)
+    changed: list[KnownObject] = field(default_factory=list)
+    vanished: list[KnownObject] = field(default_factory=list)
+    skipped: list[SkippedObject] = field(default_factory=list)
+    unchanged: int = 0
+
+
+async def execute_sync_run(
+    run_id: str, *, run: TransactionRunner[SyncTransaction], reads: SyncReads, store: ObjectStore
+) -> None:
+    sync_run = await reads.runs.get(run_id)
+    dataset = await reads.datasets.get(sync_run.dataset_id) if sync_run else None
+    if sync_run is None or dataset is None:
+        await reads.runs.finish(run_id, error="the dataset no longer exists")
+        return
+    try:
+        skipped_total = 0
+        differences = diff(
+            store.list_objects(dataset.input_path.bucket, dataset.input_path.prefix),
+            reads.objects.in_key_order(dataset.id),
+        )
+        async for batch in _batches(differences, BATCH_SIZE):
+            plan = await plan_batch(batch, dataset=dataset, store=store)
+            examples = plan.skipped[: max(MAX_SKIPPED_EXAMPLES - skipped_total, 0)]
+            skipped_total += len(plan.skipped)
+            await _apply_with_retry(run, run_id=run_id, dataset=dataset, plan=plan, examples=examples)
+    except Exception as exc:
+        await reads.runs.finish(run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    await reads.runs.finish(run_id, error=None)
+
+
+async def plan_batch(batch: Sequence[Difference], *, dataset: SyncDataset, store: ObjectStore) -> BatchPlan:
+    plan = BatchPlan()
+    new = [d for d in batch if isinstance(d, New)]
+    kinds = await _classify([d.listed.key for d in new], bucket=dataset.input_path.bucket, store=store)
+    for item, kind in zip(new, kinds, strict=True):
+        if isinstance(kind, Skipped):
+            plan.skipped.append(SkippedObject(key=item.listed.key, reason=kind.reason))
+        else:
+            known = KnownObject.register(
+                dataset_id=dataset.id, bucket=dataset.input_path.bucket, listed=item.listed, media_kind=kind
+            )
+            plan.added.append(known)
+    for difference in batch:
+        if isinstance(difference, Reappeared | Changed):
+            listed = difference.listed
+            updated = difference.known.model_copy(
+                update={
+                    "etag": listed.etag,
+                    "size": listed.size,
+                    "last_modified": listed.last_modified,
+                    "missing": False,
+                }
+            )
+            (plan.reappeared if isinstance(difference, Reappeared) else plan.changed).append(updated)
+        elif isinstance(difference, Vanished):
+            plan.vanished.append(difference.known)
+        elif isinstance(difference, Unchanged):
+            plan.unchanged += 1
+    return plan
+
+
+async def _classify(keys: list[str], *, bucket: str, store: ObjectStore) -> list[Skipped | MediaKind]:
+    """By extension; objects without one are sniffed (a ranged read), a few at a time."""
+    limit = asyncio.Semaphore(SNIFF_CONCURRENCY)
+
+    async def one(key: str) -> Skipped | MediaKind:
+        claimed = kind_from_name(key)
+        if claimed is not None:
+            return claimed
+        async with limit:
+            return kind_from_content(await store.read_head(bucket, key, SNIFF_BYTES))
+
+    return list(await asyncio.gather(*(one(k) for k in keys)))
+
+
+async def _apply_with_retry(
+    run: TransactionRunner[SyncTransaction],
+    *,
+    run_id: str,
+    dataset: SyncDataset,
+    plan: BatchPlan,
+    examples: Sequence[SkippedObject],
+) -> None:
+    for attempt in itertools.count(1):
+        try:
+            await run(lambda tx: _apply(tx, run_id=run_id, dataset=dataset, plan=plan, examples=examples))
+            return
+        except ConflictError:  # a concurrent run committed the same objects first: re-read and retry
+            if attempt == 3:
+                raise
+
+
+async def _apply(
+    tx: SyncTransaction, *, run_id: str, dataset: SyncDataset, plan: BatchPlan, examples: Sequence[SkippedObject]
+) -> None:
+    existing = await tx.objects.existing_ids([o.id for o in plan.added])
+    added = [o for o in plan.added if o.id not in existing]
+    await tx.objects.add_many(added)
+    await tx.objects.replace_many([*plan.reappeared, *plan.changed])
+    await tx.objects.mark_missing([o.id for o in plan.vanished])
+    if added or plan.reappeared:
+        samples = tuple(o.as_added() for o in (*added, *plan.reappeared))
+        tx.emit(DataAdded(dataset_id=dataset.id, origin="sync", samples=samples))
+    if plan.changed:
+        tx.emit(SourceChanged(dataset_id=dataset.id, samples=tuple(o.as_added() for o in plan.changed)))
+    if plan.vanished:
+        refs = tuple(ObjectRef(bucket=o.bucket, key=o.key, sample_id=o.id) for o in plan.vanished)
+        tx.emit(SourceDeleted(dataset_id=dataset.id, reason="vanished", objects=refs))
+    counts = RunCounts(
+        listed=len(plan.added) + len(plan.skipped) + len(plan.reappeared) + len(plan.changed) + plan.unchanged,
+        added=len(added) + len(plan.reappeared),
+        removed=len(plan.vanished),
+        changed=len(plan.changed),
+        unchanged=plan.unchanged + len(plan.added) - len(added),
+        skipped=len(plan.skipped),
+    )
+    await tx.runs.record_progress(run_id, counts=counts, skipped=examples)
+
+
+async def _batches(items: AsyncIterator[Difference], size: int) -> AsyncIterator[list[Difference]]:
+    batch: list[Difference] = []
+    async for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,67 @@
+"""Objects under a dataset's input path, and the ones sync-svc already turned into samples."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from labelstream_shared.events.contracts import AddedSample, MediaKind
+from pydantic import BaseModel, ConfigDict
+
+_SAMPLE_NAMESPACE = uuid.UUID("0b5c3f4e-6a51-4c1e-9f53-1d1a5e0c7a11")
+
+
+def sample_id_for(dataset_id: str, key: str) -> str:
+    """Deterministic: the same object in the same dataset is always the same sample (idempotent re-adds)."""
+    return uuid.uuid5(_SAMPLE_NAMESPACE, f"{dataset_id}\x00{key}").hex
+
+
+class ListedObject(BaseModel):
+    """One object as the bucket listing shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime | None = None
+
+
+class KnownObject(BaseModel):
+    """An object sync-svc registered as a sample of a dataset."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str  # the sample id
+    dataset_id: str
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    media_kind: MediaKind
+    last_modified: datetime | None = None
+    missing: bool = False
+
+    @classmethod
+    def register(cls, *, dataset_id: str, bucket: str, listed: ListedObject, media_kind: MediaKind) -> KnownObject:
+        return cls(
+            id=sample_id_for(dataset_id, listed.key),
+            dataset_id=dataset_id,
+            bucket=bucket,
+            key=listed.key,
+            size=listed.size,
+            etag=listed.etag,
+            media_kind=media_kind,
+            last_modified=listed.last_modified,
+        )
+
+    def as_added(self) -> AddedSample:
+        return AddedSample(
+            sample_id=self.id,
+            bucket=self.bucket,
+            key=self.key,
+            size=self.size,
+            etag=self.etag,
+            media_kind=self.media_kind,
+            last_modified=self.last_modified,
+        )

@@ -1,0 +1,47 @@
+"""REST API of sync-svc: synchronization runs (imports and deletions come next)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from labelstream_shared.uow import TransactionRunner
+from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
+
+from sync_svc.app import runs
+from sync_svc.app.ports import SyncTransaction
+from sync_svc.app.sync_run import SyncReads
+from sync_svc.domain.runs import SyncRun
+
+router = APIRouter(prefix="/api/sync", tags=["sync"])
+
+
+@dataclass(frozen=True)
+class SyncDeps:
+    run: TransactionRunner[SyncTransaction]
+    reads: SyncReads
+
+
+Deps = Annotated[SyncDeps, Depends(app_deps)]
+
+
+@router.post("/datasets/{dataset_id}/runs", status_code=status.HTTP_202_ACCEPTED, operation_id="startSyncRun")
+async def start_sync_run(dataset_id: str, deps: Deps) -> SyncRun:
+    """Synchronize the data source: queue a run that diffs the dataset's input path against its samples."""
+    return await runs.start_sync_run(deps.run, dataset_id=dataset_id)
+
+
+@router.get("/datasets/{dataset_id}/runs", operation_id="listSyncRuns")
+async def list_sync_runs(
+    dataset_id: str, deps: Deps, limit: LimitQuery = 20, cursor: CursorQuery = None
+) -> Page[SyncRun]:
+    """A dataset's runs, newest first."""
+    await runs.require_dataset(deps.reads.datasets, dataset_id)
+    found = await deps.reads.runs.list_for(dataset_id, limit=limit + 1, before=cursor)
+    return page_of(found, limit=limit, cursor_of=lambda r: r.id)
+
+
+@router.get("/runs/{run_id}", operation_id="getSyncRun")
+async def get_sync_run(run_id: str, deps: Deps) -> SyncRun:
+    return await runs.get_sync_run(deps.reads.runs, run_id)
