@@ -9,7 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from labelstream_shared.consumer import EventProcessor, IncomingMessage
+from labelstream_shared.consumer import BatchProcessor, IncomingMessage, MessageProcessor
 from labelstream_shared.events.topics import dead_letter_topic
 from labelstream_shared.kafka import KafkaPublisher
 from labelstream_shared.metrics import CONSUMER_LAG
@@ -47,7 +47,7 @@ def incoming(record: ConsumerRecord[Any, Any]) -> IncomingMessage:
 
 
 class KafkaConsumerLoop:
-    def __init__(self, *, processor: EventProcessor[Any], topics: list[str], bootstrap_servers: str) -> None:
+    def __init__(self, *, processor: MessageProcessor, topics: list[str], bootstrap_servers: str) -> None:
         self.processor = processor
         self.topics = topics
         self.bootstrap_servers = bootstrap_servers
@@ -83,18 +83,31 @@ class KafkaConsumerLoop:
     async def _process_partition(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: list[ConsumerRecord[Any, Any]]
     ) -> None:
+        done = await self._process(records)
+        if done is not None:
+            await consumer.commit({tp: done + 1})
+        if done != records[-1].offset:  # the database or the DLQ is away: come back to the rest later
+            consumer.seek(tp, records[0].offset if done is None else done + 1)
+            await asyncio.sleep(1)
+        highwater = consumer.highwater(tp)
+        if highwater is not None and done is not None:
+            CONSUMER_LAG.labels(self.processor.group, tp.topic, str(tp.partition)).set(max(highwater - done - 1, 0))
+
+    async def _process(self, records: list[ConsumerRecord[Any, Any]]) -> int | None:
+        """Process in order; returns the offset of the last record fully processed (or parked)."""
+        if isinstance(self.processor, BatchProcessor):
+            try:
+                await self.processor.process_batch([incoming(r) for r in records])
+            except Exception:
+                log.exception("could not process or park a batch; will retry it")
+                return None
+            return int(records[-1].offset)
         done: int | None = None
         for record in records:
             try:
                 await self.processor.process(incoming(record))
-            except Exception:  # dead-lettering itself failed: come back to this record later
+            except Exception:
                 log.exception("could not process or park a message; will retry it")
-                consumer.seek(tp, record.offset)
-                await asyncio.sleep(1)
                 break
             done = record.offset
-        if done is not None:
-            await consumer.commit({tp: done + 1})
-        highwater = consumer.highwater(tp)
-        if highwater is not None and done is not None:
-            CONSUMER_LAG.labels(self.processor.group, tp.topic, str(tp.partition)).set(max(highwater - done - 1, 0))
+        return done

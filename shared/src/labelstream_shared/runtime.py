@@ -18,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
-from labelstream_shared.consumer import EventProcessor, Subscription
+from labelstream_shared.consumer import EventProcessor, IncomingMessage, RawMessageProcessor, Subscription
 from labelstream_shared.events.topics import EVENT_TOPICS, dead_letter_topic
 from labelstream_shared.kafka import KafkaPublisher, check_kafka, ensure_topics
 from labelstream_shared.kafka_consumer import KafkaConsumerLoop, KafkaDeadLetterSink
@@ -37,6 +37,7 @@ from labelstream_shared.uow import Transaction, TransactionRunner
 from labelstream_shared.web import ReadinessCheck, create_app
 
 TxT = TypeVar("TxT", bound=Transaction)
+P2 = TypeVar("P2")
 BackgroundWork = Callable[[asyncio.Event], Awaitable[None]]  # runs until the event is set
 
 log = logging.getLogger(__name__)
@@ -91,9 +92,33 @@ class ServiceRuntime:
             infrastructure_errors=(ConnectionFailure,),
         )
         return KafkaConsumerLoop(
-            processor=processor,
-            topics=sorted({s.payload_type.topic for s in processor.subscriptions}),
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            processor=processor, topics=processor.topics, bootstrap_servers=self.settings.kafka_bootstrap_servers
+        )
+
+    def raw_consumer(
+        self,
+        *,
+        group: str,
+        topic: str,
+        kind: str,
+        decode: Callable[[IncomingMessage], tuple[str, P2]],
+        handle: Callable[[TxT, list[P2]], Awaitable[None]],
+        run: TransactionRunner[TxT],
+    ) -> KafkaConsumerLoop:
+        """An idempotent consumer of a topic of foreign messages (not CloudEvents), e.g. bucket notifications."""
+        processor: RawMessageProcessor[TxT, P2] = RawMessageProcessor(
+            group=group,
+            kind=kind,
+            decode=decode,
+            handle=handle,
+            run=run,
+            dead_letters=self.dead_letters,
+            max_attempts=self.settings.consumer_max_attempts,
+            backoff_s=self.settings.consumer_retry_backoff_s,
+            infrastructure_errors=(ConnectionFailure,),
+        )
+        return KafkaConsumerLoop(
+            processor=processor, topics=[topic], bootstrap_servers=self.settings.kafka_bootstrap_servers
         )
 
     async def start(

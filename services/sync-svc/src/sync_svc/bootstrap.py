@@ -14,13 +14,17 @@ from sync_svc.adapters.mongo import (
     ensure_indexes,
 )
 from sync_svc.adapters.s3 import S3ObjectStore
-from sync_svc.app.handlers import SUBSCRIPTIONS
+from sync_svc.app.handlers import decode_notification, subscriptions
+from sync_svc.app.notifications import apply_notifications
+from sync_svc.app.ports import SyncTransaction
 from sync_svc.app.sync_run import SyncReads, execute_sync_run
+from sync_svc.domain.notifications import BucketChange
 from sync_svc.entrypoints import api
 from sync_svc.entrypoints.worker import SyncRunWorker
 from sync_svc.settings import SyncSettings
 
 CONSUMER_GROUP = "sync-svc"
+NOTIFICATION_GROUP = "sync-svc-notifications"
 
 
 def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None) -> FastAPI:
@@ -32,7 +36,10 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
             runs=MongoSyncRuns(runtime.db),
             datasets=MongoSyncDatasets(runtime.db),
         )
-        store = S3ObjectStore(runtime.storage.client)
+        store = S3ObjectStore(runtime.storage.client, notification_arn=settings.bucket_notification_arn)
+
+        async def apply_notification(tx: SyncTransaction, notifications: list[list[BucketChange]]) -> None:
+            await apply_notifications(tx, notifications, store=store)
 
         async def execute(run_id: str) -> None:
             await execute_sync_run(run_id, run=run, reads=reads, store=store)
@@ -40,7 +47,17 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
         worker = SyncRunWorker(runs=reads.runs, execute=execute, max_concurrent=settings.max_concurrent_runs)
         return Wiring(
             deps=api.SyncDeps(run=run, reads=reads),
-            consumers=[runtime.consumer(group=CONSUMER_GROUP, subscriptions=SUBSCRIPTIONS, run=run)],
+            consumers=[
+                runtime.consumer(group=CONSUMER_GROUP, subscriptions=subscriptions(store), run=run),
+                runtime.raw_consumer(
+                    group=NOTIFICATION_GROUP,
+                    topic=BUCKET_NOTIFICATIONS,
+                    kind="s3:notification",
+                    decode=decode_notification,
+                    handle=apply_notification,
+                    run=run,
+                ),
+            ],
             extra_topics=[BUCKET_NOTIFICATIONS],
             workers=[worker.run],
         )

@@ -13,7 +13,7 @@ from sync_svc.adapters.memory import (
     in_memory_runner,
 )
 from sync_svc.app import runs
-from sync_svc.app.handlers import register_dataset
+from sync_svc.app.handlers import subscriptions
 from sync_svc.app.sync_run import BATCH_SIZE, SyncReads, execute_sync_run
 from sync_svc.bootstrap import create_app
 from sync_svc.entrypoints.api import SyncDeps
@@ -34,8 +34,10 @@ class Harness:
     async def register(self, dataset_id: str = "d1") -> None:
         event = dataset_created(dataset_id)
 
+        register = subscriptions(self.store)[0]
+
         async def work(tx: InMemorySyncTransaction) -> None:
-            await register_dataset(tx, event, None)  # type: ignore[arg-type]
+            await register.handle(tx, event, None)  # type: ignore[arg-type]
 
         await self.run(work)
 
@@ -61,6 +63,7 @@ async def test_new_objects_become_samples_once() -> None:
     h.store.put(BUCKET, "d1/no-extension", b"\xff\xd8\xff\xe0jpeg")
     h.store.put(BUCKET, "elsewhere/img.png")  # outside the input path
     counts = await h.sync()
+    assert h.store.watched == {BUCKET}
     assert counts["added"] == BATCH_SIZE + 4
     assert counts["skipped"] == 1
     added = [s for e in h.events(DataAdded) for s in e.samples]  # type: ignore[attr-defined]

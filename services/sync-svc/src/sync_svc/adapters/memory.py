@@ -20,6 +20,7 @@ class FakeObjectStore:
     def __init__(self) -> None:
         self.objects: dict[tuple[str, str], bytes] = {}
         self.versions: dict[tuple[str, str], int] = {}
+        self.watched: set[str] = set()
 
     def put(self, bucket: str, key: str, content: bytes = b"\x89PNG\r\n\x1a\n") -> None:
         self.objects[(bucket, key)] = content
@@ -36,6 +37,9 @@ class FakeObjectStore:
     async def read_head(self, bucket: str, key: str, length: int) -> bytes:
         return self.objects[(bucket, key)][:length]
 
+    async def watch(self, bucket: str) -> None:
+        self.watched.add(bucket)
+
 
 class InMemoryKnownObjects:
     def __init__(self, state: InMemoryState) -> None:
@@ -48,6 +52,11 @@ class InMemoryKnownObjects:
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {i for i in ids if i in self._rows}
+
+    async def get_by_keys(self, dataset_id: str, keys: Sequence[str]) -> dict[str, KnownObject]:
+        wanted = set(keys)
+        rows = (r for r in self._rows.values() if r["dataset_id"] == dataset_id and r["key"] in wanted)
+        return {r["key"]: KnownObject.model_validate(r) for r in rows}
 
     async def add_many(self, objects: Sequence[KnownObject]) -> None:
         if any(o.id in self._rows for o in objects):
@@ -113,6 +122,10 @@ class InMemorySyncDatasets:
     async def get(self, dataset_id: str) -> SyncDataset | None:
         row = self._rows.get(dataset_id)
         return SyncDataset.model_validate(row) if row else None
+
+    async def in_bucket(self, bucket: str) -> list[SyncDataset]:
+        datasets = [SyncDataset.model_validate(row) for row in self._rows.values()]
+        return [d for d in datasets if d.input_path.bucket == bucket]
 
     async def delete(self, dataset_id: str) -> None:
         self._rows.pop(dataset_id, None)

@@ -26,6 +26,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db[OBJECTS].create_index([("dataset_id", ASCENDING), ("key", ASCENDING)], unique=True, name="dataset_key")
     await db[RUNS].create_index([("dataset_id", ASCENDING), ("_id", DESCENDING)], name="dataset_newest")
     await db[RUNS].create_index([("status", ASCENDING), ("_id", ASCENDING)], name="queue")
+    await db[DATASETS].create_index("input_path.bucket", name="input_bucket")
 
 
 class MongoKnownObjects:
@@ -43,6 +44,13 @@ class MongoKnownObjects:
             return set()
         cursor = self._collection.find({"_id": {"$in": list(ids)}}, {"_id": 1}, session=self._session)
         return {doc["_id"] async for doc in cursor}
+
+    async def get_by_keys(self, dataset_id: str, keys: Sequence[str]) -> dict[str, KnownObject]:
+        query = {"dataset_id": dataset_id, "key": {"$in": list(keys)}}
+        found = [
+            model_from_document(KnownObject, doc) async for doc in self._collection.find(query, session=self._session)
+        ]
+        return {o.key: o for o in found}
 
     async def add_many(self, objects: Sequence[KnownObject]) -> None:
         if not objects:
@@ -133,6 +141,10 @@ class MongoSyncDatasets:
     async def get(self, dataset_id: str) -> SyncDataset | None:
         doc = await self._collection.find_one({"_id": dataset_id}, session=self._session)
         return model_from_document(SyncDataset, doc) if doc else None
+
+    async def in_bucket(self, bucket: str) -> list[SyncDataset]:
+        cursor = self._collection.find({"input_path.bucket": bucket}, session=self._session)
+        return [model_from_document(SyncDataset, doc) async for doc in cursor]
 
     async def delete(self, dataset_id: str) -> None:
         await self._collection.delete_one({"_id": dataset_id}, session=self._session)

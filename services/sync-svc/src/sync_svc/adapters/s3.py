@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 
 from minio import Minio
+from minio.notificationconfig import NotificationConfig, QueueConfig
 
 from sync_svc.domain.objects import ListedObject
 
@@ -14,9 +15,13 @@ PAGE_SIZE = 1000
 QUEUED_PAGES = 4  # pages listed ahead of the consumer: memory stays bounded whatever the bucket size
 
 
+NOTIFIED_EVENTS = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+
+
 class S3ObjectStore:
-    def __init__(self, client: Minio) -> None:
+    def __init__(self, client: Minio, *, notification_arn: str) -> None:
         self._client = client
+        self._notification_arn = notification_arn
 
     async def list_objects(self, bucket: str, prefix: str) -> AsyncIterator[ListedObject]:
         """The SDK's listing is a blocking generator: a thread pages it into a bounded queue."""
@@ -77,3 +82,22 @@ class S3ObjectStore:
                 response.release_conn()
 
         return await asyncio.to_thread(read)
+
+    async def watch(self, bucket: str) -> None:
+        """Adds our queue to the bucket's notification configuration, keeping what else is there."""
+
+        def configure() -> None:
+            config = self._client.get_bucket_notification(bucket)
+            if any(q.queue == self._notification_arn for q in config.queue_config_list):
+                return
+            queues = [*config.queue_config_list, QueueConfig(NOTIFIED_EVENTS, queue=self._notification_arn)]
+            self._client.set_bucket_notification(
+                bucket,
+                NotificationConfig(
+                    cloud_func_config_list=config.cloud_func_config_list,
+                    queue_config_list=queues,
+                    topic_config_list=config.topic_config_list,
+                ),
+            )
+
+        await asyncio.to_thread(configure)

@@ -1,28 +1,34 @@
-"""Event handlers of sync-svc: it learns where each dataset's objects are."""
+"""Event handlers of sync-svc: it learns where each dataset's objects are, and watches those buckets."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from labelstream_shared.consumer import Subscription
+from labelstream_shared.consumer import IncomingMessage, InvalidMessageError, Subscription
 from labelstream_shared.events import DatasetCreated, DatasetDeleted, EventEnvelope
 
-from sync_svc.app.ports import SyncTransaction
+from sync_svc.app.ports import ObjectStore, SyncTransaction
+from sync_svc.app.watching import watch_input_bucket
 from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.notifications import BucketChange, InvalidNotificationError, parse_notification
 
 
-async def register_dataset(tx: SyncTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
-    dataset = SyncDataset(id=event.dataset_id, labeling_type=event.labeling_type, input_path=event.input_path)
-    await tx.datasets.save(dataset)
+def subscriptions(store: ObjectStore) -> list[Subscription[SyncTransaction, Any]]:
+    async def register_dataset(tx: SyncTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
+        dataset = SyncDataset(id=event.dataset_id, labeling_type=event.labeling_type, input_path=event.input_path)
+        await tx.datasets.save(dataset)
+        await watch_input_bucket(store, dataset.input_path.bucket)
+
+    async def forget_dataset(tx: SyncTransaction, event: DatasetDeleted, envelope: EventEnvelope) -> None:
+        """The dataset's objects stay in the bucket; only sync-svc's records of them go."""
+        await tx.datasets.delete(event.dataset_id)
+        await tx.objects.delete_dataset(event.dataset_id)
+
+    return [Subscription(DatasetCreated, register_dataset), Subscription(DatasetDeleted, forget_dataset)]
 
 
-async def forget_dataset(tx: SyncTransaction, event: DatasetDeleted, envelope: EventEnvelope) -> None:
-    """The dataset's objects stay in the bucket; only sync-svc's records of them go."""
-    await tx.datasets.delete(event.dataset_id)
-    await tx.objects.delete_dataset(event.dataset_id)
-
-
-SUBSCRIPTIONS: list[Subscription[SyncTransaction, Any]] = [
-    Subscription(DatasetCreated, register_dataset),
-    Subscription(DatasetDeleted, forget_dataset),
-]
+def decode_notification(message: IncomingMessage) -> tuple[str, list[BucketChange]]:
+    try:
+        return parse_notification(message.value)
+    except InvalidNotificationError as exc:
+        raise InvalidMessageError(str(exc)) from exc

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.events import DataAdded, SourceChanged, SourceDeleted
@@ -19,6 +20,7 @@ from labelstream_shared.events.contracts import MediaKind, ObjectRef
 from labelstream_shared.uow import TransactionRunner
 
 from sync_svc.app.ports import KnownObjects, ObjectStore, SyncDatasets, SyncRuns, SyncTransaction
+from sync_svc.app.watching import watch_input_bucket
 from sync_svc.domain.datasets import SyncDataset
 from sync_svc.domain.diff import Changed, Difference, New, Reappeared, Unchanged, Vanished, diff
 from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
@@ -58,6 +60,7 @@ async def execute_sync_run(
     if sync_run is None or dataset is None:
         await reads.runs.finish(run_id, error="the dataset no longer exists")
         return
+    await watch_input_bucket(store, dataset.input_path.bucket)
     try:
         skipped_total = 0
         differences = diff(
@@ -128,18 +131,23 @@ async def _apply_with_retry(
     plan: BatchPlan,
     examples: Sequence[SkippedObject],
 ) -> None:
+    async def work(tx: SyncTransaction) -> None:
+        counts = await apply_plan(tx, dataset=dataset, plan=plan, origin="sync")
+        await tx.runs.record_progress(run_id, counts=counts, skipped=examples)
+
     for attempt in itertools.count(1):
         try:
-            await run(lambda tx: _apply(tx, run_id=run_id, dataset=dataset, plan=plan, examples=examples))
+            await run(work)
             return
         except ConflictError:  # a concurrent run committed the same objects first: re-read and retry
             if attempt == 3:
                 raise
 
 
-async def _apply(
-    tx: SyncTransaction, *, run_id: str, dataset: SyncDataset, plan: BatchPlan, examples: Sequence[SkippedObject]
-) -> None:
+async def apply_plan(
+    tx: SyncTransaction, *, dataset: SyncDataset, plan: BatchPlan, origin: Literal["sync", "notification"]
+) -> RunCounts:
+    """Write a batch's changes and the events announcing them; returns what it counted."""
     existing = await tx.objects.existing_ids([o.id for o in plan.added])
     added = [o for o in plan.added if o.id not in existing]
     await tx.objects.add_many(added)
@@ -147,13 +155,13 @@ async def _apply(
     await tx.objects.mark_missing([o.id for o in plan.vanished])
     if added or plan.reappeared:
         samples = tuple(o.as_added() for o in (*added, *plan.reappeared))
-        tx.emit(DataAdded(dataset_id=dataset.id, origin="sync", samples=samples))
+        tx.emit(DataAdded(dataset_id=dataset.id, origin=origin, samples=samples))
     if plan.changed:
         tx.emit(SourceChanged(dataset_id=dataset.id, samples=tuple(o.as_added() for o in plan.changed)))
     if plan.vanished:
         refs = tuple(ObjectRef(bucket=o.bucket, key=o.key, sample_id=o.id) for o in plan.vanished)
         tx.emit(SourceDeleted(dataset_id=dataset.id, reason="vanished", objects=refs))
-    counts = RunCounts(
+    return RunCounts(
         listed=len(plan.added) + len(plan.skipped) + len(plan.reappeared) + len(plan.changed) + plan.unchanged,
         added=len(added) + len(plan.reappeared),
         removed=len(plan.vanished),
@@ -161,7 +169,6 @@ async def _apply(
         unchanged=plan.unchanged + len(plan.added) - len(added),
         skipped=len(plan.skipped),
     )
-    await tx.runs.record_progress(run_id, counts=counts, skipped=examples)
 
 
 async def _batches(items: AsyncIterator[Difference], size: int) -> AsyncIterator[list[Difference]]:
