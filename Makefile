@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 
-.PHONY: help up down test status lint schemas
+.PHONY: help up down test status lint schemas bench
 
 help:
 	@echo "make up      install what is missing, start Kafka, MongoDB, MinIO, the services and the gateway"
@@ -10,6 +10,7 @@ help:
 	@echo "make down    stop everything the launcher started"
 	@echo "make status  what is running"
 	@echo "make test ARGS='-k outbox'   pass arguments to pytest"
+	@echo "make bench   benchmarks (bench/), each figure next to its baseline"
 
 up:
 	@deploy/bootstrap.sh
@@ -26,6 +27,11 @@ status:
 
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+bench:
+	@deploy/bootstrap.sh
+	@$(PY) -m labelstream_deploy up
+	@$(PY) bench/sync_bench.py $(ARGS)
 
 schemas:
 	@$(PY) -m labelstream_shared.events.schemas shared/schemas

@@ -118,18 +118,6 @@ class DataAdded(EventPayload):
         return self.dataset_id
 
 
-class SampleDeleted(EventPayload):
-    event_name: ClassVar[str] = "SampleDeleted"
-    topic: ClassVar[str] = topics.SAMPLES
-
-    dataset_id: str
-    sample_ids: tuple[str, ...] = Field(min_length=1)
-    delete_source: bool = False
-
-    def partition_key(self) -> str:
-        return self.dataset_id
-
-
 class SourceChanged(EventPayload):
     """Source objects were replaced (new etag): their samples' media must be processed again."""
 
@@ -147,6 +135,22 @@ class ObjectRef(Contract):
     bucket: str
     key: str
     sample_id: str | None = None
+
+
+class SampleDeleted(EventPayload):
+    """Samples were deleted from a dataset. With `delete_source`, sync-svc deletes `objects` from the bucket
+    (and announces it with SourceDeleted); otherwise the objects stay and a later sync may add them again."""
+
+    event_name: ClassVar[str] = "SampleDeleted"
+    topic: ClassVar[str] = topics.SAMPLES
+
+    dataset_id: str
+    sample_ids: tuple[str, ...] = Field(min_length=1)
+    delete_source: bool = False
+    objects: tuple[ObjectRef, ...] = ()
+
+    def partition_key(self) -> str:
+        return self.dataset_id
 
 
 class SourceDeleted(EventPayload):

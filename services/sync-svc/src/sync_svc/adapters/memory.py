@@ -37,6 +37,10 @@ class FakeObjectStore:
     async def read_head(self, bucket: str, key: str, length: int) -> bytes:
         return self.objects[(bucket, key)][:length]
 
+    async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.objects.pop((bucket, key), None)
+
     async def watch(self, bucket: str) -> None:
         self.watched.add(bucket)
 
@@ -57,6 +61,15 @@ class InMemoryKnownObjects:
         wanted = set(keys)
         rows = (r for r in self._rows.values() if r["dataset_id"] == dataset_id and r["key"] in wanted)
         return {r["key"]: KnownObject.model_validate(r) for r in rows}
+
+    async def at_locations(self, bucket: str, keys: Sequence[str]) -> list[KnownObject]:
+        wanted = set(keys)
+        rows = (r for r in self._rows.values() if r["bucket"] == bucket and r["key"] in wanted)
+        return [KnownObject.model_validate(r) for r in rows]
+
+    async def forget(self, ids: Sequence[str]) -> None:
+        for i in ids:
+            self._rows.pop(i, None)
 
     async def add_many(self, objects: Sequence[KnownObject]) -> None:
         if any(o.id in self._rows for o in objects):

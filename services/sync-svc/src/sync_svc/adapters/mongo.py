@@ -24,6 +24,7 @@ OBJECTS, RUNS, DATASETS = "objects", "runs", "datasets"
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     # the diff streams a dataset's objects in key order; the unique index also stops double registration
     await db[OBJECTS].create_index([("dataset_id", ASCENDING), ("key", ASCENDING)], unique=True, name="dataset_key")
+    await db[OBJECTS].create_index([("bucket", ASCENDING), ("key", ASCENDING)], name="location")
     await db[RUNS].create_index([("dataset_id", ASCENDING), ("_id", DESCENDING)], name="dataset_newest")
     await db[RUNS].create_index([("status", ASCENDING), ("_id", ASCENDING)], name="queue")
     await db[DATASETS].create_index("input_path.bucket", name="input_bucket")
@@ -51,6 +52,14 @@ class MongoKnownObjects:
             model_from_document(KnownObject, doc) async for doc in self._collection.find(query, session=self._session)
         ]
         return {o.key: o for o in found}
+
+    async def at_locations(self, bucket: str, keys: Sequence[str]) -> list[KnownObject]:
+        cursor = self._collection.find({"bucket": bucket, "key": {"$in": list(keys)}}, session=self._session)
+        return [model_from_document(KnownObject, doc) async for doc in cursor]
+
+    async def forget(self, ids: Sequence[str]) -> None:
+        if ids:
+            await self._collection.delete_many({"_id": {"$in": list(ids)}}, session=self._session)
 
     async def add_many(self, objects: Sequence[KnownObject]) -> None:
         if not objects:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from minio.notificationconfig import NotificationConfig, QueueConfig
 
 from sync_svc.domain.objects import ListedObject
@@ -15,6 +16,7 @@ PAGE_SIZE = 1000
 QUEUED_PAGES = 4  # pages listed ahead of the consumer: memory stays bounded whatever the bucket size
 
 
+DELETE_BATCH = 1000  # the S3 DeleteObjects limit
 NOTIFIED_EVENTS = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
 
 
@@ -82,6 +84,16 @@ class S3ObjectStore:
                 response.release_conn()
 
         return await asyncio.to_thread(read)
+
+    async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
+        def delete() -> None:
+            for start in range(0, len(keys), DELETE_BATCH):
+                batch = (DeleteObject(k) for k in keys[start : start + DELETE_BATCH])
+                errors = list(self._client.remove_objects(bucket, batch))
+                if errors:
+                    raise RuntimeError(f"{len(errors)} objects not deleted, first: {errors[0]}")
+
+        await asyncio.to_thread(delete)
 
     async def watch(self, bucket: str) -> None:
         """Adds our queue to the bucket's notification configuration, keeping what else is there."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from labelstream_shared.consumer import IncomingMessage, InvalidMessageError, Subscription
-from labelstream_shared.events import DatasetCreated, DatasetDeleted, EventEnvelope
+from labelstream_shared.events import DatasetCreated, DatasetDeleted, EventEnvelope, SampleDeleted
 
+from sync_svc.app.deletion import delete_samples
 from sync_svc.app.ports import ObjectStore, SyncTransaction
 from sync_svc.app.watching import watch_input_bucket
 from sync_svc.domain.datasets import SyncDataset
@@ -24,7 +25,14 @@ def subscriptions(store: ObjectStore) -> list[Subscription[SyncTransaction, Any]
         await tx.datasets.delete(event.dataset_id)
         await tx.objects.delete_dataset(event.dataset_id)
 
-    return [Subscription(DatasetCreated, register_dataset), Subscription(DatasetDeleted, forget_dataset)]
+    async def samples_deleted(tx: SyncTransaction, event: SampleDeleted, envelope: EventEnvelope) -> None:
+        await delete_samples(tx, event, store=store)
+
+    return [
+        Subscription(DatasetCreated, register_dataset),
+        Subscription(DatasetDeleted, forget_dataset),
+        Subscription(SampleDeleted, samples_deleted),
+    ]
 
 
 def decode_notification(message: IncomingMessage) -> tuple[str, list[BucketChange]]:

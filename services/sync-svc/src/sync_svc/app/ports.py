@@ -21,6 +21,10 @@ class ObjectStore(Protocol):
         """The first `length` bytes of an object."""
         ...
 
+    async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
+        """Delete the objects (a missing one is not an error); raises when the store refuses."""
+        ...
+
     async def watch(self, bucket: str) -> None:
         """Make the bucket publish put/delete notifications to Kafka (idempotent)."""
         ...
@@ -36,6 +40,12 @@ class KnownObjects(Protocol):
     async def get_by_keys(self, dataset_id: str, keys: Sequence[str]) -> dict[str, KnownObject]:
         """The known objects among `keys`, by key."""
         ...
+
+    async def at_locations(self, bucket: str, keys: Sequence[str]) -> list[KnownObject]:
+        """Known objects of every dataset stored at these keys of the bucket."""
+        ...
+
+    async def forget(self, ids: Sequence[str]) -> None: ...
 
     async def add_many(self, objects: Sequence[KnownObject]) -> None: ...
 

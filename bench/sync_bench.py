@@ -1,0 +1,150 @@
+"""Sync benchmark (issue 3): registered samples per second next to the raw listing speed of the same prefix,
+sync-svc's peak memory at two bucket sizes, and the continuous-sync delay from a put to the sample.
+
+Needs the platform (`make up`); `make bench` runs it. Prints each figure next to its baseline or target.
+Usage: python bench/sync_bench.py [--sizes 10000 100000] [--live 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from labelstream_deploy.config import PORTS
+from labelstream_deploy.paths import run_dir
+from labelstream_deploy.services import app_services
+from sync_svc.domain.objects import sample_id_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.storage import ensure_bucket, minio_client, put_objects
+
+GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
+MIB = 1024 * 1024
+
+
+def restart_sync_svc() -> int:
+    """A fresh sync-svc process, so its peak RSS (VmHWM) belongs to the next run alone; returns its pid."""
+    [service] = [s for s in app_services(run_dir(), PORTS) if s.name == "sync-svc"]
+    service.stop()
+    service.ensure_running()
+    pid = service.process.pid()
+    assert pid is not None
+    return pid
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024 / MIB
+    raise RuntimeError("no VmHWM")
+
+
+def raw_listing_rate(bucket: str, prefix: str) -> float:
+    client = minio_client()
+    started = time.perf_counter()
+    count = sum(1 for _ in client.list_objects(bucket, prefix=prefix, recursive=True))
+    return count / (time.perf_counter() - started)
+
+
+async def create_dataset(client: httpx.AsyncClient, bucket: str, prefix: str) -> str:
+    body = {
+        "name": f"bench {prefix}",
+        "labeling_type": "image_segmentation",
+        "input_path": {"bucket": bucket, "prefix": prefix},
+        "output_path": {"bucket": bucket, "prefix": "out/"},
+    }
+    response = await client.post("/api/datasets", json=body)
+    response.raise_for_status()
+    dataset_id: str = response.json()["id"]
+    for _ in range(300):
+        if (await client.get(f"/api/sync/datasets/{dataset_id}/runs")).status_code == 200:
+            return dataset_id
+        await asyncio.sleep(0.1)
+    raise RuntimeError("sync-svc did not learn of the dataset")
+
+
+async def timed_sync(client: httpx.AsyncClient, dataset_id: str) -> tuple[float, dict[str, int]]:
+    started = time.perf_counter()
+    run = (await client.post(f"/api/sync/datasets/{dataset_id}/runs")).json()
+    while run["status"] not in ("succeeded", "failed"):
+        await asyncio.sleep(0.1)
+        run = (await client.get(f"/api/sync/runs/{run['id']}")).json()
+    if run["status"] != "succeeded":
+        raise RuntimeError(f"sync failed: {run['error']}")
+    return time.perf_counter() - started, run["counts"]
+
+
+async def bench_size(client: httpx.AsyncClient, bucket: str, size: int) -> dict[str, float]:
+    prefix = f"bench-{size}-{uuid.uuid4().hex[:6]}/"
+    started = time.perf_counter()
+    await asyncio.to_thread(
+        put_objects, minio_client(), bucket, [f"{prefix}{i // 1000:03d}/{i:07d}.png" for i in range(size)]
+    )
+    print(f"  uploaded {size:,} objects in {time.perf_counter() - started:.0f}s", flush=True)
+    listing = await asyncio.to_thread(raw_listing_rate, bucket, prefix)
+    pid = await asyncio.to_thread(restart_sync_svc)
+    dataset_id = await create_dataset(client, bucket, prefix)
+    seconds, counts = await timed_sync(client, dataset_id)
+    assert counts["added"] == size, counts
+    return {"listing": listing, "registered": size / seconds, "seconds": seconds, "rss": peak_rss_mib(pid)}
+
+
+async def bench_live(client: httpx.AsyncClient, bucket: str, count: int) -> list[float]:
+    """Put objects one at a time into a watched input path; time until each is a sample in dataset-svc."""
+    prefix = f"bench-live-{uuid.uuid4().hex[:6]}/"
+    dataset_id = await create_dataset(client, bucket, prefix)
+    await asyncio.sleep(1)  # notifications switched on with DatasetCreated
+    storage = minio_client()
+    delays = []
+    for i in range(count):
+        key = f"{prefix}{i:05d}.png"
+        sample = f"/api/datasets/{dataset_id}/samples/{sample_id_for(dataset_id, key)}"
+        started = time.perf_counter()
+        await asyncio.to_thread(put_objects, storage, bucket, [key])
+        while (await client.get(sample)).status_code != 200:
+            if time.perf_counter() - started > 30:
+                raise RuntimeError(f"{key} did not become a sample in 30s")
+            await asyncio.sleep(0.02)
+        delays.append(time.perf_counter() - started)
+    return delays
+
+
+async def main(sizes: list[int], live: int) -> None:
+    bucket = f"bench-{uuid.uuid4().hex[:8]}"
+    ensure_bucket(minio_client(), bucket)
+    async with httpx.AsyncClient(base_url=GATEWAY, timeout=60) as client:
+        results = {}
+        for size in sizes:
+            print(f"sync of {size:,} objects", flush=True)
+            results[size] = await bench_size(client, bucket, size)
+        print("\n== bucket sync")
+        for size, r in results.items():
+            ratio = r["registered"] / r["listing"]
+            print(
+                f"  {size:>9,} objects: registered {r['registered']:8.0f}/s  raw listing {r['listing']:8.0f}/s  "
+                f"ratio {ratio:.2f} (target >= 0.50)  run {r['seconds']:.1f}s  sync-svc peak RSS {r['rss']:.0f} MiB "
+                f"(target < 200)"
+            )
+        if len(results) > 1:
+            small, large = min(results), max(results)
+            growth = results[large]["rss"] - results[small]["rss"]
+            print(f"  peak RSS growth {small:,} -> {large:,} objects: {growth:+.0f} MiB (target: flat)")
+        if live:
+            delays = await bench_live(client, bucket, live)
+            p95 = statistics.quantiles(delays, n=20)[18] if len(delays) >= 20 else max(delays)
+            print(f"\n== continuous sync ({live} puts, one at a time)")
+            print(f"  put -> sample: median {statistics.median(delays):.2f}s  p95 {p95:.2f}s  (target p95 < 2 s)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--live", type=int, default=100)
+    args = parser.parse_args()
+    asyncio.run(main(args.sizes, args.live))
