@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labelstream_shared.clock import utc_now
+from labelstream_shared.consumer import IncomingMessage
 from labelstream_shared.events import DatasetCreated, EventPayload, envelope_for
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 
@@ -29,3 +30,13 @@ def dataset_created(
 def event_bytes(payload: EventPayload, *, correlation_id: str = "c", source: str = "/labelstream/test") -> bytes:
     """The payload as a Kafka message value (a CloudEvent in structured JSON)."""
     return envelope_for(payload, source=source, correlation_id=correlation_id).to_bytes()
+
+
+class ParkedMessages:
+    """A dead-letter sink for tests: keeps what would have gone to the DLQ."""
+
+    def __init__(self) -> None:
+        self.parked: list[tuple[IncomingMessage, str]] = []
+
+    async def send(self, message: IncomingMessage, *, group: str, reason: str) -> None:
+        self.parked.append((message, reason))

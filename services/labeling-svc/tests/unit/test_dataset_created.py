@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import httpx
-from labeling_svc.adapters.memory import InMemoryLabelingDatasetRepository, in_memory_runner
+from labeling_svc.adapters.memory import (
+    InMemoryAnnotationRepository,
+    InMemoryLabelingDatasetRepository,
+    in_memory_runner,
+)
 from labeling_svc.app.handlers import SUBSCRIPTIONS
 from labeling_svc.bootstrap import create_app
 from labeling_svc.entrypoints.api import LabelingDeps
@@ -33,7 +37,8 @@ async def test_dataset_created_is_recorded_once_and_served() -> None:
     assert [d.id for d in await repository.list(limit=10)] == ["d1"]
     assert len(run.state.ledger) == 1
 
-    app = create_app(LabelingSettings(), fake_deps=LabelingDeps(datasets=repository))
+    annotations = InMemoryAnnotationRepository(run.state)
+    app = create_app(LabelingSettings(), fake_deps=LabelingDeps(datasets=repository, annotations=annotations))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://l") as client:
             found = await client.get("/api/labeling/datasets/d1")

@@ -7,6 +7,7 @@ from labelstream_shared.events.topics import BUCKET_NOTIFICATIONS
 from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
 from sync_svc.adapters.mongo import (
+    MongoImportTasks,
     MongoKnownObjects,
     MongoSyncDatasets,
     MongoSyncRuns,
@@ -15,12 +16,13 @@ from sync_svc.adapters.mongo import (
 )
 from sync_svc.adapters.s3 import S3ObjectStore
 from sync_svc.app.handlers import decode_notification, subscriptions
+from sync_svc.app.imports import execute_import
 from sync_svc.app.notifications import apply_notifications
 from sync_svc.app.ports import SyncTransaction
 from sync_svc.app.sync_run import SyncReads, execute_sync_run
 from sync_svc.domain.notifications import BucketChange
 from sync_svc.entrypoints import api
-from sync_svc.entrypoints.worker import SyncRunWorker
+from sync_svc.entrypoints.worker import JobWorker
 from sync_svc.settings import SyncSettings
 
 CONSUMER_GROUP = "sync-svc"
@@ -34,6 +36,7 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
         reads = SyncReads(
             objects=MongoKnownObjects(runtime.db),
             runs=MongoSyncRuns(runtime.db),
+            imports=MongoImportTasks(runtime.db),
             datasets=MongoSyncDatasets(runtime.db),
         )
         store = S3ObjectStore(runtime.storage.client, notification_arn=settings.bucket_notification_arn)
@@ -44,7 +47,11 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
         async def execute(run_id: str) -> None:
             await execute_sync_run(run_id, run=run, reads=reads, store=store)
 
-        worker = SyncRunWorker(runs=reads.runs, execute=execute, max_concurrent=settings.max_concurrent_runs)
+        async def execute_task(task_id: str) -> None:
+            await execute_import(task_id, run=run, reads=reads, store=store)
+
+        sync_worker = JobWorker(jobs=reads.runs, execute=execute, max_concurrent=settings.max_concurrent_runs)
+        import_worker = JobWorker(jobs=reads.imports, execute=execute_task, max_concurrent=1)
         return Wiring(
             deps=api.SyncDeps(run=run, reads=reads),
             consumers=[
@@ -59,7 +66,7 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
                 ),
             ],
             extra_topics=[BUCKET_NOTIFICATIONS],
-            workers=[worker.run],
+            workers=[sync_worker.run, import_worker.run],
         )
 
     return service_app(settings, routers=[api.router], wire=wire, fake_deps=fake_deps)

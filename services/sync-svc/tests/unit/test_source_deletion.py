@@ -41,7 +41,7 @@ async def test_only_the_requested_objects_are_deleted_and_sharing_datasets_are_t
     assert all(isinstance(p, SourceDeleted) for p in deleted)
     by_dataset = {p.dataset_id: sorted(o.key for o in p.objects) for p in deleted if isinstance(p, SourceDeleted)}
     assert by_dataset == {"d1": ["shared/a.png", "shared/b.png"], "d2": ["shared/a.png", "shared/b.png"]}
-    remaining = [o.key async for o in objects.in_key_order("d2") if not o.missing]
+    remaining = [o.key async for o in objects.in_key_order("d2", bucket="raw-data", prefix="") if not o.missing]
     assert remaining == ["shared/c.png"]
 
 

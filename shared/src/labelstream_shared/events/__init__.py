@@ -2,6 +2,7 @@
 
 from labelstream_shared.events.contracts import (
     EVENT_TYPES,
+    AnnotationsImported,
     DataAdded,
     DatasetCreated,
     DatasetDeleted,
@@ -19,6 +20,7 @@ from labelstream_shared.events.envelope import EventEnvelope, InvalidEventError,
 
 __all__ = [
     "EVENT_TYPES",
+    "AnnotationsImported",
     "DataAdded",
     "DatasetCreated",
     "DatasetDeleted",

@@ -233,6 +233,27 @@ class LabelChanged(EventPayload):
         return self.sample_id
 
 
+class ImportedAnnotation(Contract):
+    sample_id: str
+    shapes: tuple[Shape, ...]
+    labeled_by: str | None = None
+
+
+class AnnotationsImported(EventPayload):
+    """Annotations that came with imported samples (a labeled import); labeling-svc takes them over.
+    On the samples topic, keyed by dataset, so it follows the DataAdded of the same samples."""
+
+    event_name: ClassVar[str] = "AnnotationsImported"
+    topic: ClassVar[str] = topics.SAMPLES
+
+    dataset_id: str
+    import_id: str
+    annotations: tuple[ImportedAnnotation, ...] = Field(min_length=1)
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
 class LabelStatistic(Contract):
     label: str
     shapes: int = Field(ge=0)
@@ -267,6 +288,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         SourceDeleted,
         MediaProcessed,
         LabelChanged,
+        AnnotationsImported,
         VersionPublished,
     )
 }

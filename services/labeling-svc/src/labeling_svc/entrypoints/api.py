@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends
 from labelstream_shared.errors import NotFoundError
 from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
 
-from labeling_svc.app.ports import LabelingDatasetRepository
+from labeling_svc.app.ports import AnnotationRepository, LabelingDatasetRepository
+from labeling_svc.domain.annotations import Annotation
 from labeling_svc.domain.datasets import LabelingDataset
 
 router = APIRouter(prefix="/api/labeling", tags=["labeling"])
@@ -18,6 +19,7 @@ router = APIRouter(prefix="/api/labeling", tags=["labeling"])
 @dataclass(frozen=True)
 class LabelingDeps:
     datasets: LabelingDatasetRepository
+    annotations: AnnotationRepository
 
 
 Deps = Annotated[LabelingDeps, Depends(app_deps)]
@@ -36,3 +38,12 @@ async def get_dataset(dataset_id: str, deps: Deps) -> LabelingDataset:
     if dataset is None:
         raise NotFoundError(f"dataset {dataset_id!r} is not known to labeling (yet)")
     return dataset
+
+
+@router.get("/datasets/{dataset_id}/samples/{sample_id}/annotation", operation_id="getAnnotation")
+async def get_annotation(dataset_id: str, sample_id: str, deps: Deps) -> Annotation:
+    """A sample's current annotation (revision 0 and no shapes when it has none)."""
+    annotation = await deps.annotations.get(sample_id)
+    if annotation is not None and annotation.dataset_id != dataset_id:
+        annotation = None
+    return annotation or Annotation.empty(sample_id=sample_id, dataset_id=dataset_id)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
+from pydantic import BaseModel
 
 from sync_svc.app.ports import SyncTransaction
 from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.imports import MAX_ITEM_ERRORS, ImportCounts, ImportTask, ItemError
 from sync_svc.domain.objects import KnownObject, ListedObject
 from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject, SyncRun
+
+J = TypeVar("J", bound=BaseModel)
 
 
 class FakeObjectStore:
@@ -37,6 +42,22 @@ class FakeObjectStore:
     async def read_head(self, bucket: str, key: str, length: int) -> bytes:
         return self.objects[(bucket, key)][:length]
 
+    async def stat(self, bucket: str, key: str) -> ListedObject | None:
+        content = self.objects.get((bucket, key))
+        if content is None:
+            return None
+        return ListedObject(key=key, size=len(content), etag=f"v{self.versions[(bucket, key)]}")
+
+    async def copy(self, *, source_bucket: str, source_key: str, bucket: str, key: str) -> ListedObject:
+        self.put(bucket, key, self.objects[(source_bucket, source_key)])
+        listed = await self.stat(bucket, key)
+        assert listed is not None
+        return listed
+
+    async def read_lines(self, bucket: str, key: str) -> AsyncIterator[str]:
+        for line in self.objects[(bucket, key)].decode().splitlines():
+            yield line
+
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
         for key in keys:
             self.objects.pop((bucket, key), None)
@@ -49,8 +70,15 @@ class InMemoryKnownObjects:
     def __init__(self, state: InMemoryState) -> None:
         self._rows = state.collection("objects")
 
-    async def in_key_order(self, dataset_id: str) -> AsyncIterator[KnownObject]:
-        rows = sorted((r for r in self._rows.values() if r["dataset_id"] == dataset_id), key=lambda r: r["key"])
+    async def in_key_order(self, dataset_id: str, *, bucket: str, prefix: str) -> AsyncIterator[KnownObject]:
+        rows = sorted(
+            (
+                r
+                for r in self._rows.values()
+                if r["dataset_id"] == dataset_id and r["bucket"] == bucket and r["key"].startswith(prefix)
+            ),
+            key=lambda r: r["key"],
+        )
         for row in rows:
             yield KnownObject.model_validate(row)
 
@@ -88,41 +116,57 @@ class InMemoryKnownObjects:
             del self._rows[key]
 
 
-class InMemorySyncRuns:
+class InMemoryJobs(Generic[J]):
+    model: type[J]
+    name: str
+
     def __init__(self, state: InMemoryState) -> None:
-        self._rows = state.collection("runs")
+        self._rows = state.collection(self.name)
 
-    async def add(self, run: SyncRun) -> None:
-        self._rows[run.id] = run.model_dump()
+    async def add(self, job: J) -> None:
+        self._rows[job.model_dump()["id"]] = job.model_dump()
 
-    async def get(self, run_id: str) -> SyncRun | None:
-        row = self._rows.get(run_id)
-        return SyncRun.model_validate(row) if row else None
+    async def get(self, job_id: str) -> J | None:
+        row = self._rows.get(job_id)
+        return self.model.model_validate(row) if row else None
 
-    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[SyncRun]:
+    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[J]:
         ids = sorted((i for i, r in self._rows.items() if r["dataset_id"] == dataset_id), reverse=True)
-        return [SyncRun.model_validate(self._rows[i]) for i in ids if before is None or i < before][:limit]
+        return [self.model.model_validate(self._rows[i]) for i in ids if before is None or i < before][:limit]
 
-    async def claim_next(self, *, owner: str) -> SyncRun | None:
+    async def claim_next(self, *, owner: str) -> J | None:
         queued = sorted(i for i, r in self._rows.items() if r["status"] == "queued")
         if not queued:
             return None
         self._rows[queued[0]] = {**self._rows[queued[0]], "status": "running", "started_at": utc_now()}
-        return SyncRun.model_validate(self._rows[queued[0]])
+        return self.model.model_validate(self._rows[queued[0]])
+
+    async def finish(self, job_id: str, *, error: str | None) -> None:
+        status = "failed" if error else "succeeded"
+        self._rows[job_id] = {**self._rows[job_id], "status": status, "error": error, "finished_at": utc_now()}
+
+    async def requeue_stale(self, *, older_than_s: float) -> int:
+        return 0
+
+
+class InMemorySyncRuns(InMemoryJobs[SyncRun]):
+    model, name = SyncRun, "runs"
 
     async def record_progress(self, run_id: str, *, counts: RunCounts, skipped: Sequence[SkippedObject]) -> None:
         run = SyncRun.model_validate(self._rows[run_id])
         examples = (*run.skipped_examples, *skipped)[:MAX_SKIPPED_EXAMPLES]
-        self._rows[run_id] = run.model_copy(
-            update={"counts": run.counts.plus(counts), "skipped_examples": examples}
-        ).model_dump()
+        updated = run.model_copy(update={"counts": run.counts.plus(counts), "skipped_examples": examples})
+        self._rows[run_id] = updated.model_dump()
 
-    async def finish(self, run_id: str, *, error: str | None) -> None:
-        status = "failed" if error else "succeeded"
-        self._rows[run_id] = {**self._rows[run_id], "status": status, "error": error, "finished_at": utc_now()}
 
-    async def requeue_stale(self, *, older_than_s: float) -> int:
-        return 0
+class InMemoryImportTasks(InMemoryJobs[ImportTask]):
+    model, name = ImportTask, "imports"
+
+    async def record_progress(self, task_id: str, *, counts: ImportCounts, errors: Sequence[ItemError]) -> None:
+        task = ImportTask.model_validate(self._rows[task_id])
+        total = {k: getattr(task.counts, k) + getattr(counts, k) for k in ImportCounts.model_fields}
+        kept = (*task.errors, *errors)[:MAX_ITEM_ERRORS]
+        self._rows[task_id] = task.model_copy(update={"counts": ImportCounts(**total), "errors": kept}).model_dump()
 
 
 class InMemorySyncDatasets:
@@ -149,6 +193,7 @@ class InMemorySyncTransaction(InMemoryTransaction, SyncTransaction):
         super().__init__(source=source, state=state)
         self.objects = InMemoryKnownObjects(state)
         self.runs = InMemorySyncRuns(state)
+        self.imports = InMemoryImportTasks(state)
         self.datasets = InMemorySyncDatasets(state)
 
 

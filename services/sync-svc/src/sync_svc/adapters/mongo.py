@@ -4,29 +4,35 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from typing import Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
+from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from sync_svc.app.ports import SyncTransaction
 from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.imports import MAX_ITEM_ERRORS, ImportCounts, ImportTask, ItemError
 from sync_svc.domain.objects import KnownObject
 from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject, SyncRun
 
-OBJECTS, RUNS, DATASETS = "objects", "runs", "datasets"
+OBJECTS, RUNS, IMPORTS, DATASETS = "objects", "runs", "imports", "datasets"
+J = TypeVar("J", bound=BaseModel)
 
 
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     # the diff streams a dataset's objects in key order; the unique index also stops double registration
     await db[OBJECTS].create_index([("dataset_id", ASCENDING), ("key", ASCENDING)], unique=True, name="dataset_key")
     await db[OBJECTS].create_index([("bucket", ASCENDING), ("key", ASCENDING)], name="location")
-    await db[RUNS].create_index([("dataset_id", ASCENDING), ("_id", DESCENDING)], name="dataset_newest")
-    await db[RUNS].create_index([("status", ASCENDING), ("_id", ASCENDING)], name="queue")
+    for jobs in (RUNS, IMPORTS):
+        await db[jobs].create_index([("dataset_id", ASCENDING), ("_id", DESCENDING)], name="dataset_newest")
+        await db[jobs].create_index([("status", ASCENDING), ("_id", ASCENDING)], name="queue")
     await db[DATASETS].create_index("input_path.bucket", name="input_bucket")
 
 
@@ -35,9 +41,12 @@ class MongoKnownObjects:
         self._collection = db[OBJECTS]
         self._session = session
 
-    async def in_key_order(self, dataset_id: str) -> AsyncIterator[KnownObject]:
-        cursor = self._collection.find({"dataset_id": dataset_id}, batch_size=2000).sort("key", ASCENDING)
+    async def in_key_order(self, dataset_id: str, *, bucket: str, prefix: str) -> AsyncIterator[KnownObject]:
+        query = {"dataset_id": dataset_id, "bucket": bucket, "key": {"$gte": prefix}}
+        cursor = self._collection.find(query, batch_size=2000).sort("key", ASCENDING)
         async for doc in cursor:
+            if not doc["key"].startswith(prefix):  # keys with the prefix are contiguous in key order
+                break
             yield model_from_document(KnownObject, doc)
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
@@ -84,24 +93,28 @@ class MongoKnownObjects:
         await self._collection.delete_many({"dataset_id": dataset_id}, session=self._session)
 
 
-class MongoSyncRuns:
-    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
-        self._collection = db[RUNS]
+class MongoJobs(Generic[J]):
+    """A queue of background jobs (runs, imports): newest-first listing, atomic claim, stale requeue."""
+
+    model: type[J]
+
+    def __init__(self, collection: AsyncCollection[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = collection
         self._session = session
 
-    async def add(self, run: SyncRun) -> None:
-        await self._collection.insert_one(model_to_document(run), session=self._session)
+    async def add(self, job: J) -> None:
+        await self._collection.insert_one(model_to_document(job), session=self._session)
 
-    async def get(self, run_id: str) -> SyncRun | None:
-        doc = await self._collection.find_one({"_id": run_id}, session=self._session)
-        return model_from_document(SyncRun, doc) if doc else None
+    async def get(self, job_id: str) -> J | None:
+        doc = await self._collection.find_one({"_id": job_id}, session=self._session)
+        return model_from_document(self.model, doc) if doc else None
 
-    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[SyncRun]:
+    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[J]:
         query: Document = {"dataset_id": dataset_id, **({"_id": {"$lt": before}} if before else {})}
         cursor = self._collection.find(query, session=self._session).sort("_id", DESCENDING).limit(limit)
-        return [model_from_document(SyncRun, doc) async for doc in cursor]
+        return [model_from_document(self.model, doc) async for doc in cursor]
 
-    async def claim_next(self, *, owner: str) -> SyncRun | None:
+    async def claim_next(self, *, owner: str) -> J | None:
         now = utc_now()
         doc = await self._collection.find_one_and_update(
             {"status": "queued"},
@@ -110,22 +123,12 @@ class MongoSyncRuns:
             return_document=ReturnDocument.AFTER,
             session=self._session,
         )
-        return model_from_document(SyncRun, doc) if doc else None
+        return model_from_document(self.model, doc) if doc else None
 
-    async def record_progress(self, run_id: str, *, counts: RunCounts, skipped: Sequence[SkippedObject]) -> None:
-        update: Document = {
-            "$inc": {f"counts.{name}": value for name, value in counts.model_dump().items() if value},
-            "$set": {"heartbeat_at": utc_now()},
-        }
-        if skipped:
-            examples = [s.model_dump() for s in skipped]
-            update["$push"] = {"skipped_examples": {"$each": examples, "$slice": MAX_SKIPPED_EXAMPLES}}
-        await self._collection.update_one({"_id": run_id}, update, session=self._session)
-
-    async def finish(self, run_id: str, *, error: str | None) -> None:
+    async def finish(self, job_id: str, *, error: str | None) -> None:
         status = "failed" if error else "succeeded"
         await self._collection.update_one(
-            {"_id": run_id},
+            {"_id": job_id},
             {"$set": {"status": status, "error": error, "finished_at": utc_now()}},
             session=self._session,
         )
@@ -136,6 +139,37 @@ class MongoSyncRuns:
             {"status": "running", "heartbeat_at": {"$lt": limit}}, {"$set": {"status": "queued"}}
         )
         return result.modified_count
+
+    async def _progress(
+        self, job_id: str, *, counts: BaseModel, listed: str, items: Sequence[BaseModel], cap: int
+    ) -> None:
+        update: Document = {
+            "$inc": {f"counts.{name}": value for name, value in counts.model_dump().items() if value},
+            "$set": {"heartbeat_at": utc_now()},
+        }
+        if items:
+            update["$push"] = {listed: {"$each": [i.model_dump() for i in items], "$slice": cap}}
+        await self._collection.update_one({"_id": job_id}, update, session=self._session)
+
+
+class MongoSyncRuns(MongoJobs[SyncRun]):
+    model = SyncRun
+
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        super().__init__(db[RUNS], session)
+
+    async def record_progress(self, run_id: str, *, counts: RunCounts, skipped: Sequence[SkippedObject]) -> None:
+        await self._progress(run_id, counts=counts, listed="skipped_examples", items=skipped, cap=MAX_SKIPPED_EXAMPLES)
+
+
+class MongoImportTasks(MongoJobs[ImportTask]):
+    model = ImportTask
+
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        super().__init__(db[IMPORTS], session)
+
+    async def record_progress(self, task_id: str, *, counts: ImportCounts, errors: Sequence[ItemError]) -> None:
+        await self._progress(task_id, counts=counts, listed="errors", items=errors, cap=MAX_ITEM_ERRORS)
 
 
 class MongoSyncDatasets:
@@ -164,4 +198,5 @@ class MongoSyncTransaction(MongoTransaction, SyncTransaction):
         super().__init__(source=source, db=db, session=session)
         self.objects = MongoKnownObjects(db, session)
         self.runs = MongoSyncRuns(db, session)
+        self.imports = MongoImportTasks(db, session)
         self.datasets = MongoSyncDatasets(db, session)

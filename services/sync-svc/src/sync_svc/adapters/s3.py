@@ -7,7 +7,9 @@ import threading
 from collections.abc import AsyncIterator, Sequence
 
 from minio import Minio
+from minio.commonconfig import CopySource
 from minio.deleteobjects import DeleteObject
+from minio.error import S3Error
 from minio.notificationconfig import NotificationConfig, QueueConfig
 
 from sync_svc.domain.objects import ListedObject
@@ -84,6 +86,45 @@ class S3ObjectStore:
                 response.release_conn()
 
         return await asyncio.to_thread(read)
+
+    async def stat(self, bucket: str, key: str) -> ListedObject | None:
+        def stat() -> ListedObject | None:
+            try:
+                info = self._client.stat_object(bucket, key)
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchObject"):
+                    return None
+                raise
+            return ListedObject(
+                key=key, size=info.size or 0, etag=(info.etag or "").strip('"'), last_modified=info.last_modified
+            )
+
+        return await asyncio.to_thread(stat)
+
+    async def copy(self, *, source_bucket: str, source_key: str, bucket: str, key: str) -> ListedObject:
+        def copy() -> ListedObject:
+            result = self._client.copy_object(bucket, key, CopySource(source_bucket, source_key))
+            etag = (result.etag or "").strip('"')
+            info = self._client.stat_object(bucket, key)
+            return ListedObject(key=key, size=info.size or 0, etag=etag, last_modified=result.last_modified)
+
+        return await asyncio.to_thread(copy)
+
+    async def read_lines(self, bucket: str, key: str) -> AsyncIterator[str]:
+        """Streams the object in chunks; a line is decoded as UTF-8 (bad bytes replaced)."""
+        response = await asyncio.to_thread(self._client.get_object, bucket, key)
+        try:
+            pending = b""
+            while chunk := await asyncio.to_thread(response.read, 1 << 16):
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    yield line.decode("utf-8", errors="replace")
+            if pending:
+                yield pending.decode("utf-8", errors="replace")
+        finally:
+            response.close()
+            response.release_conn()
 
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
         def delete() -> None:

@@ -8,6 +8,7 @@ from typing import Protocol
 from labelstream_shared.uow import Transaction
 
 from sync_svc.domain.datasets import SyncDataset
+from sync_svc.domain.imports import ImportCounts, ImportTask, ItemError
 from sync_svc.domain.objects import KnownObject, ListedObject
 from sync_svc.domain.runs import RunCounts, SkippedObject, SyncRun
 
@@ -21,6 +22,18 @@ class ObjectStore(Protocol):
         """The first `length` bytes of an object."""
         ...
 
+    async def stat(self, bucket: str, key: str) -> ListedObject | None:
+        """The object's size and etag; None when it does not exist."""
+        ...
+
+    async def copy(self, *, source_bucket: str, source_key: str, bucket: str, key: str) -> ListedObject:
+        """Server-side copy; returns the new object."""
+        ...
+
+    def read_lines(self, bucket: str, key: str) -> AsyncIterator[str]:
+        """A text object's lines, streamed."""
+        ...
+
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> None:
         """Delete the objects (a missing one is not an error); raises when the store refuses."""
         ...
@@ -31,8 +44,9 @@ class ObjectStore(Protocol):
 
 
 class KnownObjects(Protocol):
-    def in_key_order(self, dataset_id: str) -> AsyncIterator[KnownObject]:
-        """A dataset's known objects in key order, streamed (outside any transaction)."""
+    def in_key_order(self, dataset_id: str, *, bucket: str, prefix: str) -> AsyncIterator[KnownObject]:
+        """A dataset's known objects under bucket/prefix in key order, streamed (outside any transaction).
+        Objects imported by reference from elsewhere are not under the input path, so a sync leaves them be."""
         ...
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]: ...
@@ -54,6 +68,35 @@ class KnownObjects(Protocol):
     async def mark_missing(self, ids: Sequence[str]) -> None: ...
 
     async def delete_dataset(self, dataset_id: str) -> None: ...
+
+
+class JobQueue(Protocol):
+    """Queued background jobs (sync runs, import tasks) that workers claim."""
+
+    async def claim_next(self, *, owner: str) -> JobRef | None:
+        """Atomically take the oldest queued job and mark it running."""
+        ...
+
+    async def requeue_stale(self, *, older_than_s: float) -> int:
+        """Jobs whose worker stopped reporting go back to the queue."""
+        ...
+
+
+class JobRef(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class ImportTasks(JobQueue, Protocol):
+    async def add(self, task: ImportTask) -> None: ...
+
+    async def get(self, task_id: str) -> ImportTask | None: ...
+
+    async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[ImportTask]: ...
+
+    async def record_progress(self, task_id: str, *, counts: ImportCounts, errors: Sequence[ItemError]) -> None: ...
+
+    async def finish(self, task_id: str, *, error: str | None) -> None: ...
 
 
 class SyncRuns(Protocol):
@@ -93,4 +136,5 @@ class SyncDatasets(Protocol):
 class SyncTransaction(Transaction):
     objects: KnownObjects
     runs: SyncRuns
+    imports: ImportTasks
     datasets: SyncDatasets

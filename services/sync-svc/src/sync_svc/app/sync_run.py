@@ -19,7 +19,7 @@ from labelstream_shared.events import DataAdded, SourceChanged, SourceDeleted
 from labelstream_shared.events.contracts import MediaKind, ObjectRef
 from labelstream_shared.uow import TransactionRunner
 
-from sync_svc.app.ports import KnownObjects, ObjectStore, SyncDatasets, SyncRuns, SyncTransaction
+from sync_svc.app.ports import ImportTasks, KnownObjects, ObjectStore, SyncDatasets, SyncRuns, SyncTransaction
 from sync_svc.app.watching import watch_input_bucket
 from sync_svc.domain.datasets import SyncDataset
 from sync_svc.domain.diff import Changed, Difference, New, Reappeared, Unchanged, Vanished, diff
@@ -37,6 +37,7 @@ class SyncReads:
 
     objects: KnownObjects
     runs: SyncRuns
+    imports: ImportTasks
     datasets: SyncDatasets
 
 
@@ -65,7 +66,7 @@ async def execute_sync_run(
         skipped_total = 0
         differences = diff(
             store.list_objects(dataset.input_path.bucket, dataset.input_path.prefix),
-            reads.objects.in_key_order(dataset.id),
+            reads.objects.in_key_order(dataset.id, bucket=dataset.input_path.bucket, prefix=dataset.input_path.prefix),
         )
         async for batch in _batches(differences, BATCH_SIZE):
             plan = await plan_batch(batch, dataset=dataset, store=store)

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
+from labelstream_shared.errors import InvalidInputError, NotFoundError
 from labelstream_shared.uow import TransactionRunner
 from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
+from pydantic import BaseModel, Field
 
-from sync_svc.app import runs
+from sync_svc.app import imports, runs
 from sync_svc.app.ports import SyncTransaction
 from sync_svc.app.sync_run import SyncReads
+from sync_svc.domain.imports import ImportMode, ImportSource, ImportTask
 from sync_svc.domain.runs import SyncRun
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
@@ -45,3 +48,37 @@ async def list_sync_runs(
 @router.get("/runs/{run_id}", operation_id="getSyncRun")
 async def get_sync_run(run_id: str, deps: Deps) -> SyncRun:
     return await runs.get_sync_run(deps.reads.runs, run_id)
+
+
+class ImportCreate(BaseModel):
+    source: ImportSource
+    mode: ImportMode = "copy"
+    labeled: bool = Field(default=False, description="take the manifest's shapes as the samples' annotations")
+
+
+@router.post("/datasets/{dataset_id}/imports", status_code=status.HTTP_202_ACCEPTED, operation_id="startImport")
+async def start_import(dataset_id: str, body: ImportCreate, deps: Deps) -> ImportTask:
+    """Add data: import from another bucket path or a manifest, copying into the input path or referencing."""
+    if body.labeled and body.source.kind != "manifest":
+        raise InvalidInputError("labeled: only a manifest import carries annotations")
+    return await imports.start_import(
+        deps.run, dataset_id=dataset_id, source=body.source, mode=body.mode, labeled=body.labeled
+    )
+
+
+@router.get("/datasets/{dataset_id}/imports", operation_id="listImports")
+async def list_imports(
+    dataset_id: str, deps: Deps, limit: LimitQuery = 20, cursor: CursorQuery = None
+) -> Page[ImportTask]:
+    """The history of a dataset's import tasks, newest first."""
+    await runs.require_dataset(deps.reads.datasets, dataset_id)
+    found = await deps.reads.imports.list_for(dataset_id, limit=limit + 1, before=cursor)
+    return page_of(found, limit=limit, cursor_of=lambda t: t.id)
+
+
+@router.get("/imports/{task_id}", operation_id="getImport")
+async def get_import(task_id: str, deps: Deps) -> ImportTask:
+    task = await deps.reads.imports.get(task_id)
+    if task is None:
+        raise NotFoundError(f"import task {task_id!r} not found")
+    return task

@@ -1,4 +1,4 @@
-"""The sync-run worker: claims queued runs and executes them, a few at a time."""
+"""The job worker: claims queued jobs (sync runs, import tasks) and executes them, a few at a time."""
 
 from __future__ import annotations
 
@@ -9,35 +9,35 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 
-from sync_svc.app.ports import SyncRuns
+from sync_svc.app.ports import JobQueue
 
 log = logging.getLogger(__name__)
 STALE_AFTER_S = 120.0
 
 
-class SyncRunWorker:
+class JobWorker:
     def __init__(
         self,
         *,
-        runs: SyncRuns,
+        jobs: JobQueue,
         execute: Callable[[str], Awaitable[None]],
         max_concurrent: int = 2,
         poll_interval_s: float = 0.5,
     ) -> None:
-        self.runs = runs
+        self.jobs = jobs
         self.execute = execute
         self.max_concurrent = max_concurrent
         self.poll_interval_s = poll_interval_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        requeued = await self.runs.requeue_stale(older_than_s=STALE_AFTER_S)
+        requeued = await self.jobs.requeue_stale(older_than_s=STALE_AFTER_S)
         if requeued:
-            log.warning("requeued %d sync runs of a stopped worker", requeued)
+            log.warning("requeued %d jobs of a stopped worker", requeued)
         active: set[asyncio.Task[None]] = set()
         while not stop.is_set():
-            if len(active) < self.max_concurrent and (claimed := await self.runs.claim_next(owner=self.owner)):
-                task = asyncio.create_task(self._execute(claimed.id), name=f"sync-run-{claimed.id}")
+            if len(active) < self.max_concurrent and (claimed := await self.jobs.claim_next(owner=self.owner)):
+                task = asyncio.create_task(self._execute(claimed.id), name=f"job-{claimed.id}")
                 active.add(task)
                 task.add_done_callback(active.discard)
                 continue
@@ -50,4 +50,4 @@ class SyncRunWorker:
         try:
             await self.execute(run_id)
         except Exception:
-            log.exception("sync run %s failed", run_id)
+            log.exception("job %s failed", run_id)

@@ -1,0 +1,120 @@
+"""Import tasks ("Add data"): where the data comes from, how it is brought in, and what came of each item."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.events.contracts import Shape
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+MAX_ITEM_ERRORS = 1000
+
+
+class BucketSource(BaseModel):
+    """Every object under another bucket path."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["bucket"] = "bucket"
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = ""
+
+
+class ManifestSource(BaseModel):
+    """A JSON Lines manifest in a bucket: one object per line, `source` (s3://bucket/key) and optional `shapes`."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["manifest"] = "manifest"
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1)
+
+
+ImportSource = Annotated[BucketSource | ManifestSource, Field(discriminator="kind")]
+ImportMode = Literal["copy", "reference"]
+
+
+class ImportCounts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    total: int = 0
+    imported: int = 0
+    already_present: int = 0
+    skipped: int = 0
+    failed: int = 0
+    annotated: int = 0
+
+
+class ItemError(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item: str
+    line: int | None = None
+    error: str
+
+
+class ImportTask(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    dataset_id: str
+    source: ImportSource
+    mode: ImportMode = "copy"
+    labeled: bool = False
+    status: Literal["queued", "running", "succeeded", "failed"] = "queued"
+    counts: ImportCounts = Field(default_factory=ImportCounts)
+    errors: tuple[ItemError, ...] = ()
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def queue(
+        cls, *, dataset_id: str, source: BucketSource | ManifestSource, mode: ImportMode, labeled: bool
+    ) -> ImportTask:
+        now = utc_now()
+        task_id = f"{int(now.timestamp() * 1000):013x}{uuid.uuid4().hex[:11]}"
+        return cls(id=task_id, dataset_id=dataset_id, source=source, mode=mode, labeled=labeled, created_at=now)
+
+
+class ManifestShape(BaseModel):
+    """A shape as a manifest gives it; the id is made up when absent."""
+
+    model_config = ConfigDict(extra="forbid")
+    shape_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    kind: Literal["polygon", "rectangle", "circle", "polyline", "point", "rotated_rectangle"]
+    label: str = Field(min_length=1)
+    points: tuple[tuple[float, float], ...] = Field(min_length=1)
+    rotation: float | None = None
+    time_point_s: float | None = None
+    frame_index: int | None = None
+
+    def as_shape(self) -> Shape:
+        return Shape.model_validate(self.model_dump())
+
+
+class ManifestLine(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    source: str = Field(pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+")
+    shapes: tuple[ManifestShape, ...] = ()
+    labeled_by: str | None = None
+
+    @property
+    def location(self) -> tuple[str, str]:
+        bucket, key = self.source.removeprefix("s3://").split("/", 1)
+        return bucket, key
+
+
+def parse_manifest_line(text: str) -> ManifestLine:
+    """One manifest line, or ValueError saying what is wrong with it."""
+    try:
+        return ManifestLine.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc.msg} at column {exc.colno}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "line"
+        raise ValueError(f"{where}: {first['msg']}") from exc
