@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from labelstream_shared.mongo import Document, connect
+from labelstream_shared.settings import ServiceSettings
+from labelstream_shared.storage import ObjectStorage
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -36,3 +38,16 @@ async def mongo_db(mongo_client: AsyncMongoClient[Document], unique: str) -> Asy
     db = mongo_client[f"test_{unique}"]
     yield db
     await mongo_client.drop_database(db.name)
+
+
+PLATFORM_BUCKETS = ("raw-data", "out-data")
+
+
+@pytest.fixture(scope="session")
+def platform_buckets() -> tuple[str, ...]:
+    """The buckets the dataset examples point at; dataset-svc refuses datasets on buckets that do not exist."""
+    storage = ObjectStorage(ServiceSettings())
+    for bucket in PLATFORM_BUCKETS:
+        if not storage.client.bucket_exists(bucket):
+            storage.client.make_bucket(bucket)
+    return PLATFORM_BUCKETS

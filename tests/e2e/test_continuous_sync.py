@@ -46,10 +46,12 @@ async def test_put_and_delete_reach_the_dataset_without_a_click(gateway: httpx.A
     dataset_id = created.json()["id"]
 
     async def watched() -> bool:
+        if (await gateway.get(f"/api/sync/datasets/{dataset_id}/runs")).status_code != 200:
+            return False  # sync-svc has not consumed DatasetCreated yet
         config = await asyncio.to_thread(client.get_bucket_notification, BUCKET)
         return bool(config.queue_config_list)
 
-    await eventually(watched, timeout=30, what="sync-svc switched on the bucket's notifications")
+    await eventually(watched, timeout=30, what="sync-svc registered the dataset and watches its bucket")
 
     key = f"{prefix}cam-1/frame.png"
     put_at = time.monotonic()

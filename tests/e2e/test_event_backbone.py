@@ -19,7 +19,7 @@ DEPENDENCIES = ("mongodb", "kafka", "object_storage")
 
 
 @pytest.fixture
-async def gateway() -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(platform_buckets: tuple[str, ...]) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=10) as client:
         yield client
 

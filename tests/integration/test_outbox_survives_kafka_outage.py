@@ -33,7 +33,9 @@ def private_kafka(tmp_path: Path) -> Iterator[KafkaServer]:
 
 
 @pytest.fixture
-async def dataset_api(private_kafka: KafkaServer, unique: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+async def dataset_api(
+    private_kafka: KafkaServer, unique: str, platform_buckets: tuple[str, ...]
+) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     database = f"test_outage_{unique}"
     settings = DatasetSettings(
         mongo_url=MONGO_URL,

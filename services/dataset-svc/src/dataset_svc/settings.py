@@ -6,3 +6,5 @@ from labelstream_shared.settings import ServiceSettings
 class DatasetSettings(ServiceSettings):
     service_name: str = "dataset-svc"
     http_port: int = 8001
+    # The Kafka consumer group of the sample event handlers (LS_CONSUMER_GROUP); tests run their own.
+    consumer_group: str = "dataset-svc"

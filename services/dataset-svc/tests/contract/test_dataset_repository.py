@@ -58,3 +58,19 @@ async def test_list_pages_by_id(repository: DatasetRepository) -> None:
     first = await repository.list(limit=3)
     rest = await repository.list(limit=3, after=first[-1].id)
     assert [d.id for d in first + rest] == ids
+
+
+async def test_replace_keeps_names_unique_and_remove_forgets(repository: DatasetRepository) -> None:
+    birds, cats = dataset("Birds"), dataset("Cats")
+    await repository.add(birds)
+    await repository.add(cats)
+    renamed = birds.edited(name="BIRDS", description="all of them")
+    await repository.replace(renamed)
+    assert await repository.get(birds.id) == renamed
+    with pytest.raises(ConflictError):
+        await repository.replace(cats.edited(name="birds"))
+    await repository.remove(birds.id)
+    await repository.remove(birds.id)
+    assert await repository.get(birds.id) is None
+    await repository.replace(cats.edited(name="Birds"))  # the name is free again
+    assert await repository.get_by_name("birds") == await repository.get(cats.id)

@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from dataset_svc.adapters.memory import InMemoryDatasetRepository, in_memory_runner
+from dataset_svc.adapters.memory import InMemoryBucketDirectory, InMemoryDatasetRepository, in_memory_runner
 from dataset_svc.app.use_cases import CreateDataset, create_dataset
 from dataset_svc.bootstrap import create_app
-from dataset_svc.entrypoints.api import DatasetDeps
 from dataset_svc.settings import DatasetSettings
+from dataset_svc.testing import fake_deps
 from labelstream_shared.errors import ConflictError, InvalidInputError
 from labelstream_shared.events import DatasetCreated
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition
@@ -23,13 +23,16 @@ BODY = {
 }
 
 
+BUCKETS = InMemoryBucketDirectory({"raw-data", "out-data"})
+
+
 def command(**changes: object) -> CreateDataset:
     return CreateDataset.model_validate({**BODY, **changes})
 
 
 async def test_creating_a_dataset_stores_it_and_emits_dataset_created() -> None:
     run = in_memory_runner()
-    dataset = await create_dataset(run, command())
+    dataset = await create_dataset(command(), run=run, buckets=BUCKETS)
     assert await InMemoryDatasetRepository(run.state).get(dataset.id) == dataset
     [event] = run.state.outbox
     payload = event.envelope.payload()
@@ -39,9 +42,9 @@ async def test_creating_a_dataset_stores_it_and_emits_dataset_created() -> None:
 
 async def test_names_are_unique_ignoring_case() -> None:
     run = in_memory_runner()
-    await create_dataset(run, command())
+    await create_dataset(command(), run=run, buckets=BUCKETS)
     with pytest.raises(ConflictError, match="already exists"):
-        await create_dataset(run, command(name="  CATS "))
+        await create_dataset(command(name="  CATS "), run=run, buckets=BUCKETS)
     assert len(run.state.outbox) == 1
 
 
@@ -53,19 +56,25 @@ async def test_names_are_unique_ignoring_case() -> None:
         ({"output_path": {"bucket": "out-data", "prefix": "/abs"}}, "output_path.prefix"),
         ({"input_path": {"bucket": "raw-data", "prefix": "a/../../b"}}, "input_path.prefix"),
         ({"name": "   "}, "name"),
+        ({"input_path": {"bucket": "no-such-bucket"}}, "input_path.bucket: bucket 'no-such-bucket' does not exist"),
+        ({"output_path": {"bucket": "gone-bucket"}}, "output_path.bucket: bucket 'gone-bucket' does not exist"),
+        (
+            {"input_path": {"bucket": "no-such-bucket"}, "labels": [{"name": "a", "color": "#000000"}] * 2},
+            "duplicate label",  # the rules of the request itself are checked before asking the storage
+        ),
     ],
 )
 async def test_invalid_datasets_are_refused_naming_the_problem(changes: dict[str, object], message: str) -> None:
     run = in_memory_runner()
     with pytest.raises(InvalidInputError, match=message):
-        await create_dataset(run, command(**changes))
+        await create_dataset(command(**changes), run=run, buckets=BUCKETS)
     assert run.state.outbox == []
 
 
 @pytest.fixture
 async def api() -> AsyncIterator[tuple[httpx.AsyncClient, InMemoryState]]:
     run = in_memory_runner()
-    app = create_app(DatasetSettings(), fake_deps=DatasetDeps(run=run, datasets=InMemoryDatasetRepository(run.state)))
+    app = create_app(DatasetSettings(), fake_deps=fake_deps(run))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://dataset-svc") as client:
@@ -94,6 +103,9 @@ async def test_api_reports_bad_input_as_4xx_naming_the_field(api: tuple[httpx.As
     assert unknown_type.status_code == 422 and "labeling_type" in unknown_type.json()["message"]
     assert (await client.post("/api/datasets", json=BODY)).status_code == 201
     assert (await client.post("/api/datasets", json=BODY)).status_code == 409
+    unknown_bucket = await client.post("/api/datasets", json={**BODY, "name": "dogs", "input_path": {"bucket": "nope"}})
+    assert unknown_bucket.status_code == 422
+    assert unknown_bucket.json()["message"] == "input_path.bucket: bucket 'nope' does not exist"
     assert len(state.outbox) == 1
 
 

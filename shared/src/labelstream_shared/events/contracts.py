@@ -192,6 +192,7 @@ class MediaProcessed(EventPayload):
     thumbnail_key: str | None = None
     poster_key: str | None = None
     timeline_key: str | None = None
+    etag: str | None = None  # the source version processed: a result for an older version is stale
 
     def partition_key(self) -> str:
         return self.sample_id

@@ -1,12 +1,24 @@
-"""In-memory fakes of dataset-svc's adapters, for unit tests; same behaviour as adapters/mongo.py."""
+"""In-memory fakes of dataset-svc's adapters, for unit tests; same behaviour as adapters/mongo*.py and storage.py
+(the contract tests run one suite against both)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
 
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
+from dataset_svc.domain.samples import (
+    STATUSES,
+    MediaResult,
+    Sample,
+    SampleCounts,
+    SamplePosition,
+    SampleQuery,
+    distinct_by_id,
+)
 
 
 class InMemoryDatasetRepository:
@@ -14,9 +26,15 @@ class InMemoryDatasetRepository:
         self._rows = state.collection("datasets")
 
     async def add(self, dataset: Dataset) -> None:
-        if await self.get_by_name(dataset.name) is not None:
-            raise ConflictError(f"name: a dataset named {dataset.name!r} already exists")
+        await self._check_name_free(dataset)
         self._rows[dataset.id] = dataset.model_dump()
+
+    async def replace(self, dataset: Dataset) -> None:
+        await self._check_name_free(dataset)
+        self._rows[dataset.id] = dataset.model_dump()
+
+    async def remove(self, dataset_id: str) -> None:
+        self._rows.pop(dataset_id, None)
 
     async def get(self, dataset_id: str) -> Dataset | None:
         row = self._rows.get(dataset_id)
@@ -32,11 +50,101 @@ class InMemoryDatasetRepository:
     async def list(self, *, limit: int, after: str | None = None) -> list[Dataset]:
         return page_rows(self._rows, Dataset, limit=limit, after=after)
 
+    async def _check_name_free(self, dataset: Dataset) -> None:
+        holder = await self.get_by_name(dataset.name)
+        if holder is not None and holder.id != dataset.id:
+            raise ConflictError(f"name: a dataset named {dataset.name!r} already exists")
+
+
+class InMemorySampleRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("samples")
+
+    async def add_new(self, samples: Sequence[Sample]) -> list[Sample]:
+        inserted = [s for s in distinct_by_id(samples) if s.id not in self._rows]
+        for sample in inserted:
+            self._rows[sample.id] = sample.model_dump()
+        return inserted
+
+    async def save_all(self, samples: Sequence[Sample]) -> None:
+        for sample in samples:
+            if sample.id in self._rows:
+                self._rows[sample.id] = sample.model_dump()
+
+    async def get(self, dataset_id: str, sample_id: str) -> Sample | None:
+        row = self._rows.get(sample_id)
+        return Sample.model_validate(row) if row and row["dataset_id"] == dataset_id else None
+
+    async def get_many(self, sample_ids: Iterable[str]) -> list[Sample]:
+        return [Sample.model_validate(self._rows[i]) for i in dict.fromkeys(sample_ids) if i in self._rows]
+
+    async def find_objects(self, dataset_id: str, objects: Iterable[tuple[str, str]]) -> list[Sample]:
+        wanted = set(objects)
+        return [s for s in self._of(dataset_id) if (s.bucket, s.key) in wanted]
+
+    async def find(
+        self, dataset_id: str, *, query: SampleQuery, limit: int, after: SamplePosition | None = None
+    ) -> list[Sample]:
+        found = [s for s in self._of(dataset_id) if query.matches(s) and (after is None or after.is_before(s))]
+        return sorted(found, key=lambda s: (s.key, s.id))[:limit]
+
+    async def count(self, dataset_id: str, *, query: SampleQuery) -> SampleCounts:
+        return SampleCounts.of(s for s in self._of(dataset_id) if query.for_tab("all").matches(s))
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        doomed = [s.id for s in self._of(dataset_id)][:limit]
+        for sample_id in doomed:
+            del self._rows[sample_id]
+        return len(doomed)
+
+    def _of(self, dataset_id: str) -> list[Sample]:
+        return [Sample.model_validate(r) for r in self._rows.values() if r["dataset_id"] == dataset_id]
+
+
+class InMemorySampleCountRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("sample_counts")
+
+    async def get(self, dataset_id: str) -> SampleCounts:
+        row = self._rows.get(dataset_id)
+        return SampleCounts.model_validate(row) if row else SampleCounts()
+
+    async def add(self, dataset_id: str, counts: SampleCounts) -> None:
+        row = self._rows.setdefault(dataset_id, dict.fromkeys(STATUSES, 0))
+        for status in STATUSES:
+            row[status] += getattr(counts, status)
+
+    async def remove(self, dataset_id: str) -> None:
+        self._rows.pop(dataset_id, None)
+
+
+class InMemoryEarlyMediaRepository:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("early_media")
+
+    async def hold(self, *, dataset_id: str, sample_id: str, result: MediaResult) -> None:
+        self._rows[sample_id] = {"dataset_id": dataset_id, "result": result.model_dump()}
+
+    async def take(self, sample_ids: Iterable[str]) -> dict[str, MediaResult]:
+        held = {i: self._rows.pop(i) for i in set(sample_ids) if i in self._rows}
+        return {i: MediaResult.model_validate(row["result"]) for i, row in held.items()}
+
+
+class InMemoryBucketDirectory:
+    def __init__(self, buckets: Iterable[str] = ()) -> None:
+        self.buckets = set(buckets)
+
+    async def exists(self, bucket: str) -> bool:
+        return bucket in self.buckets
+
 
 class InMemoryDatasetTransaction(InMemoryTransaction, DatasetTransaction):
     def __init__(self, *, source: str, state: InMemoryState) -> None:
         super().__init__(source=source, state=state)
         self.datasets = InMemoryDatasetRepository(state)
+        self.samples = InMemorySampleRepository(state)
+        self.sample_counts = InMemorySampleCountRepository(state)
+        self.early_media = InMemoryEarlyMediaRepository(state)
 
 
 def in_memory_runner(state: InMemoryState | None = None) -> InMemoryTransactionRunner[InMemoryDatasetTransaction]:

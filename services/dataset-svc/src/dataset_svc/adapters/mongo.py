@@ -1,4 +1,4 @@
-"""MongoDB adapters of dataset-svc."""
+"""MongoDB adapters of dataset-svc: datasets, the transaction and the indexes (samples: mongo_samples.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,15 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from dataset_svc.adapters.mongo_samples import (
+    EARLY_MEDIA,
+    SAMPLES,
+    MongoEarlyMediaRepository,
+    MongoSampleCountRepository,
+    MongoSampleRepository,
+    early_media_indexes,
+    sample_indexes,
+)
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
 
@@ -22,6 +31,8 @@ DATASETS = "datasets"
 
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db[DATASETS].create_index("name_key", unique=True, name="unique_name")
+    await db[SAMPLES].create_indexes(sample_indexes())
+    await db[EARLY_MEDIA].create_indexes(early_media_indexes())
 
 
 class MongoDatasetRepository:
@@ -31,11 +42,18 @@ class MongoDatasetRepository:
 
     async def add(self, dataset: Dataset) -> None:
         try:
-            await self._collection.insert_one(
-                model_to_document(dataset, name_key=dataset.name.casefold()), session=self._session
-            )
+            await self._collection.insert_one(_document(dataset), session=self._session)
         except DuplicateKeyError as exc:
             raise ConflictError(f"name: a dataset named {dataset.name!r} already exists") from exc
+
+    async def replace(self, dataset: Dataset) -> None:
+        try:
+            await self._collection.replace_one({"_id": dataset.id}, _document(dataset), session=self._session)
+        except DuplicateKeyError as exc:
+            raise ConflictError(f"name: a dataset named {dataset.name!r} already exists") from exc
+
+    async def remove(self, dataset_id: str) -> None:
+        await self._collection.delete_one({"_id": dataset_id}, session=self._session)
 
     async def get(self, dataset_id: str) -> Dataset | None:
         doc = await self._collection.find_one({"_id": dataset_id}, session=self._session)
@@ -49,7 +67,14 @@ class MongoDatasetRepository:
         return await page_by_id(self._collection, Dataset, limit=limit, after=after, session=self._session)
 
 
+def _document(dataset: Dataset) -> Document:
+    return model_to_document(dataset, name_key=dataset.name.casefold())
+
+
 class MongoDatasetTransaction(MongoTransaction, DatasetTransaction):
     def __init__(self, *, source: str, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
         super().__init__(source=source, db=db, session=session)
         self.datasets = MongoDatasetRepository(db, session)
+        self.samples = MongoSampleRepository(db, session)
+        self.sample_counts = MongoSampleCountRepository(db, session)
+        self.early_media = MongoEarlyMediaRepository(db, session)

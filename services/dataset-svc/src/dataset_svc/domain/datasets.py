@@ -26,6 +26,7 @@ class Dataset(BaseModel):
     output_path: BucketPath
     labels: tuple[LabelDefinition, ...] = ()
     created_at: datetime
+    updated_at: datetime | None = None
 
     @classmethod
     def create(
@@ -38,9 +39,7 @@ class Dataset(BaseModel):
         output_path: BucketPath,
         labels: tuple[LabelDefinition, ...],
     ) -> Dataset:
-        name = name.strip()
-        if not name:
-            raise InvalidInputError("name: must not be blank")
+        name = checked_name(name)
         for field, path in (("input_path", input_path), ("output_path", output_path)):
             check_bucket_path(field, path)
         check_label_set(labels)
@@ -54,6 +53,32 @@ class Dataset(BaseModel):
             labels=labels,
             created_at=utc_now(),
         )
+
+    def edited(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        labels: tuple[LabelDefinition, ...] | None = None,
+    ) -> Dataset:
+        """The dataset with new values for the fields given (None keeps a field); its paths never change."""
+        changes: dict[str, object] = {}
+        if name is not None:
+            changes["name"] = checked_name(name)
+        if description is not None:
+            changes["description"] = description
+        if labels is not None:
+            check_label_set(labels)
+            changes["labels"] = labels
+        changes = {field: value for field, value in changes.items() if getattr(self, field) != value}
+        return self.model_copy(update={**changes, "updated_at": utc_now()}) if changes else self
+
+
+def checked_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidInputError("name: must not be blank")
+    return name
 
 
 def check_bucket_path(field: str, path: BucketPath) -> None:

@@ -1,21 +1,29 @@
-"""REST API of dataset-svc (thin: validate, call a use case, shape the response)."""
+"""REST API of dataset-svc, datasets (thin: validate, call a use case, shape the response); samples: samples.py."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 from labelstream_shared.uow import TransactionRunner
 from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.app import use_cases
-from dataset_svc.app.ports import DatasetRepository, DatasetTransaction
+from dataset_svc.app.ports import (
+    BucketDirectory,
+    DatasetRepository,
+    DatasetTransaction,
+    SampleCountRepository,
+    SampleRepository,
+)
 from dataset_svc.domain.datasets import Dataset
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 
@@ -23,9 +31,21 @@ router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 class DatasetDeps:
     run: TransactionRunner[DatasetTransaction]
     datasets: DatasetRepository
+    samples: SampleRepository
+    sample_counts: SampleCountRepository
+    buckets: BucketDirectory
 
 
 Deps = Annotated[DatasetDeps, Depends(app_deps)]
+
+
+async def current_dataset(dataset_id: str, deps: Deps) -> Dataset:
+    """The dataset named in the path; 404 when there is none."""
+    return await use_cases.get_dataset(deps.datasets, dataset_id)
+
+
+CurrentDataset = Annotated[Dataset, Depends(current_dataset)]
+LabelList = Annotated[list[LabelDefinition], Field(max_length=500)]
 
 
 class DatasetCreate(BaseModel):
@@ -34,7 +54,17 @@ class DatasetCreate(BaseModel):
     labeling_type: LabelingType
     input_path: BucketPath
     output_path: BucketPath
-    labels: list[LabelDefinition] = Field(default_factory=list, max_length=500)
+    labels: LabelList = Field(default_factory=list)
+
+
+class DatasetUpdate(BaseModel):
+    """The editable fields; those left out keep their value. Labeling type and paths are fixed at creation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=2000)
+    labels: LabelList | None = None
 
 
 class DatasetPublic(BaseModel):
@@ -46,6 +76,7 @@ class DatasetPublic(BaseModel):
     output_path: BucketPath
     labels: list[LabelDefinition]
     created_at: datetime
+    updated_at: datetime | None
 
     @classmethod
     def of(cls, dataset: Dataset) -> DatasetPublic:
@@ -55,7 +86,7 @@ class DatasetPublic(BaseModel):
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createDataset")
 async def create_dataset(body: DatasetCreate, deps: Deps) -> DatasetPublic:
     command = use_cases.CreateDataset(**body.model_dump(exclude={"labels"}), labels=tuple(body.labels))
-    return DatasetPublic.of(await use_cases.create_dataset(deps.run, command))
+    return DatasetPublic.of(await use_cases.create_dataset(command, run=deps.run, buckets=deps.buckets))
 
 
 @router.get("", operation_id="listDatasets")
@@ -65,5 +96,30 @@ async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: CursorQuery 
 
 
 @router.get("/{dataset_id}", operation_id="getDataset")
-async def get_dataset(dataset_id: str, deps: Deps) -> DatasetPublic:
-    return DatasetPublic.of(await use_cases.get_dataset(deps.datasets, dataset_id))
+async def get_dataset(dataset: CurrentDataset) -> DatasetPublic:
+    return DatasetPublic.of(dataset)
+
+
+@router.patch("/{dataset_id}", operation_id="updateDataset")
+async def update_dataset(dataset_id: str, body: DatasetUpdate, deps: Deps) -> DatasetPublic:
+    labels = tuple(body.labels) if body.labels is not None else None
+    command = use_cases.UpdateDataset(name=body.name, description=body.description, labels=labels)
+    return DatasetPublic.of(await use_cases.update_dataset(dataset_id, command, run=deps.run))
+
+
+@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteDataset")
+async def delete_dataset(dataset_id: str, deps: Deps, background: BackgroundTasks) -> Response:
+    """Delete the dataset and its samples (never the objects in the buckets). The samples are gone from the API
+    at once; they are removed from the database in batches after the response."""
+    await use_cases.delete_dataset(dataset_id, run=deps.run)
+    background.add_task(_purge_samples, dataset_id, deps.run)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _purge_samples(dataset_id: str, run: TransactionRunner[DatasetTransaction]) -> None:
+    try:
+        removed = await use_cases.purge_samples(dataset_id, run=run)
+    except Exception:
+        log.exception("purging the samples of deleted dataset %s failed", dataset_id)
+        return
+    log.info("purged the samples of a deleted dataset", extra={"fields": {"dataset": dataset_id, "count": removed}})

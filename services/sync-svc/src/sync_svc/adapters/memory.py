@@ -85,6 +85,9 @@ class InMemoryKnownObjects:
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {i for i in ids if i in self._rows}
 
+    async def get_many(self, ids: Sequence[str]) -> dict[str, KnownObject]:
+        return {i: KnownObject.model_validate(self._rows[i]) for i in ids if i in self._rows}
+
     async def get_by_keys(self, dataset_id: str, keys: Sequence[str]) -> dict[str, KnownObject]:
         wanted = set(keys)
         rows = (r for r in self._rows.values() if r["dataset_id"] == dataset_id and r["key"] in wanted)

@@ -55,6 +55,12 @@ class MongoKnownObjects:
         cursor = self._collection.find({"_id": {"$in": list(ids)}}, {"_id": 1}, session=self._session)
         return {doc["_id"] async for doc in cursor}
 
+    async def get_many(self, ids: Sequence[str]) -> dict[str, KnownObject]:
+        if not ids:
+            return {}
+        cursor = self._collection.find({"_id": {"$in": list(ids)}}, session=self._session)
+        return {doc["_id"]: model_from_document(KnownObject, doc) async for doc in cursor}
+
     async def get_by_keys(self, dataset_id: str, keys: Sequence[str]) -> dict[str, KnownObject]:
         query = {"dataset_id": dataset_id, "key": {"$in": list(keys)}}
         found = [

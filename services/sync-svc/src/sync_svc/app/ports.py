@@ -51,6 +51,10 @@ class KnownObjects(Protocol):
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]: ...
 
+    async def get_many(self, ids: Sequence[str]) -> dict[str, KnownObject]:
+        """The stored state of these objects, by id (read inside the transaction)."""
+        ...
+
     async def get_by_keys(self, dataset_id: str, keys: Sequence[str]) -> dict[str, KnownObject]:
         """The known objects among `keys`, by key."""
         ...

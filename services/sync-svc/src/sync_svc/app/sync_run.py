@@ -148,26 +148,34 @@ async def _apply_with_retry(
 async def apply_plan(
     tx: SyncTransaction, *, dataset: SyncDataset, plan: BatchPlan, origin: Literal["sync", "notification"]
 ) -> RunCounts:
-    """Write a batch's changes and the events announcing them; returns what it counted."""
+    """Write a batch's changes and the events announcing them; returns what it counted.
+
+    The plan was made from reads outside the transaction; the stored state is read again here, so a change that
+    a concurrent run or a notification applied first is neither written nor announced twice."""
     existing = await tx.objects.existing_ids([o.id for o in plan.added])
     added = [o for o in plan.added if o.id not in existing]
+    current = await tx.objects.get_many([o.id for o in (*plan.reappeared, *plan.changed, *plan.vanished)])
+    reappeared = [o for o in plan.reappeared if (c := current.get(o.id)) and c.missing]
+    changed = [o for o in plan.changed if (c := current.get(o.id)) and not c.missing and c.etag != o.etag]
+    vanished = [o for o in plan.vanished if (c := current.get(o.id)) and not c.missing]
     await tx.objects.add_many(added)
-    await tx.objects.replace_many([*plan.reappeared, *plan.changed])
-    await tx.objects.mark_missing([o.id for o in plan.vanished])
-    if added or plan.reappeared:
-        samples = tuple(o.as_added() for o in (*added, *plan.reappeared))
+    await tx.objects.replace_many([*reappeared, *changed])
+    await tx.objects.mark_missing([o.id for o in vanished])
+    if added or reappeared:
+        samples = tuple(o.as_added() for o in (*added, *reappeared))
         tx.emit(DataAdded(dataset_id=dataset.id, origin=origin, samples=samples))
-    if plan.changed:
-        tx.emit(SourceChanged(dataset_id=dataset.id, samples=tuple(o.as_added() for o in plan.changed)))
-    if plan.vanished:
-        refs = tuple(ObjectRef(bucket=o.bucket, key=o.key, sample_id=o.id) for o in plan.vanished)
+    if changed:
+        tx.emit(SourceChanged(dataset_id=dataset.id, samples=tuple(o.as_added() for o in changed)))
+    if vanished:
+        refs = tuple(ObjectRef(bucket=o.bucket, key=o.key, sample_id=o.id) for o in vanished)
         tx.emit(SourceDeleted(dataset_id=dataset.id, reason="vanished", objects=refs))
+    settled_elsewhere = len(plan.added) - len(added) + len(plan.reappeared) - len(reappeared)
     return RunCounts(
         listed=len(plan.added) + len(plan.skipped) + len(plan.reappeared) + len(plan.changed) + plan.unchanged,
-        added=len(added) + len(plan.reappeared),
-        removed=len(plan.vanished),
-        changed=len(plan.changed),
-        unchanged=plan.unchanged + len(plan.added) - len(added),
+        added=len(added) + len(reappeared),
+        removed=len(vanished),
+        changed=len(changed),
+        unchanged=plan.unchanged + settled_elsewhere + len(plan.changed) - len(changed),
         skipped=len(plan.skipped),
     )
 

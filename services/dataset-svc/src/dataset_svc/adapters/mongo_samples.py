@@ -1,0 +1,208 @@
+"""MongoDB adapters of samples and their per-dataset tab counters.
+
+Indexes. Every listing query is: `dataset_id` equal, `status` equal (a tab) or in both statuses (the All tab),
+at most one more equality or `$in` (hard example, labeled by, labels), sorted by `(key, _id)` from a keyset
+bound on `key`. Each index therefore holds the equalities first and ends with the sort, `key, _id` (MongoDB's
+equality-sort-range rule): a page is an index walk of about `limit` keys, and where a field is matched with
+`$in` (both statuses, several labels) MongoDB merges the per-value ranges in key order (SORT_MERGE) rather
+than sorting. The name filter is an unanchored, case-insensitive regex on `key`: it is checked on index keys
+(no document fetch), but it scans the dataset's range of the index (~0.4 s per million samples). The query
+names the index it uses (`_index_for`): left to the planner, a rare name took seconds to plan, as every
+candidate plan walked the whole range before one was chosen.
+
+Measured on 1M samples of one dataset (2-core machine, 512 MiB WiredTiger cache): a page takes 1-10 ms (~40 ms
+with three selective filters combined), filtered tab counts 7-250 ms, a name search ~0.5 s per page or count
+when few samples match. Unfiltered tab counts come from the counters (counting them took ~300 ms).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.mongo import Document, model_from_document, model_to_document
+from pymongo import ASCENDING, IndexModel, ReplaceOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.asynchronous.database import AsyncDatabase
+
+from dataset_svc.domain.samples import (
+    STATUSES,
+    MediaResult,
+    Sample,
+    SampleCounts,
+    SamplePosition,
+    SampleQuery,
+    distinct_by_id,
+)
+
+SAMPLES = "samples"
+SAMPLE_COUNTS = "sample_counts"
+EARLY_MEDIA = "early_media"
+EARLY_MEDIA_TTL_S = 7 * 24 * 3600  # a result whose sample never came (dataset deleted meanwhile) expires
+_SORT = [("key", ASCENDING), ("_id", ASCENDING)]
+_INDEXES: dict[str, list[str]] = {
+    "by_status": ["dataset_id", "status", "key", "_id"],
+    "by_hard_example": ["dataset_id", "hard_example", "status", "key", "_id"],
+    "by_labeled_by": ["dataset_id", "labeled_by", "status", "key", "_id"],
+    "by_label": ["dataset_id", "label_counts.label", "status", "key", "_id"],  # multikey
+    "by_object": ["dataset_id", "key", "bucket"],  # SourceDeleted without sample ids
+}
+
+
+def sample_indexes() -> list[IndexModel]:
+    return [IndexModel([(f, ASCENDING) for f in fields], name=name) for name, fields in _INDEXES.items()]
+
+
+def early_media_indexes() -> list[IndexModel]:
+    return [IndexModel("held_at", name="early_media_expire", expireAfterSeconds=EARLY_MEDIA_TTL_S)]
+
+
+def _index_for(query: SampleQuery) -> str:
+    """The index a query walks: the most selective equality it has (hard examples are few), else the status."""
+    if query.hard_example:
+        return "by_hard_example"
+    if query.labeled_by is not None:
+        return "by_labeled_by"
+    if query.labels:
+        return "by_label"
+    if query.hard_example is not None:
+        return "by_hard_example"
+    return "by_status"
+
+
+def _match(dataset_id: str, query: SampleQuery) -> Document:
+    statuses = list(query.statuses)
+    match: Document = {"dataset_id": dataset_id, "status": statuses[0] if len(statuses) == 1 else {"$in": statuses}}
+    if query.hard_example is not None:
+        match["hard_example"] = query.hard_example
+    if query.labeled_by is not None:
+        match["labeled_by"] = query.labeled_by
+    if query.labels:
+        match["label_counts.label"] = {"$in": list(query.labels)}
+    if query.name:
+        match["key"] = {"$regex": re.escape(query.name), "$options": "i"}
+    return match
+
+
+def _after(match: Document, position: SamplePosition) -> Document:
+    """Samples after `position` in (key, _id) order, as a range on key (index bounds) minus the equal keys
+    up to the id (checked on index keys): an `$or` of the two cases would be planned as separate scans."""
+    past = {"$nor": [{"key": position.key, "_id": {"$lte": position.id}}]}
+    return {"$and": [match, {"key": {"$gte": position.key}}, past]}
+
+
+def _to_document(sample: Sample) -> Document:
+    # Label names become values, not field names: names may hold '.' or '$', and `label_counts.label` is indexed.
+    labels = [{"label": name, "shapes": n} for name, n in sorted(sample.label_counts.items()) if n > 0]
+    return model_to_document(sample, label_counts=labels)
+
+
+def _from_document(doc: Document) -> Sample:
+    counts = {entry["label"]: entry["shapes"] for entry in doc.get("label_counts", [])}
+    return model_from_document(Sample, {**doc, "label_counts": counts})
+
+
+class MongoSampleRepository:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[SAMPLES]
+        self._session = session
+
+    async def add_new(self, samples: Sequence[Sample]) -> list[Sample]:
+        candidates = distinct_by_id(samples)
+        ids = [s.id for s in candidates]
+        stored = self._collection.find({"_id": {"$in": ids}}, {"_id": 1}, session=self._session)
+        known = {doc["_id"] async for doc in stored}
+        inserted = [s for s in candidates if s.id not in known]
+        if inserted:
+            await self._collection.insert_many([_to_document(s) for s in inserted], session=self._session)
+        return inserted
+
+    async def save_all(self, samples: Sequence[Sample]) -> None:
+        if samples:
+            writes = [ReplaceOne({"_id": s.id}, _to_document(s)) for s in samples]
+            await self._collection.bulk_write(writes, ordered=False, session=self._session)
+
+    async def get(self, dataset_id: str, sample_id: str) -> Sample | None:
+        doc = await self._collection.find_one({"_id": sample_id, "dataset_id": dataset_id}, session=self._session)
+        return _from_document(doc) if doc else None
+
+    async def get_many(self, sample_ids: Iterable[str]) -> list[Sample]:
+        ids = list(dict.fromkeys(sample_ids))
+        if not ids:
+            return []
+        return [_from_document(d) async for d in self._collection.find({"_id": {"$in": ids}}, session=self._session)]
+
+    async def find_objects(self, dataset_id: str, objects: Iterable[tuple[str, str]]) -> list[Sample]:
+        wanted = set(objects)
+        query = {"dataset_id": dataset_id, "key": {"$in": sorted({key for _, key in wanted})}}
+        found = [_from_document(d) async for d in self._collection.find(query, session=self._session)]
+        return [s for s in found if (s.bucket, s.key) in wanted]
+
+    async def find(
+        self, dataset_id: str, *, query: SampleQuery, limit: int, after: SamplePosition | None = None
+    ) -> list[Sample]:
+        match = _match(dataset_id, query)
+        if after is not None:
+            match = _after(match, after)
+        cursor = self._collection.find(match, session=self._session).hint(_index_for(query))
+        return [_from_document(d) async for d in cursor.sort(_SORT).limit(limit)]
+
+    async def count(self, dataset_id: str, *, query: SampleQuery) -> SampleCounts:
+        counts: dict[str, int] = {}
+        for status in STATUSES:
+            tab = query.for_tab(status)
+            counts[status] = await self._collection.count_documents(
+                _match(dataset_id, tab), hint=_index_for(tab), session=self._session
+            )
+        return SampleCounts.model_validate(counts)
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        batch = self._collection.find({"dataset_id": dataset_id}, {"_id": 1}, session=self._session).limit(limit)
+        ids = [doc["_id"] async for doc in batch]
+        if not ids:
+            return 0
+        removed = await self._collection.delete_many({"_id": {"$in": ids}}, session=self._session)
+        return removed.deleted_count
+
+
+class MongoSampleCountRepository:
+    """One document per dataset: `{_id: dataset_id, unlabeled: n, labeled: n}`."""
+
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[SAMPLE_COUNTS]
+        self._session = session
+
+    async def get(self, dataset_id: str) -> SampleCounts:
+        doc = await self._collection.find_one({"_id": dataset_id}, session=self._session)
+        return SampleCounts.model_validate({s: doc.get(s, 0) for s in STATUSES}) if doc else SampleCounts()
+
+    async def add(self, dataset_id: str, counts: SampleCounts) -> None:
+        increments = {status: getattr(counts, status) for status in STATUSES}
+        await self._collection.update_one({"_id": dataset_id}, {"$inc": increments}, upsert=True, session=self._session)
+
+    async def remove(self, dataset_id: str) -> None:
+        await self._collection.delete_one({"_id": dataset_id}, session=self._session)
+
+
+class MongoEarlyMediaRepository:
+    """`{_id: sample_id, dataset_id, result, held_at}`, expiring after a week."""
+
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[EARLY_MEDIA]
+        self._session = session
+
+    async def hold(self, *, dataset_id: str, sample_id: str, result: MediaResult) -> None:
+        doc = {"dataset_id": dataset_id, "result": result.model_dump(mode="python"), "held_at": utc_now()}
+        await self._collection.replace_one({"_id": sample_id}, doc, upsert=True, session=self._session)
+
+    async def take(self, sample_ids: Iterable[str]) -> dict[str, MediaResult]:
+        query = {"_id": {"$in": list(dict.fromkeys(sample_ids))}}
+        held = {doc["_id"]: MediaResult.model_validate(doc["result"]) async for doc in self._find(query)}
+        if held:
+            await self._collection.delete_many({"_id": {"$in": list(held)}}, session=self._session)
+        return held
+
+    def _find(self, query: Document) -> AsyncCursor[Document]:
+        return self._collection.find(query, session=self._session)

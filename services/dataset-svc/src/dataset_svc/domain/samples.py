@@ -1,0 +1,198 @@
+"""Samples: one per source object of a dataset, learnt from sync and media events. Pure: no IO, no framework."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Literal
+
+from labelstream_shared.errors import InvalidInputError
+from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata, MediaProcessed
+from pydantic import BaseModel, ConfigDict, Field
+
+SampleStatus = Literal["unlabeled", "labeled"]
+MediaStatus = Literal["pending", "ready", "failed"]
+Tab = Literal["all", "unlabeled", "labeled"]
+STATUSES: tuple[SampleStatus, ...] = ("unlabeled", "labeled")
+
+
+class MediaResult(BaseModel):
+    """What media processing found out about a sample's source object."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: Literal["ready", "failed"]
+    metadata: MediaMetadata | None = None
+    failure_reason: str | None = None
+    thumbnail_key: str | None = None
+
+    @classmethod
+    def of(cls, event: MediaProcessed) -> MediaResult:
+        return cls(
+            status=event.status,
+            metadata=event.metadata,
+            failure_reason=event.failure_reason,
+            thumbnail_key=event.thumbnail_key,
+        )
+
+
+def file_name_of(key: str) -> str:
+    """The last segment of an object key: `a/b/cat.jpg` -> `cat.jpg`."""
+    return key.rsplit("/", 1)[-1]
+
+
+class Sample(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    dataset_id: str
+    bucket: str
+    key: str
+    file_name: str
+    size: int = Field(ge=0)
+    etag: str
+    media_kind: MediaKind
+    status: SampleStatus = "unlabeled"
+    hard_example: bool = False
+    labeled_by: str | None = None
+    label_counts: dict[str, int] = Field(default_factory=dict)  # label name -> shapes; only labels in use
+    media: MediaMetadata | None = None
+    media_status: MediaStatus = "pending"
+    media_failure_reason: str | None = None
+    thumbnail_key: str | None = None
+    source_missing: bool = False
+    added_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_added(cls, added: AddedSample, *, dataset_id: str, at: datetime) -> Sample:
+        return cls(
+            id=added.sample_id,
+            dataset_id=dataset_id,
+            bucket=added.bucket,
+            key=added.key,
+            file_name=file_name_of(added.key),
+            size=added.size,
+            etag=added.etag,
+            media_kind=added.media_kind,
+            added_at=at,
+            updated_at=at,
+        )
+
+    def source_restored(self, *, at: datetime) -> Sample:
+        """The source object is back (added again): the sample keeps everything else."""
+        return self.model_copy(update={"source_missing": False, "updated_at": at})
+
+    def source_replaced(self, *, size: int, etag: str, at: datetime) -> Sample:
+        """The source object was replaced: its media must be processed again."""
+        update = {"size": size, "etag": etag, "media_status": "pending", "media_failure_reason": None}
+        return self.model_copy(update={**update, "source_missing": False, "updated_at": at})
+
+    def source_gone(self, *, at: datetime) -> Sample:
+        return self.model_copy(update={"source_missing": True, "updated_at": at})
+
+    def media_processed(self, result: MediaResult, *, at: datetime) -> Sample:
+        update = {
+            "media_status": result.status,
+            "media": result.metadata,
+            "media_failure_reason": result.failure_reason if result.status == "failed" else None,
+            "thumbnail_key": result.thumbnail_key,
+            "updated_at": at,
+        }
+        return self.model_copy(update=update)
+
+
+def new_samples(added: Iterable[AddedSample], *, dataset_id: str, at: datetime) -> list[Sample]:
+    """Samples for the objects of a DataAdded event, one per sample id (the first wins)."""
+    return distinct_by_id(Sample.from_added(item, dataset_id=dataset_id, at=at) for item in added)
+
+
+def distinct_by_id(samples: Iterable[Sample]) -> list[Sample]:
+    """The samples without repeated ids (the first of each wins)."""
+    by_id: dict[str, Sample] = {}
+    for sample in samples:
+        by_id.setdefault(sample.id, sample)
+    return list(by_id.values())
+
+
+class SampleQuery(BaseModel):
+    """Which samples of a dataset a listing shows: a tab and filters, all combinable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tab: Tab = "all"
+    hard_example: bool | None = None
+    labels: tuple[str, ...] = ()  # a sample matches when it has shapes of any of them
+    name: str | None = None  # substring of the file name or path (object key), ignoring case
+    labeled_by: str | None = None
+
+    @property
+    def statuses(self) -> tuple[SampleStatus, ...]:
+        return STATUSES if self.tab == "all" else (self.tab,)
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether anything but the tab narrows the samples (the tab counts then need counting)."""
+        return self.hard_example is not None or bool(self.labels) or bool(self.name) or self.labeled_by is not None
+
+    def for_tab(self, tab: Tab) -> SampleQuery:
+        return self.model_copy(update={"tab": tab})
+
+    def matches(self, sample: Sample) -> bool:
+        return (
+            sample.status in self.statuses
+            and (self.hard_example is None or sample.hard_example == self.hard_example)
+            and (not self.labels or any(sample.label_counts.get(label, 0) > 0 for label in self.labels))
+            and (not self.name or self.name.lower() in sample.key.lower())
+            and (self.labeled_by is None or sample.labeled_by == self.labeled_by)
+        )
+
+
+class SampleCounts(BaseModel):
+    """How many samples each tab holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unlabeled: int = 0
+    labeled: int = 0
+
+    @property
+    def all(self) -> int:
+        return self.unlabeled + self.labeled
+
+    @classmethod
+    def of(cls, samples: Iterable[Sample]) -> SampleCounts:
+        statuses = [s.status for s in samples]
+        return cls(unlabeled=statuses.count("unlabeled"), labeled=statuses.count("labeled"))
+
+
+class SamplePosition(BaseModel):
+    """Where a page ends in the listing order (object key, then sample id); the cursor is its opaque form."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    id: str
+
+    @classmethod
+    def of(cls, sample: Sample) -> SamplePosition:
+        return cls(key=sample.key, id=sample.id)
+
+    def is_before(self, sample: Sample) -> bool:
+        return (self.key, self.id) < (sample.key, sample.id)
+
+    def to_cursor(self) -> str:
+        raw = json.dumps([self.key, self.id], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def from_cursor(cls, cursor: str) -> SamplePosition:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            key, sample_id = json.loads(raw)
+            return cls(key=key, id=sample_id)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise InvalidInputError("cursor: not a cursor of this listing (pass next_cursor back as is)") from exc

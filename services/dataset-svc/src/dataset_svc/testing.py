@@ -1,0 +1,98 @@
+"""Builders of valid datasets, samples and sample events for dataset-svc's tests (no IO).
+
+They live in the package because the tests' folders are not importable packages (see DEVELOPERS.md)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.events import DataAdded
+from labelstream_shared.events.contracts import AddedSample, BucketPath, LabelDefinition
+from labelstream_shared.uow import InMemoryTransactionRunner, TransactionRunner
+
+from dataset_svc.adapters.memory import (
+    InMemoryBucketDirectory,
+    InMemoryDatasetRepository,
+    InMemoryDatasetTransaction,
+    InMemorySampleCountRepository,
+    InMemorySampleRepository,
+)
+from dataset_svc.app.ports import DatasetTransaction
+from dataset_svc.domain.datasets import Dataset
+from dataset_svc.domain.samples import Sample, SampleCounts
+from dataset_svc.entrypoints.api import DatasetDeps
+
+_NAMESPACE = uuid.UUID("5d0c6a59-3f0e-4d39-8a43-0f6f3b7c9e21")
+INPUT_BUCKET = "raw-data"
+OUTPUT_BUCKET = "out-data"
+
+
+def sample_id(dataset_id: str, key: str, *, bucket: str = INPUT_BUCKET) -> str:
+    """A deterministic id per dataset and object, as sync-svc derives them."""
+    return uuid.uuid5(_NAMESPACE, f"{dataset_id}\x00{bucket}\x00{key}").hex
+
+
+def dataset(name: str = "cats", *, labels: Iterable[str] = ()) -> Dataset:
+    return Dataset.create(
+        name=name,
+        description="",
+        labeling_type="image_segmentation",
+        input_path=BucketPath(bucket=INPUT_BUCKET, prefix=f"{name}/"),
+        output_path=BucketPath(bucket=OUTPUT_BUCKET, prefix=f"{name}/"),
+        labels=tuple(LabelDefinition(name=label, color="#ff0000") for label in labels),
+    )
+
+
+def added_sample(
+    dataset_id: str, key: str, *, bucket: str = INPUT_BUCKET, size: int = 1000, etag: str = "etag-1"
+) -> AddedSample:
+    kind: Literal["image", "video"] = "video" if key.endswith((".mp4", ".mov", ".mkv", ".webm", ".avi")) else "image"
+    return AddedSample(
+        sample_id=sample_id(dataset_id, key, bucket=bucket),
+        bucket=bucket,
+        key=key,
+        size=size,
+        etag=etag,
+        media_kind=kind,
+    )
+
+
+def data_added(dataset_id: str, keys: Iterable[str]) -> DataAdded:
+    samples = tuple(added_sample(dataset_id, key) for key in keys)
+    return DataAdded(dataset_id=dataset_id, origin="sync", samples=samples)
+
+
+def sample(dataset_id: str, key: str, **fields: Any) -> Sample:
+    """A stored sample; `fields` override any attribute (status, hard_example, label_counts, ...)."""
+    now = utc_now()
+    base = Sample.from_added(added_sample(dataset_id, key), dataset_id=dataset_id, at=now)
+    return Sample.model_validate({**base.model_dump(), **fields})
+
+
+def fake_deps(
+    run: InMemoryTransactionRunner[InMemoryDatasetTransaction],
+    *,
+    buckets: Iterable[str] = (INPUT_BUCKET, OUTPUT_BUCKET),
+) -> DatasetDeps:
+    """The API's dependencies over the in-memory fakes sharing the runner's state."""
+    return DatasetDeps(
+        run=run,
+        datasets=InMemoryDatasetRepository(run.state),
+        samples=InMemorySampleRepository(run.state),
+        sample_counts=InMemorySampleCountRepository(run.state),
+        buckets=InMemoryBucketDirectory(buckets),
+    )
+
+
+async def store(run: TransactionRunner[DatasetTransaction], samples: Sequence[Sample]) -> None:
+    """Store samples as they are (any status) and count them, as the handlers do for new ones."""
+
+    async def work(tx: DatasetTransaction) -> None:
+        inserted = await tx.samples.add_new(samples)
+        for dataset_id in {s.dataset_id for s in inserted}:
+            await tx.sample_counts.add(dataset_id, SampleCounts.of(s for s in inserted if s.dataset_id == dataset_id))
+
+    await run(work)

@@ -1,0 +1,101 @@
+"""dataset-svc as wired for production (real MongoDB, Kafka, MinIO), in its own database and consumer group:
+a bucket must exist, samples arrive through Kafka events, and deleting the dataset removes them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from dataset_svc.bootstrap import create_app
+from dataset_svc.settings import DatasetSettings
+from dataset_svc.testing import data_added, sample_id
+from labelstream_shared.events import EventPayload, MediaProcessed
+from labelstream_shared.events.contracts import MediaMetadata
+from labelstream_shared.mongo import Document
+from labelstream_shared.storage import ObjectStorage
+from labelstream_shared.testing import event_bytes
+from pymongo import AsyncMongoClient
+
+from conftest import KAFKA_BOOTSTRAP, MONGO_URL
+
+pytestmark = pytest.mark.integration
+
+
+async def eventually(check: Any, *, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("not within the time limit")
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+async def bucket(unique: str) -> AsyncIterator[str]:
+    storage = ObjectStorage(DatasetSettings())
+    name = f"ls-test-{unique}"
+    await storage.ensure_bucket(name)
+    yield name
+    await asyncio.to_thread(storage.client.remove_bucket, name)
+
+
+@pytest.fixture
+async def service(unique: str, mongo_client: AsyncMongoClient[Document]) -> AsyncIterator[httpx.AsyncClient]:
+    settings = DatasetSettings(
+        mongo_url=MONGO_URL,
+        mongo_database=f"test_svc_{unique}",
+        kafka_bootstrap_servers=KAFKA_BOOTSTRAP,
+        roles="api,consumers",  # no relay: this test's datasets stay off the platform's topics
+        consumer_group=f"dataset-svc-test-{unique}",
+    )
+    app = create_app(settings)
+    try:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://d") as client:
+                yield client
+    finally:
+        await mongo_client.drop_database(settings.mongo_database)
+
+
+async def publish(*payloads: EventPayload) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP)
+    await producer.start()
+    try:
+        for payload in payloads:
+            key = payload.partition_key().encode()
+            await producer.send_and_wait(payload.topic, value=event_bytes(payload), key=key)
+    finally:
+        await producer.stop()
+
+
+async def test_samples_arrive_through_events_and_leave_with_their_dataset(
+    service: httpx.AsyncClient, bucket: str
+) -> None:
+    body = {"name": "cats", "labeling_type": "image_segmentation", "input_path": {"bucket": bucket}}
+    missing = await service.post("/api/datasets", json={**body, "output_path": {"bucket": f"{bucket}-nope"}})
+    assert missing.status_code == 422
+    assert missing.json()["message"] == f"output_path.bucket: bucket '{bucket}-nope' does not exist"
+    created = await service.post("/api/datasets", json={**body, "output_path": {"bucket": bucket, "prefix": "out/"}})
+    assert created.status_code == 201, created.text
+    dataset_id = created.json()["id"]
+    samples_url = f"/api/datasets/{dataset_id}/samples"
+
+    meta = MediaMetadata(kind="image", width=4, height=3)
+    a_id = sample_id(dataset_id, "a.jpg")
+    ready = MediaProcessed(dataset_id=dataset_id, sample_id=a_id, status="ready", metadata=meta)
+    await publish(data_added(dataset_id, ["a.jpg", "b/c.jpg", "d.mp4"]), ready)  # topics: either may be read first
+
+    async def processed() -> bool:
+        listing = (await service.get(samples_url)).json()
+        return bool(listing["counts"]["all"] == 3 and listing["items"][0]["media_status"] == "ready")
+
+    await eventually(processed)
+    listing = (await service.get(samples_url, params={"name": "C.JPG"})).json()
+    assert [s["key"] for s in listing["items"]] == ["b/c.jpg"]
+    assert listing["counts"] == {"all": 1, "unlabeled": 1, "labeled": 0}
+
+    assert (await service.delete(f"/api/datasets/{dataset_id}")).status_code == 204
+    assert (await service.get(samples_url)).status_code == 404
