@@ -32,7 +32,7 @@ from sync_svc.domain.imports import (
     parse_manifest_line,
 )
 from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
-from sync_svc.domain.objects import KnownObject, ListedObject
+from sync_svc.domain.objects import KnownObject, ListedObject, sample_id_for
 
 BATCH_SIZE = 200
 
@@ -126,6 +126,10 @@ async def _import_batch(
     kept: int,
 ) -> int:
     batch = ImportBatch(errors=list(line_errors))
+    # what the dataset had before this batch: a copy into a watched input path may be registered by its
+    # notification before the batch commits, and is still this import's doing
+    targets = [sample_id_for(dataset.id, _placement(item, task=task, dataset=dataset)[1]) for item in items]
+    known_before = await run(lambda tx: tx.objects.existing_ids(targets))
     for item in items:
         await _bring_in(item, task=task, dataset=dataset, store=store, batch=batch)
     errors = batch.errors[: max(MAX_ITEM_ERRORS - kept, 0)]
@@ -145,8 +149,8 @@ async def _import_batch(
             tx.emit(AnnotationsImported(dataset_id=dataset.id, import_id=task.id, annotations=annotations))
         counts = ImportCounts(
             total=len(items) + len(line_errors),
-            imported=len(fresh),
-            already_present=len(batch.objects) - len(fresh),
+            imported=sum(1 for o, _ in batch.objects if o.id not in known_before),
+            already_present=sum(1 for o, _ in batch.objects if o.id in known_before),
             skipped=batch.skipped,
             failed=len(batch.errors),
             annotated=len(annotations),
@@ -183,13 +187,19 @@ async def _bring_in(
         batch.errors.append(ItemError(item=where, line=item.line, error=f"{type(exc).__name__}: {exc}"))
 
 
+def _placement(item: ImportItem, *, task: ImportTask, dataset: SyncDataset) -> tuple[str, str]:
+    """Where the item's sample object will be: copied under the input path, or where it is (reference)."""
+    source = task.source
+    if task.mode == "reference":
+        return item.bucket, item.key
+    relative = item.key.removeprefix(source.prefix) if isinstance(source, BucketSource) else item.key
+    return dataset.input_path.bucket, str(PurePosixPath(dataset.input_path.prefix or ".") / relative).removeprefix("./")
+
+
 async def _copy_into_input_path(
     item: ImportItem, *, task: ImportTask, dataset: SyncDataset, store: ObjectStore
 ) -> tuple[str, ListedObject]:
-    source = task.source
-    relative = item.key.removeprefix(source.prefix) if isinstance(source, BucketSource) else item.key
-    target = str(PurePosixPath(dataset.input_path.prefix or ".") / relative).removeprefix("./")
-    bucket = dataset.input_path.bucket
+    bucket, target = _placement(item, task=task, dataset=dataset)
     if (item.bucket, item.key) == (bucket, target):
         listed = await store.stat(bucket, target)
         assert listed is not None
