@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from labelstream_shared.events import EventEnvelope, EventPayload, InvalidEventError
+from labelstream_shared.events.envelope import TYPE_HEADER
 from labelstream_shared.logging import correlation_id
 from labelstream_shared.metrics import EVENTS_CONSUMED
 from labelstream_shared.uow import Transaction, TransactionRunner
@@ -114,6 +115,9 @@ class EventProcessor(LedgerProcessor[TxT]):
         return sorted({s.payload_type.topic for s in self._by_type.values()})
 
     async def process(self, message: IncomingMessage) -> Outcome:
+        announced = dict(message.headers).get(TYPE_HEADER)
+        if announced is not None and announced.decode(errors="replace") not in self._by_type:
+            return self._count(announced.decode(errors="replace"), "ignored")  # not ours: skip without parsing
         try:
             envelope = EventEnvelope.from_bytes(message.value)
             subscription = self._by_type.get(envelope.type)

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from labelstream_shared.events.envelope import CONTENT_TYPE
+from labelstream_shared.events.envelope import CONTENT_TYPE, TYPE_HEADER
 from labelstream_shared.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,14 @@ class KafkaPublisher:
 
     async def publish(self, messages: Sequence[OutboxMessage]) -> None:
         producer = await self._started()
-        headers = [("content-type", CONTENT_TYPE.encode())]
-        pending = [await producer.send(m.topic, value=m.value, key=m.key.encode(), headers=headers) for m in messages]
+        content_type = ("content-type", CONTENT_TYPE.encode())
+        pending = [
+            # ce_type repeats the event's type as a header, so consumers skip unsubscribed events unparsed
+            await producer.send(
+                m.topic, value=m.value, key=m.key.encode(), headers=[content_type, (TYPE_HEADER, m.event_type.encode())]
+            )
+            for m in messages
+        ]
         await asyncio.gather(*pending)
 
     async def send_raw(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from labelstream_shared.events.contracts import EventPayload, payload_class
 
 CONTENT_TYPE = "application/cloudevents+json"
+TYPE_HEADER = "ce_type"  # the type, also as a Kafka header (CloudEvents Kafka binding name)
 
 
 class InvalidEventError(ValueError):

@@ -27,7 +27,7 @@ from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content,
 from sync_svc.domain.objects import KnownObject
 from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 SNIFF_CONCURRENCY = 16
 
 
@@ -68,11 +68,18 @@ async def execute_sync_run(
             store.list_objects(dataset.input_path.bucket, dataset.input_path.prefix),
             reads.objects.in_key_order(dataset.id, bucket=dataset.input_path.bucket, prefix=dataset.input_path.prefix),
         )
+        # batch N is written while batch N+1 is diffed and planned; writes stay in order (one at a time)
+        writing: asyncio.Task[None] | None = None
         async for batch in _batches(differences, BATCH_SIZE):
             plan = await plan_batch(batch, dataset=dataset, store=store)
             examples = plan.skipped[: max(MAX_SKIPPED_EXAMPLES - skipped_total, 0)]
             skipped_total += len(plan.skipped)
-            await _apply_with_retry(run, run_id=run_id, dataset=dataset, plan=plan, examples=examples)
+            if writing is not None:
+                await writing
+            apply = _apply_with_retry(run, run_id=run_id, dataset=dataset, plan=plan, examples=examples)
+            writing = asyncio.create_task(apply)
+        if writing is not None:
+            await writing
     except Exception as exc:
         await reads.runs.finish(run_id, error=f"{type(exc).__name__}: {exc}")
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from labelstream_shared.events.contracts import AddedSample, MediaKind
@@ -16,10 +17,9 @@ def sample_id_for(dataset_id: str, key: str) -> str:
     return uuid.uuid5(_SAMPLE_NAMESPACE, f"{dataset_id}\x00{key}").hex
 
 
-class ListedObject(BaseModel):
-    """One object as the bucket listing shows it."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class ListedObject:
+    """One object as the bucket listing shows it (a plain dataclass: listings hold millions of them)."""
 
     key: str
     size: int
@@ -44,7 +44,7 @@ class KnownObject(BaseModel):
 
     @classmethod
     def register(cls, *, dataset_id: str, bucket: str, listed: ListedObject, media_kind: MediaKind) -> KnownObject:
-        return cls(
+        return cls.model_construct(  # trusted values on a hot path: no validation pass
             id=sample_id_for(dataset_id, listed.key),
             dataset_id=dataset_id,
             bucket=bucket,
@@ -53,6 +53,7 @@ class KnownObject(BaseModel):
             etag=listed.etag,
             media_kind=media_kind,
             last_modified=listed.last_modified,
+            missing=False,
         )
 
     def as_added(self) -> AddedSample:
