@@ -94,10 +94,22 @@ class InMemoryTransactionRunner(Generic[TxIn]):
         try:
             result = await work(tx)
         except BaseException:
-            self.state.collections, self.state.ledger = saved
+            self._restore(*saved)
             raise
         self.state.outbox.extend(tx.emitted)
         return result
+
+    def _restore(self, collections: dict[str, dict[Any, dict[str, Any]]], ledger: set[tuple[str, str]]) -> None:
+        """Roll back in place: repositories built outside the transaction keep seeing the same dicts."""
+        for name in list(self.state.collections):
+            if name not in collections:
+                self.state.collections[name].clear()
+        for name, rows in collections.items():
+            current = self.state.collections.setdefault(name, {})
+            current.clear()
+            current.update(rows)
+        self.state.ledger.clear()
+        self.state.ledger.update(ledger)
 
 
 M = TypeVar("M", bound=BaseModel)

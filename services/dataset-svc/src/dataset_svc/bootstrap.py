@@ -8,10 +8,16 @@ from fastapi import FastAPI
 from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
 from dataset_svc.adapters.mongo import MongoDatasetRepository, MongoDatasetTransaction, ensure_indexes
+from dataset_svc.adapters.mongo_jobs import MongoSampleDeletionRepository
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
-from dataset_svc.adapters.storage import StorageBucketDirectory
+from dataset_svc.adapters.mongo_versions import MongoVersionHeadRepository, MongoVersionRepository
+from dataset_svc.adapters.storage import StorageBucketDirectory, StorageVersionFiles
+from dataset_svc.app.deletion import execute_deletion
 from dataset_svc.app.handlers import SUBSCRIPTIONS
-from dataset_svc.entrypoints import api, samples
+from dataset_svc.app.ports import Claim
+from dataset_svc.app.publishing import execute_version_job
+from dataset_svc.entrypoints import api, deletion, samples, versions
+from dataset_svc.entrypoints.worker import JobWorker
 from dataset_svc.settings import DatasetSettings
 
 
@@ -24,12 +30,26 @@ async def wire(runtime: ServiceRuntime, *, settings: DatasetSettings) -> Wiring:
         samples=MongoSampleRepository(runtime.db),
         sample_counts=MongoSampleCountRepository(runtime.db),
         buckets=StorageBucketDirectory(runtime.storage),
+        deletions=MongoSampleDeletionRepository(runtime.db),
+        versions=MongoVersionRepository(runtime.db),
+        version_heads=MongoVersionHeadRepository(runtime.db),
     )
+    files = StorageVersionFiles(runtime.storage)
+
+    async def run_version_job(claim: Claim, owner: str) -> None:
+        await execute_version_job(claim, run=run, files=files, owner=owner)
+
+    async def run_deletion(claim: Claim, owner: str) -> None:
+        await execute_deletion(claim, run=run, owner=owner)
+
+    version_worker = JobWorker(
+        name="versions", jobs=deps.versions, execute=run_version_job, max_concurrent=settings.max_concurrent_versions
+    )
+    deletion_worker = JobWorker(name="sample-deletions", jobs=deps.deletions, execute=run_deletion)
     consumer = runtime.consumer(group=settings.consumer_group, subscriptions=SUBSCRIPTIONS, run=run)
-    return Wiring(deps=deps, consumers=[consumer])
+    return Wiring(deps=deps, consumers=[consumer], workers=[version_worker.run, deletion_worker.run])
 
 
 def create_app(settings: DatasetSettings, *, fake_deps: api.DatasetDeps | None = None) -> FastAPI:
-    return service_app(
-        settings, routers=[api.router, samples.router], wire=partial(wire, settings=settings), fake_deps=fake_deps
-    )
+    routers = [api.router, deletion.router, samples.router, versions.router]
+    return service_app(settings, routers=routers, wire=partial(wire, settings=settings), fake_deps=fake_deps)

@@ -8,3 +8,5 @@ class DatasetSettings(ServiceSettings):
     http_port: int = 8001
     # The Kafka consumer group of the sample event handlers (LS_CONSUMER_GROUP); tests run their own.
     consumer_group: str = "dataset-svc"
+    # Versions published at once by one process (LS_MAX_CONCURRENT_VERSIONS); each streams one manifest.
+    max_concurrent_versions: int = 2

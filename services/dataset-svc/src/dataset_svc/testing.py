@@ -4,13 +4,16 @@ They live in the package because the tests' folders are not importable packages 
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from labelstream_shared.clock import utc_now
-from labelstream_shared.events import DataAdded
-from labelstream_shared.events.contracts import AddedSample, BucketPath, LabelDefinition
+from labelstream_shared.consumer import EventProcessor, IncomingMessage, Outcome
+from labelstream_shared.events import DataAdded, EventPayload, LabelChanged
+from labelstream_shared.events.contracts import AddedSample, AnnotationChange, BucketPath, LabelDefinition, Shape
+from labelstream_shared.testing import event_bytes
 from labelstream_shared.uow import InMemoryTransactionRunner, TransactionRunner
 
 from dataset_svc.adapters.memory import (
@@ -20,12 +23,19 @@ from dataset_svc.adapters.memory import (
     InMemorySampleCountRepository,
     InMemorySampleRepository,
 )
+from dataset_svc.adapters.memory_versions import (
+    InMemorySampleDeletionRepository,
+    InMemoryVersionHeadRepository,
+    InMemoryVersionRepository,
+)
+from dataset_svc.app.handlers import SUBSCRIPTIONS
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.entrypoints.api import DatasetDeps
 
 _NAMESPACE = uuid.UUID("5d0c6a59-3f0e-4d39-8a43-0f6f3b7c9e21")
+_offsets = itertools.count()
 INPUT_BUCKET = "raw-data"
 OUTPUT_BUCKET = "out-data"
 
@@ -84,6 +94,9 @@ def fake_deps(
         samples=InMemorySampleRepository(run.state),
         sample_counts=InMemorySampleCountRepository(run.state),
         buckets=InMemoryBucketDirectory(buckets),
+        deletions=InMemorySampleDeletionRepository(run.state),
+        versions=InMemoryVersionRepository(run.state),
+        version_heads=InMemoryVersionHeadRepository(run.state),
     )
 
 
@@ -96,3 +109,40 @@ async def store(run: TransactionRunner[DatasetTransaction], samples: Sequence[Sa
             await tx.sample_counts.add(dataset_id, SampleCounts.of(s for s in inserted if s.dataset_id == dataset_id))
 
     await run(work)
+
+
+def shape(label: str, *, shape_id: str | None = None, kind: str = "polygon") -> Shape:
+    """A valid shape of `label` (a triangle, or a box for kind="rectangle")."""
+    points = ((0.0, 0.0), (10.0, 10.0)) if kind == "rectangle" else ((0.0, 0.0), (10.0, 0.0), (5.0, 8.0))
+    return Shape.model_validate(
+        {"shape_id": shape_id or uuid.uuid4().hex[:8], "kind": kind, "label": label, "points": points}
+    )
+
+
+def label_changed(
+    dataset_id: str, key: str, *, revision: int, labels: Iterable[str] = (), labeled_by: str | None = "ann"
+) -> LabelChanged:
+    """labeling-svc's announcement of the complete shapes of the sample of `key`: one shape per label given."""
+    shapes = tuple(shape(label) for label in labels)
+    return LabelChanged(
+        dataset_id=dataset_id,
+        sample_id=sample_id(dataset_id, key),
+        revision=revision,
+        shapes=shapes,
+        change=AnnotationChange(added=tuple(s.shape_id for s in shapes)),
+        labeled_by=labeled_by,
+        changed_at=utc_now(),
+    )
+
+
+class NoDeadLetters:
+    async def send(self, message: IncomingMessage, *, group: str, reason: str) -> None:
+        raise AssertionError(f"unexpected dead letter: {reason}")
+
+
+async def deliver(run: TransactionRunner[DatasetTransaction], payload: EventPayload | bytes) -> Outcome:
+    """Hand an event to dataset-svc's consumer, as Kafka would (idempotent: a repeated event is a duplicate)."""
+    processor = EventProcessor(group="dataset-svc", subscriptions=SUBSCRIPTIONS, run=run, dead_letters=NoDeadLetters())
+    raw = payload if isinstance(payload, bytes) else event_bytes(payload)
+    message = IncomingMessage(topic="labelstream.test", partition=0, offset=next(_offsets), key=None, value=raw)
+    return await processor.process(message)

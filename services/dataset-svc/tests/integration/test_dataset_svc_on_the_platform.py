@@ -1,5 +1,6 @@
 """dataset-svc as wired for production (real MongoDB, Kafka, MinIO), in its own database and consumer group:
-a bucket must exist, samples arrive through Kafka events, and deleting the dataset removes them."""
+a bucket must exist, samples arrive through Kafka events, labels too, the worker publishes and removes a version,
+and deleting the dataset removes its samples."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from dataset_svc.bootstrap import create_app
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import data_added, sample_id
+from dataset_svc.testing import data_added, label_changed, sample_id
 from labelstream_shared.events import EventPayload, MediaProcessed
 from labelstream_shared.events.contracts import MediaMetadata
 from labelstream_shared.mongo import Document
@@ -86,16 +87,48 @@ async def test_samples_arrive_through_events_and_leave_with_their_dataset(
     meta = MediaMetadata(kind="image", width=4, height=3)
     a_id = sample_id(dataset_id, "a.jpg")
     ready = MediaProcessed(dataset_id=dataset_id, sample_id=a_id, status="ready", metadata=meta)
-    await publish(data_added(dataset_id, ["a.jpg", "b/c.jpg", "d.mp4"]), ready)  # topics: either may be read first
+    labels = label_changed(dataset_id, "d.mp4", revision=1, labels=["cat"])
+    # on three topics: any may be read first
+    await publish(data_added(dataset_id, ["a.jpg", "b/c.jpg", "d.mp4"]), ready, labels)
 
     async def processed() -> bool:
         listing = (await service.get(samples_url)).json()
-        return bool(listing["counts"]["all"] == 3 and listing["items"][0]["media_status"] == "ready")
+        ready = listing["counts"] == {"all": 3, "unlabeled": 2, "labeled": 1}
+        return bool(ready and listing["items"][0]["media_status"] == "ready")
 
     await eventually(processed)
     listing = (await service.get(samples_url, params={"name": "C.JPG"})).json()
     assert [s["key"] for s in listing["items"]] == ["b/c.jpg"]
     assert listing["counts"] == {"all": 1, "unlabeled": 1, "labeled": 0}
 
+    await publish_and_remove_a_version(service, dataset_id, bucket)
+
     assert (await service.delete(f"/api/datasets/{dataset_id}")).status_code == 204
     assert (await service.get(samples_url)).status_code == 404
+
+
+async def publish_and_remove_a_version(service: httpx.AsyncClient, dataset_id: str, bucket: str) -> None:
+    versions_url = f"/api/datasets/{dataset_id}/versions"
+    publishing = await service.post(versions_url)
+    assert publishing.status_code == 202, publishing.text
+    version_url = publishing.headers["location"]
+
+    async def published() -> bool:
+        return bool((await service.get(version_url)).json()["status"] == "published")
+
+    await eventually(published)
+    version = (await service.get(version_url)).json()
+    assert (version["name"], version["sample_count"], version["is_current"]) == ("V001", 3, True)
+    assert version["manifest"]["key"] == "out/versions/V001/manifest.jsonl"
+    storage = ObjectStorage(DatasetSettings())
+
+    def output_keys() -> set[str]:
+        return {o.object_name for o in storage.client.list_objects(bucket, prefix="out/", recursive=True)}
+
+    assert await asyncio.to_thread(output_keys) == {version["manifest"]["key"], version["statistics_file"]["key"]}
+    assert (await service.delete(version_url)).status_code == 204
+
+    async def removed() -> bool:
+        return not await asyncio.to_thread(output_keys)
+
+    await eventually(removed)  # the bucket must be empty for the fixture to remove it

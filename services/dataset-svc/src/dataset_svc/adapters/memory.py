@@ -8,8 +8,17 @@ from collections.abc import Iterable, Sequence
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
+from dataset_svc.adapters.memory_versions import (
+    InMemoryRows,
+    InMemorySampleDeletionRepository,
+    InMemorySampleLabelRepository,
+    InMemoryVersionHeadRepository,
+    InMemoryVersionObjectRepository,
+    InMemoryVersionRepository,
+)
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
+from dataset_svc.domain.deletion import ObjectReference, SourceObject
 from dataset_svc.domain.samples import (
     STATUSES,
     MediaResult,
@@ -21,9 +30,8 @@ from dataset_svc.domain.samples import (
 )
 
 
-class InMemoryDatasetRepository:
-    def __init__(self, state: InMemoryState) -> None:
-        self._rows = state.collection("datasets")
+class InMemoryDatasetRepository(InMemoryRows):
+    collection = "datasets"
 
     async def add(self, dataset: Dataset) -> None:
         await self._check_name_free(dataset)
@@ -56,9 +64,8 @@ class InMemoryDatasetRepository:
             raise ConflictError(f"name: a dataset named {dataset.name!r} already exists")
 
 
-class InMemorySampleRepository:
-    def __init__(self, state: InMemoryState) -> None:
-        self._rows = state.collection("samples")
+class InMemorySampleRepository(InMemoryRows):
+    collection = "samples"
 
     async def add_new(self, samples: Sequence[Sample]) -> list[Sample]:
         inserted = [s for s in distinct_by_id(samples) if s.id not in self._rows]
@@ -82,6 +89,15 @@ class InMemorySampleRepository:
         wanted = set(objects)
         return [s for s in self._of(dataset_id) if (s.bucket, s.key) in wanted]
 
+    async def users_of(self, objects: Sequence[SourceObject], *, other_than: str) -> list[ObjectReference]:
+        wanted = set(objects)
+        rows = self._rows.values()
+        return [
+            ObjectReference(r["dataset_id"], SourceObject(r["bucket"], r["key"]))
+            for r in rows
+            if r["dataset_id"] != other_than and (r["bucket"], r["key"]) in wanted
+        ]
+
     async def find(
         self, dataset_id: str, *, query: SampleQuery, limit: int, after: SamplePosition | None = None
     ) -> list[Sample]:
@@ -97,13 +113,20 @@ class InMemorySampleRepository:
             del self._rows[sample_id]
         return len(doomed)
 
+    async def remove(self, dataset_id: str, sample_ids: Sequence[str]) -> None:
+        for sample_id in sample_ids:
+            if (row := self._rows.get(sample_id)) and row["dataset_id"] == dataset_id:
+                del self._rows[sample_id]
+
+    async def existing_ids(self, dataset_id: str, sample_ids: Sequence[str]) -> set[str]:
+        return {i for i in sample_ids if (row := self._rows.get(i)) and row["dataset_id"] == dataset_id}
+
     def _of(self, dataset_id: str) -> list[Sample]:
         return [Sample.model_validate(r) for r in self._rows.values() if r["dataset_id"] == dataset_id]
 
 
-class InMemorySampleCountRepository:
-    def __init__(self, state: InMemoryState) -> None:
-        self._rows = state.collection("sample_counts")
+class InMemorySampleCountRepository(InMemoryRows):
+    collection = "sample_counts"
 
     async def get(self, dataset_id: str) -> SampleCounts:
         row = self._rows.get(dataset_id)
@@ -117,10 +140,12 @@ class InMemorySampleCountRepository:
     async def remove(self, dataset_id: str) -> None:
         self._rows.pop(dataset_id, None)
 
+    async def touch(self, dataset_id: str) -> None:
+        """Nothing to do: the in-memory runner runs one transaction at a time."""
 
-class InMemoryEarlyMediaRepository:
-    def __init__(self, state: InMemoryState) -> None:
-        self._rows = state.collection("early_media")
+
+class InMemoryEarlyMediaRepository(InMemoryRows):
+    collection = "early_media"
 
     async def hold(self, *, dataset_id: str, sample_id: str, result: MediaResult) -> None:
         self._rows[sample_id] = {"dataset_id": dataset_id, "result": result.model_dump()}
@@ -145,6 +170,11 @@ class InMemoryDatasetTransaction(InMemoryTransaction, DatasetTransaction):
         self.samples = InMemorySampleRepository(state)
         self.sample_counts = InMemorySampleCountRepository(state)
         self.early_media = InMemoryEarlyMediaRepository(state)
+        self.sample_labels = InMemorySampleLabelRepository(state)
+        self.deletions = InMemorySampleDeletionRepository(state)
+        self.versions = InMemoryVersionRepository(state)
+        self.version_heads = InMemoryVersionHeadRepository(state)
+        self.version_objects = InMemoryVersionObjectRepository(state)
 
 
 def in_memory_runner(state: InMemoryState | None = None) -> InMemoryTransactionRunner[InMemoryDatasetTransaction]:

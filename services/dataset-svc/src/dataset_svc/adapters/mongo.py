@@ -1,4 +1,5 @@
-"""MongoDB adapters of dataset-svc: datasets, the transaction and the indexes (samples: mongo_samples.py)."""
+"""MongoDB adapters of dataset-svc: datasets, the transaction and the indexes (samples: mongo_samples.py,
+labels and deletions: mongo_jobs.py, versions: mongo_versions.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,32 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from dataset_svc.adapters.mongo_jobs import (
+    SAMPLE_DELETIONS,
+    SAMPLE_LABELS,
+    MongoSampleDeletionRepository,
+    MongoSampleLabelRepository,
+    by_dataset_index,
+    deletion_indexes,
+)
 from dataset_svc.adapters.mongo_samples import (
     EARLY_MEDIA,
+    LEGACY_INDEXES,
     SAMPLES,
     MongoEarlyMediaRepository,
     MongoSampleCountRepository,
     MongoSampleRepository,
     early_media_indexes,
     sample_indexes,
+)
+from dataset_svc.adapters.mongo_versions import (
+    VERSION_OBJECTS,
+    VERSIONS,
+    MongoVersionHeadRepository,
+    MongoVersionObjectRepository,
+    MongoVersionRepository,
+    version_indexes,
+    version_object_indexes,
 )
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
@@ -31,8 +50,16 @@ DATASETS = "datasets"
 
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db[DATASETS].create_index("name_key", unique=True, name="unique_name")
+    existing = await db[SAMPLES].index_information()
+    for legacy in LEGACY_INDEXES:
+        if legacy in existing:
+            await db[SAMPLES].drop_index(legacy)
     await db[SAMPLES].create_indexes(sample_indexes())
     await db[EARLY_MEDIA].create_indexes(early_media_indexes())
+    await db[SAMPLE_LABELS].create_indexes([by_dataset_index()])
+    await db[SAMPLE_DELETIONS].create_indexes(deletion_indexes())
+    await db[VERSIONS].create_indexes(version_indexes())
+    await db[VERSION_OBJECTS].create_indexes(version_object_indexes())
 
 
 class MongoDatasetRepository:
@@ -78,3 +105,8 @@ class MongoDatasetTransaction(MongoTransaction, DatasetTransaction):
         self.samples = MongoSampleRepository(db, session)
         self.sample_counts = MongoSampleCountRepository(db, session)
         self.early_media = MongoEarlyMediaRepository(db, session)
+        self.sample_labels = MongoSampleLabelRepository(db, session)
+        self.deletions = MongoSampleDeletionRepository(db, session)
+        self.versions = MongoVersionRepository(db, session)
+        self.version_heads = MongoVersionHeadRepository(db, session)
+        self.version_objects = MongoVersionObjectRepository(db, session)

@@ -18,6 +18,7 @@ when few samples match. Unfiltered tab counts come from the counters (counting t
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from labelstream_shared.clock import utc_now
@@ -27,6 +28,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
+from dataset_svc.domain.deletion import ObjectReference, SourceObject
 from dataset_svc.domain.samples import (
     STATUSES,
     MediaResult,
@@ -42,13 +44,17 @@ SAMPLE_COUNTS = "sample_counts"
 EARLY_MEDIA = "early_media"
 EARLY_MEDIA_TTL_S = 7 * 24 * 3600  # a result whose sample never came (dataset deleted meanwhile) expires
 _SORT = [("key", ASCENDING), ("_id", ASCENDING)]
+_BY_ID = "_id_"
 _INDEXES: dict[str, list[str]] = {
     "by_status": ["dataset_id", "status", "key", "_id"],
     "by_hard_example": ["dataset_id", "hard_example", "status", "key", "_id"],
     "by_labeled_by": ["dataset_id", "labeled_by", "status", "key", "_id"],
     "by_label": ["dataset_id", "label_counts.label", "status", "key", "_id"],  # multikey
-    "by_object": ["dataset_id", "key", "bucket"],  # SourceDeleted without sample ids
+    # The samples of an object in any dataset: SourceDeleted without sample ids, and who else uses an object
+    # whose samples are being deleted. Replaces `by_object` (dataset_id, key, bucket), dropped by ensure_indexes.
+    "by_source": ["bucket", "key", "dataset_id"],
 }
+LEGACY_INDEXES = ("by_object",)
 
 
 def sample_indexes() -> list[IndexModel]:
@@ -135,10 +141,12 @@ class MongoSampleRepository:
         return [_from_document(d) async for d in self._collection.find({"_id": {"$in": ids}}, session=self._session)]
 
     async def find_objects(self, dataset_id: str, objects: Iterable[tuple[str, str]]) -> list[Sample]:
-        wanted = set(objects)
-        query = {"dataset_id": dataset_id, "key": {"$in": sorted({key for _, key in wanted})}}
-        found = [_from_document(d) async for d in self._collection.find(query, session=self._session)]
-        return [s for s in found if (s.bucket, s.key) in wanted]
+        found: list[Sample] = []
+        for bucket, keys in keys_by_bucket(objects).items():
+            query = {"bucket": bucket, "key": {"$in": keys}, "dataset_id": dataset_id}
+            cursor = self._collection.find(query, session=self._session).hint("by_source")
+            found += [_from_document(d) async for d in cursor]
+        return found
 
     async def find(
         self, dataset_id: str, *, query: SampleQuery, limit: int, after: SamplePosition | None = None
@@ -166,6 +174,37 @@ class MongoSampleRepository:
         removed = await self._collection.delete_many({"_id": {"$in": ids}}, session=self._session)
         return removed.deleted_count
 
+    # By ids within a dataset: the planner picked `by_status` (dataset_id first) over `_id` and walked the whole
+    # dataset's range: 1.2 s instead of 40 ms to delete 1,000 samples of a million. The queries name `_id_`.
+
+    async def remove(self, dataset_id: str, sample_ids: Sequence[str]) -> None:
+        if sample_ids:
+            query = {"_id": {"$in": list(sample_ids)}, "dataset_id": dataset_id}
+            await self._collection.delete_many(query, hint=_BY_ID, session=self._session)
+
+    async def existing_ids(self, dataset_id: str, sample_ids: Sequence[str]) -> set[str]:
+        if not sample_ids:
+            return set()
+        query = {"_id": {"$in": list(sample_ids)}, "dataset_id": dataset_id}
+        cursor = self._collection.find(query, {"_id": 1}, session=self._session).hint(_BY_ID)
+        return {doc["_id"] async for doc in cursor}
+
+    async def users_of(self, objects: Sequence[SourceObject], *, other_than: str) -> list[ObjectReference]:
+        found: list[ObjectReference] = []
+        for bucket, keys in keys_by_bucket(objects).items():
+            query = {"bucket": bucket, "key": {"$in": keys}, "dataset_id": {"$ne": other_than}}
+            projection = {"_id": 0, "bucket": 1, "key": 1, "dataset_id": 1}
+            cursor = self._collection.find(query, projection, session=self._session).hint("by_source")
+            found += [ObjectReference(d["dataset_id"], SourceObject(d["bucket"], d["key"])) async for d in cursor]
+        return found
+
+
+def keys_by_bucket(objects: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    keys: dict[str, set[str]] = defaultdict(set)
+    for bucket, key in objects:
+        keys[bucket].add(key)
+    return {bucket: sorted(found) for bucket, found in keys.items()}
+
 
 class MongoSampleCountRepository:
     """One document per dataset: `{_id: dataset_id, unlabeled: n, labeled: n}`."""
@@ -184,6 +223,12 @@ class MongoSampleCountRepository:
 
     async def remove(self, dataset_id: str) -> None:
         await self._collection.delete_one({"_id": dataset_id}, session=self._session)
+
+    async def touch(self, dataset_id: str) -> None:
+        # An increment always changes the document (a $set of the same value would be no write, and no conflict).
+        await self._collection.update_one(
+            {"_id": dataset_id}, {"$inc": {"touches": 1}}, upsert=True, session=self._session
+        )
 
 
 class MongoEarlyMediaRepository:

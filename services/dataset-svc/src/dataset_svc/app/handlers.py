@@ -1,5 +1,9 @@
-"""Event handlers of dataset-svc: samples learnt from sync and media events. Each runs in the consumer's
-transaction together with its ledger record. Events of datasets that no longer exist are ignored."""
+"""Event handlers of dataset-svc: samples learnt from sync, media and label events. Each runs in the consumer's
+transaction together with its ledger record. Events of datasets that no longer exist are ignored.
+
+MediaProcessed and LabelChanged travel on other topics than DataAdded and may be read before the sample is added:
+they are kept (`early_media`, `sample_labels`) and applied when it is. Such a transaction touches the dataset's
+counters, which adding samples writes as well, so the two never commit blind to each other."""
 
 from __future__ import annotations
 
@@ -7,19 +11,30 @@ from typing import Any
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.consumer import Subscription
-from labelstream_shared.events import DataAdded, EventEnvelope, MediaProcessed, SourceChanged, SourceDeleted
+from labelstream_shared.events import (
+    DataAdded,
+    EventEnvelope,
+    LabelChanged,
+    MediaProcessed,
+    SourceChanged,
+    SourceDeleted,
+)
 
 from dataset_svc.app.ports import DatasetTransaction
+from dataset_svc.domain.labels import SampleLabels
 from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, new_samples
 
 
 async def add_samples(tx: DatasetTransaction, event: DataAdded, _envelope: EventEnvelope) -> None:
-    """New samples are inserted; a sample that exists stays as it is, except that its source is back."""
+    """New samples are inserted, with the labels that came before them; a sample that exists stays as it is,
+    except that its source is back."""
     if await tx.datasets.get(event.dataset_id) is None:
         return
     now = utc_now()
     candidates = new_samples(event.samples, dataset_id=event.dataset_id, at=now)
-    inserted = await tx.samples.add_new(candidates)
+    labels = await tx.sample_labels.get_many(s.id for s in candidates)
+    labeled = [s.labels_changed(labels[s.id], at=now) if s.id in labels else s for s in candidates]
+    inserted = await tx.samples.add_new(labeled)
     if inserted:
         await tx.sample_counts.add(event.dataset_id, SampleCounts.of(inserted))
         early = await tx.early_media.take(s.id for s in inserted)
@@ -60,8 +75,30 @@ async def record_media(tx: DatasetTransaction, event: MediaProcessed, _envelope:
     sample = await tx.samples.get(event.dataset_id, event.sample_id)
     if sample is None:
         await tx.early_media.hold(dataset_id=event.dataset_id, sample_id=event.sample_id, result=result)
+        await tx.sample_counts.touch(event.dataset_id)
     else:
         await tx.samples.save_all([sample.media_processed(result, at=utc_now())])
+
+
+async def record_labels(tx: DatasetTransaction, event: LabelChanged, _envelope: EventEnvelope) -> None:
+    """The sample's new labels: its status (labeled with at least one shape), labeled-by and per-label counts,
+    with the tab counters. A revision not newer than the one kept is stale and ignored; labels of a sample not
+    added yet are kept for it."""
+    if await tx.datasets.get(event.dataset_id) is None:
+        return
+    labels = SampleLabels.of(event)
+    if not labels.supersedes(await tx.sample_labels.get(event.sample_id)):
+        return
+    await tx.sample_labels.save(labels)
+    sample = await tx.samples.get(event.dataset_id, event.sample_id)
+    if sample is None:
+        await tx.sample_counts.touch(event.dataset_id)
+        return
+    changed = sample.labels_changed(labels, at=utc_now())
+    await tx.samples.save_all([changed])
+    counts = SampleCounts.change([sample], [changed])
+    if not counts.is_zero:
+        await tx.sample_counts.add(event.dataset_id, counts)
 
 
 def _of_dataset(samples: list[Sample], dataset_id: str) -> list[Sample]:
@@ -73,4 +110,5 @@ SUBSCRIPTIONS: list[Subscription[DatasetTransaction, Any]] = [
     Subscription(SourceChanged, change_sources),
     Subscription(SourceDeleted, flag_missing_sources),
     Subscription(MediaProcessed, record_media),
+    Subscription(LabelChanged, record_labels),
 ]

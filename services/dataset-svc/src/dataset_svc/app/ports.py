@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from labelstream_shared.uow import Transaction
 
 from dataset_svc.domain.datasets import Dataset
+from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SourceObject
+from dataset_svc.domain.labels import SampleLabels
 from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SamplePosition, SampleQuery
+from dataset_svc.domain.versions import Version
 
 
 class DatasetRepository(Protocol):
@@ -33,7 +37,7 @@ class SampleRepository(Protocol):
         """Insert (in bulk) the samples whose id is not stored yet; returns those. Stored ones stay untouched."""
 
     async def save_all(self, samples: Sequence[Sample]) -> None:
-        """Replace stored samples (in bulk). Their status must not change here: tab counters follow adds only."""
+        """Replace stored samples (in bulk). Whoever changes a status changes the tab counters too."""
 
     async def get(self, dataset_id: str, sample_id: str) -> Sample | None: ...
 
@@ -54,6 +58,15 @@ class SampleRepository(Protocol):
     async def remove_some(self, dataset_id: str, *, limit: int) -> int:
         """Remove up to `limit` samples of the dataset; returns how many (0 once none are left)."""
 
+    async def remove(self, dataset_id: str, sample_ids: Sequence[str]) -> None:
+        """Remove these samples of the dataset (ids of other datasets are left alone)."""
+
+    async def existing_ids(self, dataset_id: str, sample_ids: Sequence[str]) -> set[str]:
+        """Which of these ids are samples of the dataset."""
+
+    async def users_of(self, objects: Sequence[SourceObject], *, other_than: str) -> list[ObjectReference]:
+        """The datasets (other than `other_than`) having a sample on one of these objects, per object."""
+
 
 class SampleCountRepository(Protocol):
     """Per-dataset tab counters, changed in the transactions that add or remove samples, so an unfiltered
@@ -66,6 +79,12 @@ class SampleCountRepository(Protocol):
 
     async def remove(self, dataset_id: str) -> None: ...
 
+    async def touch(self, dataset_id: str) -> None:
+        """Write the dataset's counters without changing the counts. A transaction that holds an event for a sample
+        not added yet touches them, so it conflicts with a concurrent one adding samples (which writes them too):
+        one of the two retries and sees the other. Snapshot isolation would otherwise let both commit, each
+        blind to the other's write (the held event would never be applied)."""
+
 
 class EarlyMediaRepository(Protocol):
     """Media results that arrived before their sample: MediaProcessed travels on another topic than DataAdded,
@@ -76,6 +95,115 @@ class EarlyMediaRepository(Protocol):
 
     async def take(self, sample_ids: Iterable[str]) -> dict[str, MediaResult]:
         """The results held for these samples, which are then forgotten."""
+
+
+class SampleLabelRepository(Protocol):
+    """The latest labels of each sample (from LabelChanged), kept whether or not the sample is stored: labels
+    of a sample not added yet wait here, and a sample deleted and added again finds its labels."""
+
+    async def get(self, sample_id: str) -> SampleLabels | None: ...
+
+    async def get_many(self, sample_ids: Iterable[str]) -> dict[str, SampleLabels]: ...
+
+    async def save(self, labels: SampleLabels) -> None:
+        """Store the sample's labels in place of what was stored."""
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: str
+    attempts: int  # how often the job was claimed, this time included: a job that kills its worker stops
+
+
+class JobLostError(Exception):
+    """The job's claim went to another worker (this one was silent too long): stop without touching it."""
+
+
+class JobQueue(Protocol):
+    """Work recorded in the database and done by the worker (entrypoints/worker.py): a job is claimed by one
+    owner, who proves it still runs it with heartbeats; a job whose owner went silent may be claimed again."""
+
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        """Claim a job waiting for an owner (or whose owner went silent, for `stale_after_s`)."""
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        """Tell that `owner` still runs the job; False when it no longer owns it (another took it over)."""
+
+
+class SampleDeletionRepository(JobQueue, Protocol):
+    async def add(self, deletion: SampleDeletion) -> None: ...
+
+    async def save(self, deletion: SampleDeletion) -> None: ...
+
+    async def get(self, deletion_id: str) -> SampleDeletion | None: ...
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
+
+
+class VersionRepository(JobQueue, Protocol):
+    """Versions, and the jobs of publishing and deleting them (a version being published or deleted)."""
+
+    async def add(self, version: Version) -> None: ...
+
+    async def save(self, version: Version) -> None: ...
+
+    async def get(self, version_id: str) -> Version | None:
+        """The version, whatever its status."""
+
+    async def list(self, dataset_id: str, *, limit: int, before: int | None = None) -> list[Version]:
+        """The dataset's visible versions, newest (highest number) first, with numbers below `before`."""
+
+    async def latest_published(self, dataset_id: str) -> Version | None: ...
+
+    async def visible(self, version_ids: Iterable[str]) -> set[str]:
+        """Which of these versions exist and are not being deleted."""
+
+    async def remove(self, version_id: str) -> None: ...
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
+
+
+class VersionHeadRepository(Protocol):
+    """Per dataset: the last version number given out and the current version. Every write changes the
+    dataset's one head document, so concurrent publications, "set to current" and deletions conflict and retry
+    instead of giving out a number twice or leaving two current versions."""
+
+    async def next_number(self, dataset_id: str) -> int:
+        """The next version number (1, 2, ...): numbers are never given out twice."""
+
+    async def current(self, dataset_id: str) -> str | None:
+        """The id of the dataset's current version."""
+
+    async def set_current(self, dataset_id: str, version_id: str | None) -> None: ...
+
+    async def remove(self, dataset_id: str) -> None: ...
+
+
+class VersionObjectRepository(Protocol):
+    """Which source objects each version uses: what reference counting needs when samples are deleted."""
+
+    async def add(self, *, dataset_id: str, version_id: str, objects: Sequence[SourceObject]) -> None: ...
+
+    async def users_of(self, objects: Sequence[SourceObject]) -> list[ObjectReference]:
+        """The versions using one of these objects, per object."""
+
+    async def remove_some(self, *, dataset_id: str, version_id: str, limit: int) -> int: ...
+
+    async def remove_some_of_dataset(self, dataset_id: str, *, limit: int) -> int: ...
+
+
+class VersionFiles(Protocol):
+    """The files of versions in the output bucket (derived files; never source objects)."""
+
+    async def write(self, *, bucket: str, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def write_stream(self, *, bucket: str, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
+        """Write the object from chunks as they come (uploaded in parts, memory flat); returns its size."""
+
+    async def remove(self, *, bucket: str, keys: Sequence[str]) -> None:
+        """Remove these objects (a missing one is not an error)."""
 
 
 class BucketDirectory(Protocol):
@@ -91,3 +219,8 @@ class DatasetTransaction(Transaction):
     samples: SampleRepository
     sample_counts: SampleCountRepository
     early_media: EarlyMediaRepository
+    sample_labels: SampleLabelRepository
+    deletions: SampleDeletionRepository
+    versions: VersionRepository
+    version_heads: VersionHeadRepository
+    version_objects: VersionObjectRepository

@@ -19,7 +19,7 @@ from dataset_svc.app.ports import BucketDirectory, DatasetRepository, DatasetTra
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import SampleCounts
 
-PURGE_BATCH = 1000  # samples removed per transaction after a dataset is deleted
+PURGE_BATCH = 1000  # samples (and labels, version records, ...) removed per transaction after a dataset is deleted
 
 
 class CreateDataset(BaseModel):
@@ -122,18 +122,30 @@ async def delete_dataset(dataset_id: str, *, run: TransactionRunner[DatasetTrans
 async def purge_samples(
     dataset_id: str, *, run: TransactionRunner[DatasetTransaction], batch: int = PURGE_BATCH
 ) -> int:
-    """Remove the samples of a deleted dataset, `batch` per transaction (one transaction for a million samples
-    outgrows MongoDB's transaction limits). Does nothing while the dataset exists. Returns how many it removed."""
+    """Remove the samples of a deleted dataset and what hangs on them (labels, deletions, versions and the
+    objects they used; the files of versions stay in the bucket), `batch` of each per transaction (one
+    transaction for a million samples outgrows MongoDB's transaction limits). Does nothing while the dataset
+    exists. Returns how many samples it removed."""
 
-    async def one_batch(tx: DatasetTransaction) -> int:
+    async def one_batch(tx: DatasetTransaction) -> tuple[int, int]:
         if await tx.datasets.get(dataset_id) is not None:
-            return 0
-        return await tx.samples.remove_some(dataset_id, limit=batch)
+            return 0, 0
+        # Versions first: a publication still running for this dataset then loses its claim and stops.
+        others = await tx.versions.remove_some(dataset_id, limit=batch)
+        samples = await tx.samples.remove_some(dataset_id, limit=batch)
+        others += await tx.sample_labels.remove_some(dataset_id, limit=batch)
+        others += await tx.version_objects.remove_some_of_dataset(dataset_id, limit=batch)
+        others += await tx.deletions.remove_some(dataset_id, limit=batch)
+        if not samples and not others:
+            await tx.version_heads.remove(dataset_id)
+        return samples, others
 
     total = 0
-    while removed := await run(one_batch):
-        total += removed
-    return total
+    while True:
+        samples, others = await run(one_batch)
+        total += samples
+        if not samples and not others:
+            return total
 
 
 async def get_dataset(datasets: DatasetRepository, dataset_id: str) -> Dataset:

@@ -13,6 +13,8 @@ from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata, MediaProcessed
 from pydantic import BaseModel, ConfigDict, Field
 
+from dataset_svc.domain.labels import SampleLabels
+
 SampleStatus = Literal["unlabeled", "labeled"]
 MediaStatus = Literal["pending", "ready", "failed"]
 Tab = Literal["all", "unlabeled", "labeled"]
@@ -59,6 +61,7 @@ class Sample(BaseModel):
     hard_example: bool = False
     labeled_by: str | None = None
     label_counts: dict[str, int] = Field(default_factory=dict)  # label name -> shapes; only labels in use
+    label_revision: int = 0  # the revision of the annotation (LabelChanged) the sample reflects; 0: none yet
     media: MediaMetadata | None = None
     media_status: MediaStatus = "pending"
     media_failure_reason: str | None = None
@@ -100,6 +103,19 @@ class Sample(BaseModel):
             "media": result.metadata,
             "media_failure_reason": result.failure_reason if result.status == "failed" else None,
             "thumbnail_key": result.thumbnail_key,
+            "updated_at": at,
+        }
+        return self.model_copy(update=update)
+
+    def labels_changed(self, labels: SampleLabels, *, at: datetime) -> Sample:
+        """The sample as its new labels make it: labeled with at least one shape, else unlabeled (a sample whose
+        last label is removed returns to Unlabeled, and is then labeled by nobody)."""
+        counts = labels.label_counts
+        update = {
+            "status": "labeled" if counts else "unlabeled",
+            "labeled_by": labels.labeled_by if counts else None,
+            "label_counts": counts,
+            "label_revision": labels.revision,
             "updated_at": at,
         }
         return self.model_copy(update=update)
@@ -167,6 +183,16 @@ class SampleCounts(BaseModel):
     def of(cls, samples: Iterable[Sample]) -> SampleCounts:
         statuses = [s.status for s in samples]
         return cls(unlabeled=statuses.count("unlabeled"), labeled=statuses.count("labeled"))
+
+    @classmethod
+    def change(cls, before: Iterable[Sample], after: Iterable[Sample]) -> SampleCounts:
+        """What the counters gain (or lose: negative) when samples `before` become `after`."""
+        was, now = cls.of(before), cls.of(after)
+        return cls(unlabeled=now.unlabeled - was.unlabeled, labeled=now.labeled - was.labeled)
+
+    @property
+    def is_zero(self) -> bool:
+        return self.unlabeled == 0 and self.labeled == 0
 
 
 class SamplePosition(BaseModel):

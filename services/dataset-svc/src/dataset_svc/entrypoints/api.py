@@ -19,7 +19,10 @@ from dataset_svc.app.ports import (
     DatasetRepository,
     DatasetTransaction,
     SampleCountRepository,
+    SampleDeletionRepository,
     SampleRepository,
+    VersionHeadRepository,
+    VersionRepository,
 )
 from dataset_svc.domain.datasets import Dataset
 
@@ -34,6 +37,9 @@ class DatasetDeps:
     samples: SampleRepository
     sample_counts: SampleCountRepository
     buckets: BucketDirectory
+    deletions: SampleDeletionRepository
+    versions: VersionRepository
+    version_heads: VersionHeadRepository
 
 
 Deps = Annotated[DatasetDeps, Depends(app_deps)]

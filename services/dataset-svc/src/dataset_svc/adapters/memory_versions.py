@@ -1,0 +1,212 @@
+"""In-memory fakes of the labels, deletions and versions adapters (mongo_jobs.py, mongo_versions.py,
+storage.py), for unit tests; the contract tests run one suite against both."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.uow import InMemoryState
+from pydantic import BaseModel
+
+from dataset_svc.app.ports import Claim
+from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SourceObject
+from dataset_svc.domain.labels import SampleLabels
+from dataset_svc.domain.versions import Version
+
+Row = dict[str, Any]
+JOB_FIELDS = ("owner", "heartbeat_at", "attempts")
+
+
+class InMemoryRows:
+    """A fake repository's rows: one collection of the shared state, looked up on every use. A transaction
+    that fails puts back the state's collections as they were (new dict objects), and a repository used
+    outside transactions (the API's reads) must see those, not the ones it found when it was made."""
+
+    collection: str
+
+    def __init__(self, state: InMemoryState) -> None:
+        self._state = state
+
+    @property
+    def _rows(self) -> dict[Any, Row]:
+        return self._state.collection(self.collection)
+
+
+def _remove_some(rows: dict[Any, Row], *, limit: int, where: dict[str, str]) -> int:
+    doomed = [i for i, r in rows.items() if all(r[f] == v for f, v in where.items())][:limit]
+    for i in doomed:
+        del rows[i]
+    return len(doomed)
+
+
+class InMemoryJobs(InMemoryRows):
+    active: tuple[str, ...]
+
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        now = utc_now()
+        stale = now - timedelta(seconds=stale_after_s)
+        free = [
+            r
+            for r in self._rows.values()
+            if r["status"] in self.active and (r.get("owner") is None or r["heartbeat_at"] < stale)
+        ]
+        if not free:
+            return None
+        row = min(free, key=lambda r: r["created_at"])
+        row.update(owner=owner, heartbeat_at=now, attempts=row.get("attempts", 0) + 1)
+        return Claim(job_id=row["id"], attempts=row["attempts"])
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        row = self._rows.get(job_id)
+        if row is None or row.get("owner") != owner:
+            return False
+        row["heartbeat_at"] = utc_now()
+        return True
+
+    def _save(self, model: BaseModel, *, job_id: str, status: str) -> None:
+        row = self._rows.get(job_id)
+        if row is None:
+            return
+        row.update(model.model_dump())
+        if status not in self.active:
+            for field in JOB_FIELDS:
+                row.pop(field, None)
+
+
+class InMemorySampleDeletionRepository(InMemoryJobs):
+    active = ("queued", "running")
+
+    collection = "sample_deletions"
+
+    async def add(self, deletion: SampleDeletion) -> None:
+        self._rows[deletion.id] = deletion.model_dump()
+
+    async def save(self, deletion: SampleDeletion) -> None:
+        self._save(deletion, job_id=deletion.id, status=deletion.status)
+
+    async def get(self, deletion_id: str) -> SampleDeletion | None:
+        row = self._rows.get(deletion_id)
+        return SampleDeletion.model_validate(row) if row else None
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})
+
+
+class InMemorySampleLabelRepository(InMemoryRows):
+    collection = "sample_labels"
+
+    async def get(self, sample_id: str) -> SampleLabels | None:
+        row = self._rows.get(sample_id)
+        return SampleLabels.model_validate(row) if row else None
+
+    async def get_many(self, sample_ids: Iterable[str]) -> dict[str, SampleLabels]:
+        return {i: SampleLabels.model_validate(self._rows[i]) for i in dict.fromkeys(sample_ids) if i in self._rows}
+
+    async def save(self, labels: SampleLabels) -> None:
+        self._rows[labels.id] = labels.model_dump()
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})
+
+
+class InMemoryVersionRepository(InMemoryJobs):
+    active = ("publishing", "deleting")
+
+    collection = "versions"
+
+    def _of(self, dataset_id: str) -> list[Version]:
+        return [Version.model_validate(r) for r in self._rows.values() if r["dataset_id"] == dataset_id]
+
+    async def add(self, version: Version) -> None:
+        self._rows[version.id] = version.model_dump()
+
+    async def save(self, version: Version) -> None:
+        self._save(version, job_id=version.id, status=version.status)
+
+    async def get(self, version_id: str) -> Version | None:
+        row = self._rows.get(version_id)
+        return Version.model_validate(row) if row else None
+
+    async def latest_published(self, dataset_id: str) -> Version | None:
+        published = [v for v in self._of(dataset_id) if v.status == "published"]
+        return max(published, key=lambda v: v.number) if published else None
+
+    async def visible(self, version_ids: Iterable[str]) -> set[str]:
+        return {i for i in version_ids if (row := self._rows.get(i)) and row["status"] != "deleting"}
+
+    async def remove(self, version_id: str) -> None:
+        self._rows.pop(version_id, None)
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})
+
+    async def list(self, dataset_id: str, *, limit: int, before: int | None = None) -> list[Version]:
+        found = [v for v in self._of(dataset_id) if v.status != "deleting" and (before is None or v.number < before)]
+        return sorted(found, key=lambda v: v.number, reverse=True)[:limit]
+
+
+class InMemoryVersionHeadRepository(InMemoryRows):
+    collection = "version_heads"
+
+    async def next_number(self, dataset_id: str) -> int:
+        row = self._rows.setdefault(dataset_id, {"last_number": 0, "current": None})
+        row["last_number"] += 1
+        return int(row["last_number"])
+
+    async def current(self, dataset_id: str) -> str | None:
+        row = self._rows.get(dataset_id)
+        return row["current"] if row else None
+
+    async def set_current(self, dataset_id: str, version_id: str | None) -> None:
+        self._rows.setdefault(dataset_id, {"last_number": 0, "current": None})["current"] = version_id
+
+    async def remove(self, dataset_id: str) -> None:
+        self._rows.pop(dataset_id, None)
+
+
+class InMemoryVersionObjectRepository(InMemoryRows):
+    collection = "version_objects"
+
+    async def add(self, *, dataset_id: str, version_id: str, objects: Sequence[SourceObject]) -> None:
+        for o in objects:
+            row = {"dataset_id": dataset_id, "version_id": version_id, "bucket": o.bucket, "key": o.key}
+            self._rows[uuid.uuid4().hex] = row
+
+    async def users_of(self, objects: Sequence[SourceObject]) -> list[ObjectReference]:
+        wanted = set(objects)
+        found = [(r["version_id"], SourceObject(r["bucket"], r["key"])) for r in self._rows.values()]
+        return [ObjectReference(v, o) for v, o in found if o in wanted]
+
+    async def remove_some(self, *, dataset_id: str, version_id: str, limit: int) -> int:
+        return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id, "version_id": version_id})
+
+    async def remove_some_of_dataset(self, dataset_id: str, *, limit: int) -> int:
+        return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})
+
+
+class InMemoryVersionFiles:
+    """Objects in memory; `fail_after_chunks` makes a streamed write break off (storage going away)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.fail_after_chunks: int | None = None
+
+    async def write(self, *, bucket: str, key: str, data: bytes, content_type: str) -> None:
+        self.objects[(bucket, key)] = data
+
+    async def write_stream(self, *, bucket: str, key: str, chunks: AsyncIterator[bytes], content_type: str) -> int:
+        parts: list[bytes] = []
+        async for chunk in chunks:
+            if self.fail_after_chunks is not None and len(parts) >= self.fail_after_chunks:
+                raise OSError("object storage went away")
+            parts.append(chunk)
+        self.objects[(bucket, key)] = b"".join(parts)
+        return sum(len(p) for p in parts)
+
+    async def remove(self, *, bucket: str, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.objects.pop((bucket, key), None)

@@ -1,0 +1,64 @@
+"""The job worker: claims jobs recorded in the database (versions to publish or remove, sample deletions) and
+runs them, a few at a time. A job's claim lives on heartbeats: when a worker stops, its jobs go stale and
+another worker (or this one after a restart) takes them over."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+
+from dataset_svc.app.ports import Claim, JobQueue
+
+log = logging.getLogger(__name__)
+STALE_AFTER_S = 120.0  # a job runs a transaction every second or so: silence this long means its worker stopped
+
+
+class JobWorker:
+    def __init__(
+        self,
+        *,
+        name: str,
+        jobs: JobQueue,
+        execute: Callable[[Claim, str], Awaitable[None]],
+        max_concurrent: int = 1,
+        poll_interval_s: float = 0.5,
+        stale_after_s: float = STALE_AFTER_S,
+    ) -> None:
+        self.name = name
+        self.jobs = jobs
+        self.execute = execute
+        self.max_concurrent = max_concurrent
+        self.poll_interval_s = poll_interval_s
+        self.stale_after_s = stale_after_s
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
+
+    async def run(self, stop: asyncio.Event) -> None:
+        active: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            if len(active) < self.max_concurrent and (claim := await self._claim()):
+                task = asyncio.create_task(self._execute(claim), name=f"{self.name}-{claim.job_id}")
+                active.add(task)
+                task.add_done_callback(active.discard)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.poll_interval_s)
+        if active:
+            await asyncio.wait(active)
+
+    async def _claim(self) -> Claim | None:
+        try:
+            return await self.jobs.claim_next(owner=self.owner, stale_after_s=self.stale_after_s)
+        except Exception:
+            log.exception("%s could not claim a job", self.name)
+            return None
+
+    async def _execute(self, claim: Claim) -> None:
+        try:
+            await self.execute(claim, self.owner)
+        except Exception:
+            log.exception("%s job %s failed", self.name, claim.job_id)
