@@ -54,7 +54,7 @@ def raw_listing_rate(bucket: str, prefix: str) -> float:
 
 async def create_dataset(client: httpx.AsyncClient, bucket: str, prefix: str) -> str:
     body = {
-        "name": f"bench {prefix}",
+        "name": f"bench {bucket}/{prefix}",
         "labeling_type": "image_segmentation",
         "input_path": {"bucket": bucket, "prefix": prefix},
         "output_path": {"bucket": bucket, "prefix": "out/"},
