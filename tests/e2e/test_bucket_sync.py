@@ -95,6 +95,12 @@ async def test_sync_of_10000_objects_adds_each_once_and_flags_deleted_ones(
     added = await sample_ids_in_events(dataset_id, "io.labelstream.DataAdded.v1")
     assert len(added) == len(set(added)) == 10_000
 
+    async def all_samples_in_dataset_svc() -> bool:
+        page = (await gateway.get(f"/api/datasets/{dataset_id}/samples", params={"limit": 1})).json()
+        return bool(page["counts"]["all"] == 10_000)
+
+    await eventually(all_samples_in_dataset_svc, timeout=60, what="dataset-svc holds exactly 10,000 samples")
+
     second = await finished(gateway, await start_run(gateway, dataset_id))
     assert second["counts"]["added"] == 0
     assert second["counts"]["unchanged"] == 10_000
