@@ -27,7 +27,8 @@ from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content,
 from sync_svc.domain.objects import KnownObject
 from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000  # objects per transaction: fewer commits (each waits for the journal)
+EVENT_SAMPLES = 1000  # samples per event: messages stay well under Kafka's 1 MB default
 SNIFF_CONCURRENCY = 16
 
 
@@ -168,13 +169,12 @@ async def apply_plan(
     await tx.objects.add_many(added)
     await tx.objects.replace_many([*reappeared, *changed])
     await tx.objects.mark_missing([o.id for o in vanished])
-    if added or reappeared:
-        samples = tuple(o.as_added() for o in (*added, *reappeared))
-        tx.emit(DataAdded(dataset_id=dataset.id, origin=origin, samples=samples))
-    if changed:
-        tx.emit(SourceChanged(dataset_id=dataset.id, samples=tuple(o.as_added() for o in changed)))
-    if vanished:
-        refs = tuple(ObjectRef(bucket=o.bucket, key=o.key, sample_id=o.id) for o in vanished)
+    for chunk in _chunks([*added, *reappeared]):
+        tx.emit(DataAdded(dataset_id=dataset.id, origin=origin, samples=tuple(o.as_added() for o in chunk)))
+    for chunk in _chunks(changed):
+        tx.emit(SourceChanged(dataset_id=dataset.id, samples=tuple(o.as_added() for o in chunk)))
+    for chunk in _chunks(vanished):
+        refs = tuple(ObjectRef(bucket=o.bucket, key=o.key, sample_id=o.id) for o in chunk)
         tx.emit(SourceDeleted(dataset_id=dataset.id, reason="vanished", objects=refs))
     settled_elsewhere = len(plan.added) - len(added) + len(plan.reappeared) - len(reappeared)
     return RunCounts(
@@ -185,6 +185,10 @@ async def apply_plan(
         unchanged=plan.unchanged + settled_elsewhere + len(plan.changed) - len(changed),
         skipped=len(plan.skipped),
     )
+
+
+def _chunks(objects: list[KnownObject]) -> list[list[KnownObject]]:
+    return [objects[i : i + EVENT_SAMPLES] for i in range(0, len(objects), EVENT_SAMPLES)]
 
 
 async def _batches(items: AsyncIterator[Difference], size: int) -> AsyncIterator[list[Difference]]:
