@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from fastapi import FastAPI
+from labelstream_shared.jobs import Claim, JobWorker
 from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
 from dataset_svc.adapters.mongo import MongoDatasetRepository, MongoDatasetTransaction, ensure_indexes
@@ -14,10 +15,8 @@ from dataset_svc.adapters.mongo_versions import MongoVersionHeadRepository, Mong
 from dataset_svc.adapters.storage import StorageBucketDirectory, StorageVersionFiles
 from dataset_svc.app.deletion import execute_deletion
 from dataset_svc.app.handlers import SUBSCRIPTIONS
-from dataset_svc.app.ports import Claim
 from dataset_svc.app.publishing import execute_version_job
 from dataset_svc.entrypoints import api, deletion, samples, versions
-from dataset_svc.entrypoints.worker import JobWorker
 from dataset_svc.settings import DatasetSettings
 
 

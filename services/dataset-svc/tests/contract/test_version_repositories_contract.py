@@ -25,7 +25,6 @@ from dataset_svc.adapters.mongo_versions import (
     MongoVersionRepository,
 )
 from dataset_svc.app.ports import (
-    Claim,
     SampleCountRepository,
     SampleDeletionRepository,
     SampleLabelRepository,
@@ -41,6 +40,7 @@ from dataset_svc.domain.versions import Version
 from dataset_svc.testing import OUTPUT_BUCKET, sample, shape
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import BucketPath, LabelStatistic
+from labelstream_shared.jobs import Claim
 from labelstream_shared.mongo import Document
 from labelstream_shared.uow import InMemoryState
 from pymongo.asynchronous.database import AsyncDatabase

@@ -13,15 +13,14 @@ import httpx
 import pytest
 from dataset_svc.adapters.memory import InMemoryDatasetTransaction, in_memory_runner
 from dataset_svc.adapters.memory_versions import InMemoryVersionFiles
-from dataset_svc.app.ports import Claim
 from dataset_svc.app.publishing import execute_version_job
 from dataset_svc.bootstrap import create_app
 from dataset_svc.domain.deletion import SourceObject
-from dataset_svc.entrypoints.worker import JobWorker
 from dataset_svc.settings import DatasetSettings
 from dataset_svc.testing import OUTPUT_BUCKET, data_added, dataset, deliver, fake_deps, label_changed, sample_id
 from labelstream_shared.events import MediaProcessed, SourceDeleted, VersionPublished
 from labelstream_shared.events.contracts import LabelStatistic, MediaMetadata, ObjectRef, Shape
+from labelstream_shared.jobs import Claim, JobWorker
 from labelstream_shared.uow import InMemoryTransactionRunner
 
 Runner = InMemoryTransactionRunner[InMemoryDatasetTransaction]

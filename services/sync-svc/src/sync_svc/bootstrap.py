@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from labelstream_shared.events.topics import BUCKET_NOTIFICATIONS
+from labelstream_shared.jobs import Claim, JobWorker
 from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
 from sync_svc.adapters.mongo import (
@@ -22,7 +23,6 @@ from sync_svc.app.ports import SyncTransaction
 from sync_svc.app.sync_run import SyncReads, execute_sync_run
 from sync_svc.domain.notifications import BucketChange
 from sync_svc.entrypoints import api
-from sync_svc.entrypoints.worker import JobWorker
 from sync_svc.settings import SyncSettings
 
 CONSUMER_GROUP = "sync-svc"
@@ -44,14 +44,16 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
         async def apply_notification(tx: SyncTransaction, notifications: list[list[BucketChange]]) -> None:
             await apply_notifications(tx, notifications, store=store)
 
-        async def execute(run_id: str) -> None:
-            await execute_sync_run(run_id, run=run, reads=reads, store=store)
+        async def execute(claim: Claim, owner: str) -> None:
+            await execute_sync_run(claim.job_id, run=run, reads=reads, store=store)
 
-        async def execute_task(task_id: str) -> None:
-            await execute_import(task_id, run=run, reads=reads, store=store)
+        async def execute_task(claim: Claim, owner: str) -> None:
+            await execute_import(claim.job_id, run=run, reads=reads, store=store)
 
-        sync_worker = JobWorker(jobs=reads.runs, execute=execute, max_concurrent=settings.max_concurrent_runs)
-        import_worker = JobWorker(jobs=reads.imports, execute=execute_task, max_concurrent=1)
+        sync_worker = JobWorker(
+            name="sync-runs", jobs=reads.runs, execute=execute, max_concurrent=settings.max_concurrent_runs
+        )
+        import_worker = JobWorker(name="imports", jobs=reads.imports, execute=execute_task)
         return Wiring(
             deps=api.SyncDeps(run=run, reads=reads),
             consumers=[

@@ -9,10 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 from labelstream_shared.clock import utc_now
+from labelstream_shared.jobs import Claim
 from labelstream_shared.uow import InMemoryState
 from pydantic import BaseModel
 
-from dataset_svc.app.ports import Claim
 from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SourceObject
 from dataset_svc.domain.labels import SampleLabels
 from dataset_svc.domain.versions import Version

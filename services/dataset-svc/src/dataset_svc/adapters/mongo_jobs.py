@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from labelstream_shared.clock import utc_now
+from labelstream_shared.jobs import Claim
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
 from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel, ReturnDocument
@@ -14,7 +15,6 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from dataset_svc.app.ports import Claim
 from dataset_svc.domain.deletion import SampleDeletion
 from dataset_svc.domain.labels import SampleLabels
 

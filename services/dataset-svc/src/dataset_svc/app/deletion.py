@@ -15,9 +15,10 @@ from functools import partial
 from labelstream_shared.errors import NotFoundError
 from labelstream_shared.events import SampleDeleted
 from labelstream_shared.events.contracts import ObjectRef
+from labelstream_shared.jobs import Claim, JobLostError
 from labelstream_shared.uow import TransactionRunner
 
-from dataset_svc.app.ports import Claim, DatasetTransaction, JobLostError, SampleDeletionRepository
+from dataset_svc.app.ports import DatasetTransaction, SampleDeletionRepository
 from dataset_svc.app.use_cases import get_dataset
 from dataset_svc.domain.deletion import (
     DELETION_BATCH,

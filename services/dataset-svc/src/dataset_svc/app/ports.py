@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
+from labelstream_shared.jobs import JobQueue
 from labelstream_shared.uow import Transaction
 
 from dataset_svc.domain.datasets import Dataset
@@ -109,27 +109,6 @@ class SampleLabelRepository(Protocol):
         """Store the sample's labels in place of what was stored."""
 
     async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
-
-
-@dataclass(frozen=True)
-class Claim:
-    job_id: str
-    attempts: int  # how often the job was claimed, this time included: a job that kills its worker stops
-
-
-class JobLostError(Exception):
-    """The job's claim went to another worker (this one was silent too long): stop without touching it."""
-
-
-class JobQueue(Protocol):
-    """Work recorded in the database and done by the worker (entrypoints/worker.py): a job is claimed by one
-    owner, who proves it still runs it with heartbeats; a job whose owner went silent may be claimed again."""
-
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        """Claim a job waiting for an owner (or whose owner went silent, for `stale_after_s`)."""
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        """Tell that `owner` still runs the job; False when it no longer owns it (another took it over)."""
 
 
 class SampleDeletionRepository(JobQueue, Protocol):

@@ -17,9 +17,10 @@ from functools import partial
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events import VersionPublished
 from labelstream_shared.events.contracts import BucketPath
+from labelstream_shared.jobs import Claim, JobLostError
 from labelstream_shared.uow import TransactionRunner
 
-from dataset_svc.app.ports import Claim, DatasetTransaction, JobLostError, VersionFiles
+from dataset_svc.app.ports import DatasetTransaction, VersionFiles
 from dataset_svc.domain.deletion import SourceObject
 from dataset_svc.domain.labels import LabelStatistics, LabelTally, SampleLabels
 from dataset_svc.domain.samples import Sample, SamplePosition, SampleQuery

@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
+from labelstream_shared.jobs import Claim
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 from pydantic import BaseModel
 
@@ -137,19 +138,27 @@ class InMemoryJobs(Generic[J]):
         ids = sorted((i for i, r in self._rows.items() if r["dataset_id"] == dataset_id), reverse=True)
         return [self.model.model_validate(self._rows[i]) for i in ids if before is None or i < before][:limit]
 
-    async def claim_next(self, *, owner: str) -> J | None:
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
         queued = sorted(i for i, r in self._rows.items() if r["status"] == "queued")
         if not queued:
             return None
-        self._rows[queued[0]] = {**self._rows[queued[0]], "status": "running", "started_at": utc_now()}
-        return self.model.model_validate(self._rows[queued[0]])
+        row = self._rows[queued[0]]
+        attempts = row.get("attempts", 0) + 1
+        self._rows[queued[0]] = {
+            **row,
+            "status": "running",
+            "started_at": utc_now(),
+            "owner": owner,
+            "attempts": attempts,
+        }
+        return Claim(job_id=queued[0], attempts=attempts)
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        return bool(self._rows.get(job_id, {}).get("owner") == owner)
 
     async def finish(self, job_id: str, *, error: str | None) -> None:
         status = "failed" if error else "succeeded"
         self._rows[job_id] = {**self._rows[job_id], "status": status, "error": error, "finished_at": utc_now()}
-
-    async def requeue_stale(self, *, older_than_s: float) -> int:
-        return 0
 
 
 class InMemorySyncRuns(InMemoryJobs[SyncRun]):

@@ -8,6 +8,7 @@ from typing import Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
+from labelstream_shared.jobs import Claim
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
 from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
@@ -120,31 +121,36 @@ class MongoJobs(Generic[J]):
         cursor = self._collection.find(query, session=self._session).sort("_id", DESCENDING).limit(limit)
         return [model_from_document(self.model, doc) async for doc in cursor]
 
-    async def claim_next(self, *, owner: str) -> J | None:
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        """The oldest job that is queued, or running under a worker silent for `stale_after_s`."""
         now = utc_now()
+        free = [{"owner": None}, {"heartbeat_at": {"$lt": now - timedelta(seconds=stale_after_s)}}]
         doc = await self._collection.find_one_and_update(
-            {"status": "queued"},
-            {"$set": {"status": "running", "started_at": now, "heartbeat_at": now, "owner": owner}},
+            {"status": {"$in": ["queued", "running"]}, "$or": free},
+            {
+                "$set": {"status": "running", "owner": owner, "heartbeat_at": now, "started_at": now},
+                "$inc": {"attempts": 1},
+            },
             sort=[("_id", ASCENDING)],
+            projection={"attempts": 1},
             return_document=ReturnDocument.AFTER,
             session=self._session,
         )
-        return model_from_document(self.model, doc) if doc else None
+        return Claim(job_id=doc["_id"], attempts=doc["attempts"]) if doc else None
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        found = await self._collection.update_one(
+            {"_id": job_id, "owner": owner}, {"$set": {"heartbeat_at": utc_now()}}, session=self._session
+        )
+        return found.matched_count == 1
 
     async def finish(self, job_id: str, *, error: str | None) -> None:
         status = "failed" if error else "succeeded"
         await self._collection.update_one(
             {"_id": job_id},
-            {"$set": {"status": status, "error": error, "finished_at": utc_now()}},
+            {"$set": {"status": status, "error": error, "finished_at": utc_now(), "owner": None}},
             session=self._session,
         )
-
-    async def requeue_stale(self, *, older_than_s: float) -> int:
-        limit = utc_now() - timedelta(seconds=older_than_s)
-        result = await self._collection.update_many(
-            {"status": "running", "heartbeat_at": {"$lt": limit}}, {"$set": {"status": "queued"}}
-        )
-        return result.modified_count
 
     async def _progress(
         self, job_id: str, *, counts: BaseModel, listed: str, items: Sequence[BaseModel], cap: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from labelstream_shared.jobs import JobQueue
 from labelstream_shared.uow import Transaction
 
 from sync_svc.domain.datasets import SyncDataset
@@ -74,23 +75,6 @@ class KnownObjects(Protocol):
     async def delete_dataset(self, dataset_id: str) -> None: ...
 
 
-class JobQueue(Protocol):
-    """Queued background jobs (sync runs, import tasks) that workers claim."""
-
-    async def claim_next(self, *, owner: str) -> JobRef | None:
-        """Atomically take the oldest queued job and mark it running."""
-        ...
-
-    async def requeue_stale(self, *, older_than_s: float) -> int:
-        """Jobs whose worker stopped reporting go back to the queue."""
-        ...
-
-
-class JobRef(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
 class ImportTasks(JobQueue, Protocol):
     async def add(self, task: ImportTask) -> None: ...
 
@@ -103,7 +87,7 @@ class ImportTasks(JobQueue, Protocol):
     async def finish(self, task_id: str, *, error: str | None) -> None: ...
 
 
-class SyncRuns(Protocol):
+class SyncRuns(JobQueue, Protocol):
     async def add(self, run: SyncRun) -> None: ...
 
     async def get(self, run_id: str) -> SyncRun | None: ...
@@ -112,17 +96,9 @@ class SyncRuns(Protocol):
         """Newest first, starting before the cursor `before`."""
         ...
 
-    async def claim_next(self, *, owner: str) -> SyncRun | None:
-        """Atomically take the oldest queued run and mark it running."""
-        ...
-
     async def record_progress(self, run_id: str, *, counts: RunCounts, skipped: Sequence[SkippedObject]) -> None: ...
 
     async def finish(self, run_id: str, *, error: str | None) -> None: ...
-
-    async def requeue_stale(self, *, older_than_s: float) -> int:
-        """Runs whose worker stopped reporting go back to the queue."""
-        ...
 
 
 class SyncDatasets(Protocol):

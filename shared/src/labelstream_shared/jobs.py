@@ -1,6 +1,6 @@
-"""The job worker: claims jobs recorded in the database (versions to publish or remove, sample deletions) and
-runs them, a few at a time. A job's claim lives on heartbeats: when a worker stops, its jobs go stale and
-another worker (or this one after a restart) takes them over."""
+"""Background jobs recorded in the database (sync runs, imports, version publications, sample deletions) and the
+worker that runs them. A job is claimed by one owner, who proves it still runs it with heartbeats; when a worker
+stops, its jobs go stale and another worker (or this one after a restart) takes them over."""
 
 from __future__ import annotations
 
@@ -11,8 +11,30 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
 
-from dataset_svc.app.ports import Claim, JobQueue
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: str
+    attempts: int  # how often the job was claimed, this time included: a job that kills its worker stops
+
+
+class JobLostError(Exception):
+    """The job's claim went to another worker (this one was silent too long): stop without touching it."""
+
+
+class JobQueue(Protocol):
+    """Work recorded in the database and done by a JobWorker: a job is claimed by one
+    owner, who proves it still runs it with heartbeats; a job whose owner went silent may be claimed again."""
+
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        """Claim a job waiting for an owner (or whose owner went silent, for `stale_after_s`)."""
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        """Tell that `owner` still runs the job; False when it no longer owns it (another took it over)."""
+
 
 log = logging.getLogger(__name__)
 STALE_AFTER_S = 120.0  # a job runs a transaction every second or so: silence this long means its worker stopped
