@@ -28,3 +28,8 @@ class ConflictError(DomainError):
 class InvalidInputError(DomainError):
     status_code = 422
     code = "invalid"
+
+
+class TooLargeError(DomainError):
+    status_code = 413
+    code = "too_large"

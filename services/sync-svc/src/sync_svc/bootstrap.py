@@ -55,7 +55,7 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
         )
         import_worker = JobWorker(name="imports", jobs=reads.imports, execute=execute_task)
         return Wiring(
-            deps=api.SyncDeps(run=run, reads=reads),
+            deps=api.SyncDeps(run=run, reads=reads, store=store, max_upload_bytes=settings.max_upload_bytes),
             consumers=[
                 runtime.consumer(group=CONSUMER_GROUP, subscriptions=subscriptions(store), run=run),
                 runtime.raw_consumer(

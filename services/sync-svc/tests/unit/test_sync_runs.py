@@ -56,7 +56,7 @@ async def test_vanished_changed_and_reappearing_objects() -> None:
 async def test_api_queues_runs_and_refuses_unknown_datasets() -> None:
     h = Harness()
     await h.register()
-    app = create_app(SyncSettings(), fake_deps=SyncDeps(run=h.run, reads=h.reads))
+    app = create_app(SyncSettings(), fake_deps=SyncDeps(run=h.run, reads=h.reads, store=h.store))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sync") as client:
             started = await client.post("/api/sync/datasets/d1/runs")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Generic, TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
@@ -48,6 +48,12 @@ class FakeObjectStore:
         if content is None:
             return None
         return ListedObject(key=key, size=len(content), etag=f"v{self.versions[(bucket, key)]}")
+
+    async def put_object(self, bucket: str, key: str, content: BinaryIO, *, size: int) -> ListedObject:
+        self.put(bucket, key, content.read(size))
+        listed = await self.stat(bucket, key)
+        assert listed is not None
+        return listed
 
     async def copy(self, *, source_bucket: str, source_key: str, bucket: str, key: str) -> ListedObject:
         self.put(bucket, key, self.objects[(source_bucket, source_key)])

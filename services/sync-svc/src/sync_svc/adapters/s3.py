@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Sequence
+from typing import BinaryIO
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -100,6 +101,13 @@ class S3ObjectStore:
             )
 
         return await asyncio.to_thread(stat)
+
+    async def put_object(self, bucket: str, key: str, content: BinaryIO, *, size: int) -> ListedObject:
+        def put() -> ListedObject:
+            result = self._client.put_object(bucket, key, content, size, part_size=16 * 1024 * 1024)
+            return ListedObject(key=key, size=size, etag=(result.etag or "").strip('"'), last_modified=None)
+
+        return await asyncio.to_thread(put)
 
     async def copy(self, *, source_bucket: str, source_key: str, bucket: str, key: str) -> ListedObject:
         def copy() -> ListedObject:

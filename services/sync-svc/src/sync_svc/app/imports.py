@@ -29,6 +29,7 @@ from sync_svc.domain.imports import (
     ItemError,
     ManifestLine,
     ManifestSource,
+    UploadSource,
     parse_manifest_line,
 )
 from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
@@ -100,6 +101,8 @@ async def _items(task: ImportTask, *, store: ObjectStore, errors: list[ItemError
     if isinstance(source, BucketSource):
         async for listed in store.list_objects(source.bucket, source.prefix):
             yield ImportItem(bucket=source.bucket, key=listed.key)
+        return
+    if isinstance(source, UploadSource):  # uploads are stored and registered when they arrive
         return
     number = 0
     async for text in store.read_lines(source.bucket, source.key):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from labelstream_shared.jobs import JobQueue
 from labelstream_shared.uow import Transaction
@@ -25,6 +25,10 @@ class ObjectStore(Protocol):
 
     async def stat(self, bucket: str, key: str) -> ListedObject | None:
         """The object's size and etag; None when it does not exist."""
+        ...
+
+    async def put_object(self, bucket: str, key: str, content: BinaryIO, *, size: int) -> ListedObject:
+        """Store `size` bytes read from `content` (a blocking file object); returns the new object."""
         ...
 
     async def copy(self, *, source_bucket: str, source_key: str, bucket: str, key: str) -> ListedObject:

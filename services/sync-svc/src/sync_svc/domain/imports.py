@@ -32,7 +32,16 @@ class ManifestSource(BaseModel):
     key: str = Field(min_length=1)
 
 
+class UploadSource(BaseModel):
+    """A file sent through the API (browser upload), stored into the input path."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["upload"] = "upload"
+    file_name: str
+
+
 ImportSource = Annotated[BucketSource | ManifestSource, Field(discriminator="kind")]
+TaskSource = Annotated[BucketSource | ManifestSource | UploadSource, Field(discriminator="kind")]
 ImportMode = Literal["copy", "reference"]
 
 
@@ -60,7 +69,7 @@ class ImportTask(BaseModel):
 
     id: str
     dataset_id: str
-    source: ImportSource
+    source: TaskSource
     mode: ImportMode = "copy"
     labeled: bool = False
     status: Literal["queued", "running", "succeeded", "failed"] = "queued"
@@ -73,7 +82,7 @@ class ImportTask(BaseModel):
 
     @classmethod
     def queue(
-        cls, *, dataset_id: str, source: BucketSource | ManifestSource, mode: ImportMode, labeled: bool
+        cls, *, dataset_id: str, source: BucketSource | ManifestSource | UploadSource, mode: ImportMode, labeled: bool
     ) -> ImportTask:
         now = utc_now()
         task_id = f"{int(now.timestamp() * 1000):013x}{uuid.uuid4().hex[:11]}"
@@ -118,3 +127,17 @@ def parse_manifest_line(text: str) -> ManifestLine:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "line"
         raise ValueError(f"{where}: {first['msg']}") from exc
+
+
+MAX_UPLOAD_NAME = 512
+
+
+def check_upload_name(name: str) -> str:
+    """A file name as the path under the input prefix: relative, no `..`, no control characters."""
+    if not name or len(name) > MAX_UPLOAD_NAME:
+        raise ValueError(f"file name must be 1 to {MAX_UPLOAD_NAME} characters")
+    if name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in name.split("/")):
+        raise ValueError(f"file name {name!r} must be a relative path without '.', '..' or empty parts")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError("file name must not contain control characters")
+    return name

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, BinaryIO, cast
 
-from fastapi import APIRouter, Depends, status
-from labelstream_shared.errors import InvalidInputError, NotFoundError
+from fastapi import APIRouter, Depends, Request, status
+from labelstream_shared.errors import InvalidInputError, NotFoundError, TooLargeError
 from labelstream_shared.uow import TransactionRunner
 from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
 from pydantic import BaseModel, Field
 
-from sync_svc.app import imports, runs
-from sync_svc.app.ports import SyncTransaction
+from sync_svc.app import imports, runs, uploads
+from sync_svc.app.ports import ObjectStore, SyncTransaction
 from sync_svc.app.sync_run import SyncReads
 from sync_svc.domain.imports import ImportMode, ImportSource, ImportTask
 from sync_svc.domain.runs import SyncRun
@@ -20,10 +21,15 @@ from sync_svc.domain.runs import SyncRun
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 
 
+SPOOL_IN_MEMORY = 8 * 1024 * 1024  # an upload is held in memory up to this size, then in a temporary file
+
+
 @dataclass(frozen=True)
 class SyncDeps:
     run: TransactionRunner[SyncTransaction]
     reads: SyncReads
+    store: ObjectStore
+    max_upload_bytes: int = 5 * 1024**3
 
 
 Deps = Annotated[SyncDeps, Depends(app_deps)]
@@ -82,3 +88,28 @@ async def get_import(task_id: str, deps: Deps) -> ImportTask:
     if task is None:
         raise NotFoundError(f"import task {task_id!r} not found")
     return task
+
+
+@router.put(
+    "/datasets/{dataset_id}/uploads/{name:path}", status_code=status.HTTP_201_CREATED, operation_id="uploadFile"
+)
+async def upload_file(dataset_id: str, name: str, request: Request, deps: Deps) -> ImportTask:
+    """Add data from the browser: the request body is the file; `name` is its path under the input path."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > deps.max_upload_bytes:
+                raise TooLargeError(f"file: larger than the limit of {deps.max_upload_bytes} bytes")
+            spool.write(chunk)
+        if size == 0:
+            raise InvalidInputError("file: the body is empty")
+        spool.seek(0)
+        return await uploads.upload_file(
+            deps.run,
+            store=deps.store,
+            dataset_id=dataset_id,
+            name=name,
+            content=cast(BinaryIO, spool),
+            size=size,
+        )

@@ -1,0 +1,64 @@
+"""Files uploaded through the API ("Add data" from the browser): stored under the dataset's input path and
+registered at once, as an import task of one item, so they show in the import history."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from labelstream_shared.errors import InvalidInputError, NotFoundError
+from labelstream_shared.events import DataAdded, SourceChanged
+from labelstream_shared.uow import TransactionRunner
+
+from sync_svc.app.ports import ObjectStore, SyncTransaction
+from sync_svc.domain.imports import ImportCounts, ImportTask, UploadSource, check_upload_name
+from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
+from sync_svc.domain.objects import KnownObject
+
+
+async def upload_file(
+    run: TransactionRunner[SyncTransaction],
+    *,
+    store: ObjectStore,
+    dataset_id: str,
+    name: str,
+    content: BinaryIO,
+    size: int,
+) -> ImportTask:
+    try:
+        check_upload_name(name)
+    except ValueError as exc:
+        raise InvalidInputError(f"name: {exc}") from exc
+    dataset = await run(lambda tx: tx.datasets.get(dataset_id))
+    if dataset is None:
+        raise NotFoundError(f"dataset {dataset_id!r} is not known to sync-svc (yet)")
+    kind = kind_from_name(name)
+    if kind is None:
+        kind = kind_from_content(content.read(SNIFF_BYTES))
+        content.seek(0)
+    if isinstance(kind, Skipped):
+        raise InvalidInputError(f"file: {name!r} is not a supported image or video ({kind.reason})")
+    bucket = dataset.input_path.bucket
+    stored = await store.put_object(bucket, f"{dataset.input_path.prefix}{name}", content, size=size)
+    known = KnownObject.register(dataset_id=dataset.id, bucket=bucket, listed=stored, media_kind=kind)
+
+    async def register(tx: SyncTransaction) -> ImportTask:
+        before = (await tx.objects.get_many([known.id])).get(known.id)
+        if before is None:
+            await tx.objects.add_many([known])
+            tx.emit(DataAdded(dataset_id=dataset.id, origin="import", samples=(known.as_added(),)))
+        elif before.missing or before.etag != known.etag:  # replaced, or back after it vanished
+            await tx.objects.replace_many([known])
+            tx.emit(SourceChanged(dataset_id=dataset.id, samples=(known.as_added(),)))
+        task = ImportTask.queue(dataset_id=dataset.id, source=UploadSource(file_name=name), mode="copy", labeled=False)
+        done = task.model_copy(
+            update={
+                "status": "succeeded",
+                "counts": ImportCounts(total=1, imported=1),
+                "started_at": task.created_at,
+                "finished_at": task.created_at,
+            }
+        )
+        await tx.imports.add(done)
+        return done
+
+    return await run(register)

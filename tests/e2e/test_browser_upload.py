@@ -1,0 +1,51 @@
+"""Add data by upload through the gateway: the file lands in the input path and becomes a sample."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from conftest import GATEWAY_URL
+from tests.storage import PNG_HEADER, ensure_bucket, minio_client
+from tests.support import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=30) as client:
+        yield client
+
+
+async def test_uploaded_file_becomes_a_sample(gateway: httpx.AsyncClient, unique: str) -> None:
+    bucket = f"e2e-upload-{unique}"
+    await asyncio.to_thread(ensure_bucket, minio_client(), bucket)
+    body = {
+        "name": f"upload {unique}",
+        "labeling_type": "image_segmentation",
+        "input_path": {"bucket": bucket, "prefix": "in/"},
+        "output_path": {"bucket": bucket, "prefix": "out/"},
+    }
+    created = await gateway.post("/api/datasets", json=body)
+    assert created.status_code == 201, created.text
+    dataset_id = created.json()["id"]
+    url = f"/api/sync/datasets/{dataset_id}/uploads/street/frame 01.png"
+
+    async def uploaded() -> bool:
+        return (await gateway.put(url, content=PNG_HEADER * 1000)).status_code == 201
+
+    await eventually(uploaded, timeout=30, what="upload accepted once sync-svc knows the dataset")
+    refused = await gateway.put(f"/api/sync/datasets/{dataset_id}/uploads/readme.txt", content=b"hello")
+    assert refused.status_code == 422
+
+    async def sample_listed() -> bool:
+        page = (await gateway.get(f"/api/datasets/{dataset_id}/samples")).json()
+        return [s["key"] for s in page["items"]] == ["in/street/frame 01.png"]
+
+    await eventually(sample_listed, timeout=30, what="the uploaded file is a sample")
+    history = (await gateway.get(f"/api/sync/datasets/{dataset_id}/imports")).json()["items"]
+    assert [t["source"] for t in history] == [{"kind": "upload", "file_name": "street/frame 01.png"}]
