@@ -100,11 +100,6 @@ class InMemoryKnownObjects:
         rows = (r for r in self._rows.values() if r["dataset_id"] == dataset_id and r["key"] in wanted)
         return {r["key"]: KnownObject.model_validate(r) for r in rows}
 
-    async def at_locations(self, bucket: str, keys: Sequence[str]) -> list[KnownObject]:
-        wanted = set(keys)
-        rows = (r for r in self._rows.values() if r["bucket"] == bucket and r["key"] in wanted)
-        return [KnownObject.model_validate(r) for r in rows]
-
     async def forget(self, ids: Sequence[str]) -> None:
         for i in ids:
             self._rows.pop(i, None)

@@ -30,7 +30,8 @@ J = TypeVar("J", bound=BaseModel)
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     # the diff streams a dataset's objects in key order; the unique index also stops double registration
     await db[OBJECTS].create_index([("dataset_id", ASCENDING), ("key", ASCENDING)], unique=True, name="dataset_key")
-    await db[OBJECTS].create_index([("bucket", ASCENDING), ("key", ASCENDING)], name="location")
+    if "location" in await db[OBJECTS].index_information():  # an index of earlier releases, costly on inserts
+        await db[OBJECTS].drop_index("location")
     for jobs in (RUNS, IMPORTS):
         await db[jobs].create_index([("dataset_id", ASCENDING), ("_id", DESCENDING)], name="dataset_newest")
         await db[jobs].create_index([("status", ASCENDING), ("_id", ASCENDING)], name="queue")
@@ -68,10 +69,6 @@ class MongoKnownObjects:
             model_from_document(KnownObject, doc) async for doc in self._collection.find(query, session=self._session)
         ]
         return {o.key: o for o in found}
-
-    async def at_locations(self, bucket: str, keys: Sequence[str]) -> list[KnownObject]:
-        cursor = self._collection.find({"bucket": bucket, "key": {"$in": list(keys)}}, session=self._session)
-        return [model_from_document(KnownObject, doc) async for doc in cursor]
 
     async def forget(self, ids: Sequence[str]) -> None:
         if ids:

@@ -30,7 +30,12 @@ async def delete_samples(tx: SyncTransaction, event: SampleDeleted, *, store: Ob
 
 
 async def _tell_other_datasets(tx: SyncTransaction, bucket: str, keys: list[str]) -> None:
-    shared = [o for o in await tx.objects.at_locations(bucket, keys) if not o.missing]
+    shared = [
+        known
+        for dataset in await tx.datasets.in_bucket(bucket)
+        for known in (await tx.objects.get_by_keys(dataset.id, keys)).values()
+        if not known.missing
+    ]
     await tx.objects.mark_missing([o.id for o in shared])
     per_dataset: dict[str, list[ObjectRef]] = defaultdict(list)
     for known in shared:
