@@ -10,9 +10,17 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.mongo import Document
 
 
 @dataclass(frozen=True)
@@ -84,3 +92,38 @@ class JobWorker:
             await self.execute(claim, self.owner)
         except Exception:
             log.exception("%s job %s failed", self.name, claim.job_id)
+
+
+async def claim_job(
+    collection: AsyncCollection[Document],
+    *,
+    owner: str,
+    stale_after_s: float,
+    statuses: Sequence[str],
+    order_by: str,
+    also_set: Mapping[str, object] | None = None,
+    session: AsyncClientSession | None = None,
+) -> Claim | None:
+    """MongoDB side of JobQueue.claim_next: take the first job in one of `statuses` that has no owner, or whose
+    owner was silent for `stale_after_s`; the claim counts as an attempt."""
+    now = utc_now()
+    free = [{"owner": None}, {"heartbeat_at": {"$lt": now - timedelta(seconds=stale_after_s)}}]
+    doc = await collection.find_one_and_update(
+        {"status": {"$in": list(statuses)}, "$or": free},
+        {"$set": {**(also_set or {}), "owner": owner, "heartbeat_at": now}, "$inc": {"attempts": 1}},
+        sort=[(order_by, ASCENDING)],
+        projection={"attempts": 1},
+        return_document=ReturnDocument.AFTER,
+        session=session,
+    )
+    return Claim(job_id=doc["_id"], attempts=doc["attempts"]) if doc else None
+
+
+async def heartbeat_job(
+    collection: AsyncCollection[Document], job_id: str, *, owner: str, session: AsyncClientSession | None = None
+) -> bool:
+    """MongoDB side of JobQueue.heartbeat: False when `owner` no longer holds the job."""
+    found = await collection.update_one(
+        {"_id": job_id, "owner": owner}, {"$set": {"heartbeat_at": utc_now()}}, session=session
+    )
+    return found.matched_count == 1

@@ -78,19 +78,20 @@ class ServiceRuntime:
 
         return {"mongodb": mongodb, "kafka": kafka, "object_storage": self.storage.check}
 
+    def _ledger_options(self) -> dict[str, Any]:
+        """How every consumer retries and parks messages; database outages are waited out, not dead-lettered."""
+        return {
+            "dead_letters": self.dead_letters,
+            "max_attempts": self.settings.consumer_max_attempts,
+            "backoff_s": self.settings.consumer_retry_backoff_s,
+            "infrastructure_errors": (ConnectionFailure,),
+        }
+
     def consumer(
         self, *, group: str, subscriptions: Iterable[Subscription[TxT, Any]], run: TransactionRunner[TxT]
     ) -> KafkaConsumerLoop:
         """An idempotent consumer of the platform's event topics, dead-lettering to the group's DLQ."""
-        processor = EventProcessor(
-            group=group,
-            subscriptions=list(subscriptions),
-            run=run,
-            dead_letters=self.dead_letters,
-            max_attempts=self.settings.consumer_max_attempts,
-            backoff_s=self.settings.consumer_retry_backoff_s,
-            infrastructure_errors=(ConnectionFailure,),
-        )
+        processor = EventProcessor(group=group, subscriptions=list(subscriptions), run=run, **self._ledger_options())
         return KafkaConsumerLoop(
             processor=processor, topics=processor.topics, bootstrap_servers=self.settings.kafka_bootstrap_servers
         )
@@ -107,15 +108,7 @@ class ServiceRuntime:
     ) -> KafkaConsumerLoop:
         """An idempotent consumer of a topic of foreign messages (not CloudEvents), e.g. bucket notifications."""
         processor: RawMessageProcessor[TxT, P2] = RawMessageProcessor(
-            group=group,
-            kind=kind,
-            decode=decode,
-            handle=handle,
-            run=run,
-            dead_letters=self.dead_letters,
-            max_attempts=self.settings.consumer_max_attempts,
-            backoff_s=self.settings.consumer_retry_backoff_s,
-            infrastructure_errors=(ConnectionFailure,),
+            group=group, kind=kind, decode=decode, handle=handle, run=run, **self._ledger_options()
         )
         return KafkaConsumerLoop(
             processor=processor, topics=[topic], bootstrap_servers=self.settings.kafka_bootstrap_servers

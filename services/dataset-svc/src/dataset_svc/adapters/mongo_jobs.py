@@ -4,13 +4,11 @@ and the job plumbing the worker's queues share (claims with heartbeats; see app/
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 
-from labelstream_shared.clock import utc_now
-from labelstream_shared.jobs import Claim
+from labelstream_shared.jobs import Claim, claim_job, heartbeat_job
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
 from pydantic import BaseModel
-from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -46,23 +44,17 @@ class MongoJobs:
         self._session = session
 
     async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        now = utc_now()
-        free = [{"owner": None}, {"heartbeat_at": {"$lt": now - timedelta(seconds=stale_after_s)}}]
-        doc = await self._collection.find_one_and_update(
-            {"status": {"$in": list(self.active)}, "$or": free},
-            {"$set": {"owner": owner, "heartbeat_at": now}, "$inc": {"attempts": 1}},
-            sort=[("created_at", ASCENDING)],
-            projection={"attempts": 1},
-            return_document=ReturnDocument.AFTER,
+        return await claim_job(
+            self._collection,
+            owner=owner,
+            stale_after_s=stale_after_s,
+            statuses=self.active,
+            order_by="created_at",
             session=self._session,
         )
-        return Claim(job_id=doc["_id"], attempts=doc["attempts"]) if doc else None
 
     async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        found = await self._collection.update_one(
-            {"_id": job_id, "owner": owner}, {"$set": {"heartbeat_at": utc_now()}}, session=self._session
-        )
-        return found.matched_count == 1
+        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
 
     async def _save(self, model: BaseModel, *, status: str) -> None:
         """Store the model's fields; the claim stays while the job is active and goes when it is not."""

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import timedelta
 from typing import Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
-from labelstream_shared.jobs import Claim
+from labelstream_shared.jobs import Claim, claim_job, heartbeat_job
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
 from pydantic import BaseModel
-from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -121,25 +120,18 @@ class MongoJobs(Generic[J]):
     async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
         """The oldest job that is queued, or running under a worker silent for `stale_after_s`."""
         now = utc_now()
-        free = [{"owner": None}, {"heartbeat_at": {"$lt": now - timedelta(seconds=stale_after_s)}}]
-        doc = await self._collection.find_one_and_update(
-            {"status": {"$in": ["queued", "running"]}, "$or": free},
-            {
-                "$set": {"status": "running", "owner": owner, "heartbeat_at": now, "started_at": now},
-                "$inc": {"attempts": 1},
-            },
-            sort=[("_id", ASCENDING)],
-            projection={"attempts": 1},
-            return_document=ReturnDocument.AFTER,
+        return await claim_job(
+            self._collection,
+            owner=owner,
+            stale_after_s=stale_after_s,
+            statuses=("queued", "running"),
+            order_by="_id",
+            also_set={"status": "running", "started_at": now},
             session=self._session,
         )
-        return Claim(job_id=doc["_id"], attempts=doc["attempts"]) if doc else None
 
     async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        found = await self._collection.update_one(
-            {"_id": job_id, "owner": owner}, {"$set": {"heartbeat_at": utc_now()}}, session=self._session
-        )
-        return found.matched_count == 1
+        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
 
     async def finish(self, job_id: str, *, error: str | None) -> None:
         status = "failed" if error else "succeeded"

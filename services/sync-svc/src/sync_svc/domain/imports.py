@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from labelstream_shared.clock import utc_now
+from labelstream_shared.clock import time_ordered_id, utc_now
 from labelstream_shared.events.contracts import Shape
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -85,8 +85,9 @@ class ImportTask(BaseModel):
         cls, *, dataset_id: str, source: BucketSource | ManifestSource | UploadSource, mode: ImportMode, labeled: bool
     ) -> ImportTask:
         now = utc_now()
-        task_id = f"{int(now.timestamp() * 1000):013x}{uuid.uuid4().hex[:11]}"
-        return cls(id=task_id, dataset_id=dataset_id, source=source, mode=mode, labeled=labeled, created_at=now)
+        return cls(
+            id=time_ordered_id(now), dataset_id=dataset_id, source=source, mode=mode, labeled=labeled, created_at=now
+        )
 
 
 class ManifestShape(BaseModel):

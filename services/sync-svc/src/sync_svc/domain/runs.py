@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Literal
 
-from labelstream_shared.clock import utc_now
+from labelstream_shared.clock import time_ordered_id, utc_now
 from pydantic import BaseModel, ConfigDict, Field
 
 RunStatus = Literal["queued", "running", "succeeded", "failed"]
@@ -52,6 +51,4 @@ class SyncRun(BaseModel):
     @classmethod
     def queue(cls, dataset_id: str) -> SyncRun:
         now = utc_now()
-        # ids sort by creation time (newest-first listings page by id)
-        run_id = f"{int(now.timestamp() * 1000):013x}{uuid.uuid4().hex[:11]}"
-        return cls(id=run_id, dataset_id=dataset_id, created_at=now)
+        return cls(id=time_ordered_id(now), dataset_id=dataset_id, created_at=now)
