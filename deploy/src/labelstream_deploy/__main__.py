@@ -1,4 +1,4 @@
-"""`python -m labelstream_deploy up|down|status`: the launcher behind `make up`, `make test` and `make down`."""
+"""`python -m labelstream_deploy up|down|status|restart`: the launcher behind `make up`, `make test` and `make down`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,17 @@ def down(*, only: set[str] | None) -> None:
             print(f"  {component.name:<13} stopped")
 
 
+def restart(names: list[str]) -> None:
+    """Restart the named app services (to run changed code) and leave everything else alone."""
+    services = {s.name: s for s in app_services(run_dir(), PORTS)}
+    unknown = sorted(set(names) - set(services))
+    if unknown:
+        raise LaunchError(f"no such service: {', '.join(unknown)} (services: {', '.join(services)})")
+    for name in names:
+        services[name].stop()
+        _bring_up(services[name], None)
+
+
 def status() -> int:
     exit_code = 0
     for component in all_components(run_dir()):
@@ -86,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     down_cmd = commands.add_parser("down", help="stop what the launcher started")
     down_cmd.add_argument("--only-from", type=Path, help="stop only the components named in this file")
     commands.add_parser("status", help="which components are running")
+    restart_cmd = commands.add_parser("restart", help="restart app services by name (e.g. media-svc)")
+    restart_cmd.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -93,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             only = set(args.only_from.read_text().split()) if args.only_from else None
             down(only=only)
+        elif args.command == "restart":
+            restart(args.names)
         else:
             return status()
     except LaunchError as exc:
