@@ -13,9 +13,9 @@ from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from minio.notificationconfig import NotificationConfig, QueueConfig
 
+from sync_svc.adapters.s3_listing import list_pages
 from sync_svc.domain.objects import ListedObject
 
-PAGE_SIZE = 1000
 QUEUED_PAGES = 4  # pages listed ahead of the consumer: memory stays bounded whatever the bucket size
 
 
@@ -29,7 +29,7 @@ class S3ObjectStore:
         self._notification_arn = notification_arn
 
     async def list_objects(self, bucket: str, prefix: str) -> AsyncIterator[ListedObject]:
-        """The SDK's listing is a blocking generator: a thread pages it into a bounded queue."""
+        """The listing is blocking: a thread pages it into a bounded queue."""
         loop = asyncio.get_running_loop()
         pages: asyncio.Queue[list[ListedObject] | BaseException | None] = asyncio.Queue(maxsize=QUEUED_PAGES)
         stopped = threading.Event()
@@ -46,22 +46,10 @@ class S3ObjectStore:
 
         def produce() -> None:
             try:
-                page: list[ListedObject] = []
-                for obj in self._client.list_objects(bucket, prefix=prefix, recursive=True):
+                for page in list_pages(self._client, bucket, prefix):
                     if stopped.is_set():
                         return
-                    if obj.is_dir or obj.object_name is None:
-                        continue
-                    etag = (obj.etag or "").strip('"')
-                    page.append(
-                        ListedObject(
-                            key=obj.object_name, size=obj.size or 0, etag=etag, last_modified=obj.last_modified
-                        )
-                    )
-                    if len(page) >= PAGE_SIZE:
-                        put(page)
-                        page = []
-                put(page)
+                    put(page)
                 put(None)
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
                 put(exc)

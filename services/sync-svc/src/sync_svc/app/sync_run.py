@@ -12,7 +12,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.events import DataAdded, SourceChanged, SourceDeleted
@@ -69,7 +69,8 @@ async def execute_sync_run(
             store.list_objects(dataset.input_path.bucket, dataset.input_path.prefix),
             reads.objects.in_key_order(dataset.id, bucket=dataset.input_path.bucket, prefix=dataset.input_path.prefix),
         )
-        # batch N is written while batch N+1 is diffed and planned; writes stay in order (one at a time)
+        # batch N is written while batch N+1 is diffed and planned; writes stay one at a time (two transactions
+        # in flight were slower here: MongoDB's work, not the client's, bounds a run)
         writing: asyncio.Task[None] | None = None
         async for batch in _batches(differences, BATCH_SIZE):
             plan = await plan_batch(batch, dataset=dataset, store=store)
@@ -120,16 +121,20 @@ async def plan_batch(batch: Sequence[Difference], *, dataset: SyncDataset, store
 
 async def _classify(keys: list[str], *, bucket: str, store: ObjectStore) -> list[Skipped | MediaKind]:
     """By extension; objects without one are sniffed (a ranged read), a few at a time."""
+    kinds = [kind_from_name(key) for key in keys]
+    unnamed = [i for i, kind in enumerate(kinds) if kind is None]
+    if not unnamed:
+        return cast(list[Skipped | MediaKind], kinds)
     limit = asyncio.Semaphore(SNIFF_CONCURRENCY)
 
-    async def one(key: str) -> Skipped | MediaKind:
-        claimed = kind_from_name(key)
-        if claimed is not None:
-            return claimed
+    async def sniff(key: str) -> Skipped | MediaKind:
         async with limit:
             return kind_from_content(await store.read_head(bucket, key, SNIFF_BYTES))
 
-    return list(await asyncio.gather(*(one(k) for k in keys)))
+    sniffed = await asyncio.gather(*(sniff(keys[i]) for i in unnamed))
+    for i, kind in zip(unnamed, sniffed, strict=True):
+        kinds[i] = kind
+    return cast(list[Skipped | MediaKind], kinds)
 
 
 async def _apply_with_retry(
@@ -140,27 +145,38 @@ async def _apply_with_retry(
     plan: BatchPlan,
     examples: Sequence[SkippedObject],
 ) -> None:
+    # the first attempt trusts the diff (its objects were unknown when listed); a concurrent run or a notification
+    # that registered one of them meanwhile makes the insert fail, and the retry re-reads what exists
+    checked = False
+
     async def work(tx: SyncTransaction) -> None:
-        counts = await apply_plan(tx, dataset=dataset, plan=plan, origin="sync")
+        counts = await apply_plan(tx, dataset=dataset, plan=plan, origin="sync", check_new=checked)
         await tx.runs.record_progress(run_id, counts=counts, skipped=examples)
 
     for attempt in itertools.count(1):
         try:
             await run(work)
             return
-        except ConflictError:  # a concurrent run committed the same objects first: re-read and retry
+        except ConflictError:
+            checked = True
             if attempt == 3:
                 raise
 
 
 async def apply_plan(
-    tx: SyncTransaction, *, dataset: SyncDataset, plan: BatchPlan, origin: Literal["sync", "notification"]
+    tx: SyncTransaction,
+    *,
+    dataset: SyncDataset,
+    plan: BatchPlan,
+    origin: Literal["sync", "notification"],
+    check_new: bool = True,
 ) -> RunCounts:
     """Write a batch's changes and the events announcing them; returns what it counted.
 
     The plan was made from reads outside the transaction; the stored state is read again here, so a change that
-    a concurrent run or a notification applied first is neither written nor announced twice."""
-    existing = await tx.objects.existing_ids([o.id for o in plan.added])
+    a concurrent run or a notification applied first is neither written nor announced twice. With `check_new`
+    False the new objects are inserted without that read: one registered meanwhile raises ConflictError."""
+    existing = await tx.objects.existing_ids([o.id for o in plan.added]) if check_new else set()
     added = [o for o in plan.added if o.id not in existing]
     current = await tx.objects.get_many([o.id for o in (*plan.reappeared, *plan.changed, *plan.vanished)])
     reappeared = [o for o in plan.reappeared if (c := current.get(o.id)) and c.missing]

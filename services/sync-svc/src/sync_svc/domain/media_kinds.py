@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from labelstream_shared.events.contracts import MediaKind
 
@@ -21,9 +20,11 @@ def kind_from_name(key: str) -> MediaKind | Skipped | None:
     """The kind a key's extension claims; None when the key has no extension (then the content decides)."""
     if key.endswith("/"):
         return Skipped("folder marker")
-    suffix = PurePosixPath(key).suffix.lower()
-    if not suffix:
+    name = key.rpartition("/")[2]
+    dot = name.rfind(".")
+    if dot <= 0 or dot == len(name) - 1:  # as PurePosixPath.suffix: ".png" and "a." have none
         return None
+    suffix = name[dot:].lower()
     if suffix in IMAGE_EXTENSIONS:
         return "image"
     if suffix in VIDEO_EXTENSIONS:

@@ -57,7 +57,7 @@ class KnownObject(BaseModel):
         )
 
     def as_added(self) -> AddedSample:
-        return AddedSample(
+        return AddedSample.model_construct(  # copied from a validated model: no second validation pass
             sample_id=self.id,
             bucket=self.bucket,
             key=self.key,
