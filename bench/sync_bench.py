@@ -19,6 +19,7 @@ import httpx
 from labelstream_deploy.config import PORTS
 from labelstream_deploy.paths import run_dir
 from labelstream_deploy.services import app_services
+from minio.helpers import DictType
 from sync_svc.adapters.s3_listing import list_pages
 from sync_svc.domain.objects import sample_id_for
 
@@ -151,7 +152,7 @@ async def bench_live(client: httpx.AsyncClient, bucket: str, count: int) -> list
 async def remove(client: httpx.AsyncClient, dataset_id: str, bucket: str) -> None:
     """The benchmark's dataset (its samples are purged) and bucket: repeated runs do not pile up data."""
     (await client.delete(f"/api/datasets/{dataset_id}")).raise_for_status()
-    force = {"x-minio-force-delete": "true"}  # MinIO drops the bucket with its objects in one call
+    force: DictType = {"x-minio-force-delete": "true"}  # MinIO drops the bucket with its objects in one call
     await asyncio.to_thread(minio_client()._execute, "DELETE", bucket, headers=force)
 
 
