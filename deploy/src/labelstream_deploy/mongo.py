@@ -63,7 +63,9 @@ class MongoServer(Component):
             "--bind_ip", "127.0.0.1",
             "--port", str(self.port),
             "--replSet", REPLICA_SET,
-            "--wiredTigerCacheSizeGB", "0.5",
+            # a local platform soon holds millions of samples and media records: with 0.5 GB of cache their
+            # indexes no longer fitted and inserts waited on eviction (override with LS_MONGO_CACHE_GB)
+            "--wiredTigerCacheSizeGB", os.environ.get("LS_MONGO_CACHE_GB", "2"),
             "--setParameter", "transactionLifetimeLimitSeconds=120",
         ]  # fmt: skip
         self.process.start(argv, env=dict(os.environ))
