@@ -10,7 +10,7 @@ help:
 	@echo "make down    stop everything the launcher started"
 	@echo "make status  what is running"
 	@echo "make test ARGS='-k outbox'   pass arguments to pytest"
-	@echo "make bench   benchmarks (bench/), each figure next to its baseline"
+	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|media|labeling for one"
 
 up:
 	@deploy/bootstrap.sh
@@ -28,10 +28,11 @@ status:
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
+BENCH ?= sync media labeling
 bench:
 	@deploy/bootstrap.sh
 	@$(PY) -m labelstream_deploy up
-	@$(PY) bench/sync_bench.py $(ARGS)
+	@for b in $(BENCH); do echo "== bench/$${b}_bench.py"; $(PY) bench/$${b}_bench.py $(ARGS) || exit 1; done
 
 schemas:
 	@$(PY) -m labelstream_shared.events.schemas shared/schemas

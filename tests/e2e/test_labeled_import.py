@@ -80,7 +80,8 @@ async def test_labeled_manifest_import(gateway: httpx.AsyncClient, unique: str) 
         samples.update({s["key"]: s for s in page["items"]})
         return len(samples) == 2
 
-    await eventually(samples_known, timeout=30, what="dataset-svc has both samples")
+    # dataset-svc may still be working through the suite's earlier events (one transaction per MediaProcessed)
+    await eventually(samples_known, timeout=120, what="dataset-svc has both samples")
     assert sorted(samples) == ["in/pics/cat.png", "in/pics/dog.png"]  # copied into the input path
     cat = samples["in/pics/cat.png"]["id"]
     annotation = (await gateway.get(f"/api/labeling/datasets/{dataset_id}/samples/{cat}/annotation")).json()
@@ -89,6 +90,6 @@ async def test_labeled_manifest_import(gateway: httpx.AsyncClient, unique: str) 
         annotation.update((await gateway.get(f"/api/labeling/datasets/{dataset_id}/samples/{cat}/annotation")).json())
         return bool(annotation["revision"] >= 1)
 
-    await eventually(annotated, timeout=30, what="labeling-svc has the imported annotation")
+    await eventually(annotated, timeout=120, what="labeling-svc has the imported annotation")
     assert [(s["label"], s["kind"]) for s in annotation["shapes"]] == [("cat", "rectangle")]
     assert annotation["labeled_by"] == "importer"

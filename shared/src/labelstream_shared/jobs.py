@@ -5,7 +5,6 @@ stops, its jobs go stale and another worker (or this one after a restart) takes 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -69,14 +68,25 @@ class JobWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         active: set[asyncio.Task[None]] = set()
+        slot_freed = asyncio.Event()  # a finished job frees a slot: claim the next one at once, not after a poll
+
+        def finished(task: asyncio.Task[None]) -> None:
+            active.discard(task)
+            slot_freed.set()
+
         while not stop.is_set():
+            slot_freed.clear()
             if len(active) < self.max_concurrent and (claim := await self._claim()):
                 task = asyncio.create_task(self._execute(claim), name=f"{self.name}-{claim.job_id}")
                 active.add(task)
-                task.add_done_callback(active.discard)
+                task.add_done_callback(finished)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_interval_s)
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(slot_freed.wait())]
+            try:
+                await asyncio.wait(waits, timeout=self.poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
         if active:
             await asyncio.wait(active)
 

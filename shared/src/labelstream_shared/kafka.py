@@ -46,9 +46,13 @@ class KafkaPublisher:
         producer = await self._started()
         content_type = ("content-type", CONTENT_TYPE.encode())
         pending = [
-            # ce_type repeats the event's type as a header, so consumers skip unsubscribed events unparsed
+            # ce_type repeats the event's type as a header, so consumers skip unsubscribed events unparsed;
+            # a tombstone (null value) carries no headers
             await producer.send(
-                m.topic, value=m.value, key=m.key.encode(), headers=[content_type, (TYPE_HEADER, m.event_type.encode())]
+                m.topic,
+                value=m.value,
+                key=m.key.encode(),
+                headers=[] if m.value is None else [content_type, (TYPE_HEADER, m.event_type.encode())],
             )
             for m in messages
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
@@ -47,10 +47,19 @@ def incoming(record: ConsumerRecord[Any, Any]) -> IncomingMessage:
 
 
 class KafkaConsumerLoop:
-    def __init__(self, *, processor: MessageProcessor, topics: list[str], bootstrap_servers: str) -> None:
+    def __init__(
+        self,
+        *,
+        processor: MessageProcessor,
+        topics: list[str],
+        bootstrap_servers: str,
+        start_from: Literal["earliest", "latest"] = "earliest",
+    ) -> None:
         self.processor = processor
         self.topics = topics
         self.bootstrap_servers = bootstrap_servers
+        self.start_from = start_from
+        self.polling = asyncio.Event()  # set once the group has its partitions and their positions
 
     def _consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
@@ -58,7 +67,7 @@ class KafkaConsumerLoop:
             bootstrap_servers=self.bootstrap_servers,
             group_id=self.processor.group,
             enable_auto_commit=False,
-            auto_offset_reset="earliest",
+            auto_offset_reset=self.start_from,
             max_poll_records=100,
         )
 
@@ -77,6 +86,10 @@ class KafkaConsumerLoop:
     async def _poll(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=100)
+            if consumer.assignment() and not self.polling.is_set():
+                for tp in consumer.assignment():
+                    await consumer.position(tp)  # resolves where a new group starts
+                self.polling.set()
             for tp, records in batches.items():
                 await self._process_partition(consumer, tp, records)
 

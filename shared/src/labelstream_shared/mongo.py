@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from labelstream_shared.uow import OutgoingEvent, Transaction
+from labelstream_shared.uow import OutgoingEvent, OutgoingTombstone, Transaction
 
 Document = dict[str, Any]
 T = TypeVar("T")
@@ -54,6 +54,23 @@ def outbox_record(event: OutgoingEvent) -> Document:
     }
 
 
+TOMBSTONE_TYPE = "tombstone"
+
+
+def tombstone_record(tombstone: OutgoingTombstone) -> Document:
+    """An outbox record with a null value: the relay publishes it as a Kafka tombstone."""
+    return {
+        "_id": ObjectId(),
+        "event_id": f"tombstone-{ObjectId()}",
+        "type": TOMBSTONE_TYPE,
+        "topic": tombstone.topic,
+        "key": tombstone.key,
+        "value": None,
+        "created_at": datetime.now(UTC),
+        "pending": True,
+    }
+
+
 class MongoTransaction(Transaction):
     """Base for a service's Mongo transaction: its repositories use `self.db` with `self.session`."""
 
@@ -78,7 +95,8 @@ TxM = TypeVar("TxM", bound=MongoTransaction)
 
 class MongoTransactionRunner(Generic[TxM]):
     """Runs a use case in a multi-document transaction (retried on transient errors by PyMongo),
-    then writes the events it emitted to the outbox inside that same transaction."""
+    then writes the events it emitted to the outbox inside that same transaction (tombstones after the events).
+    `on_commit` is called after a commit that wrote outbox records (e.g. to wake the relay at once)."""
 
     def __init__(
         self,
@@ -86,24 +104,33 @@ class MongoTransactionRunner(Generic[TxM]):
         client: AsyncMongoClient[Document],
         db: AsyncDatabase[Document],
         make: Callable[[AsyncDatabase[Document], AsyncClientSession], TxM],
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._client = client
         self._db = db
         self._make = make
+        self._on_commit = on_commit
 
     async def __call__(self, work: Callable[[TxM], Awaitable[T]], /) -> T:
+        wrote = False
+
         async def attempt(session: AsyncClientSession) -> T:
+            nonlocal wrote
             tx = self._make(self._db, session)  # a fresh transaction object per attempt: no stale events
             result = await work(tx)
-            if tx.emitted:
-                records = [outbox_record(e) for e in tx.emitted]
+            records = [*(outbox_record(e) for e in tx.emitted), *(tombstone_record(t) for t in tx.tombstones)]
+            if records:
                 await self._db[OUTBOX].insert_many(records, session=session)
+            wrote = bool(records)
             return result
 
         async with self._client.start_session() as session:
-            return await session.with_transaction(
+            result = await session.with_transaction(
                 attempt, read_concern=ReadConcern("snapshot"), write_concern=WriteConcern("majority")
             )
+        if wrote and self._on_commit is not None:
+            self._on_commit()
+        return result
 
 
 M = TypeVar("M", bound=BaseModel)

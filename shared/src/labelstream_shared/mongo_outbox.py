@@ -34,7 +34,7 @@ class MongoOutboxStore:
                 event_type=doc["type"],
                 topic=doc["topic"],
                 key=doc["key"],
-                value=bytes(doc["value"]),
+                value=None if doc["value"] is None else bytes(doc["value"]),
             )
             async for doc in cursor
         ]
@@ -47,6 +47,10 @@ class MongoOutboxStore:
 
     async def count_pending(self) -> int:
         return await self._collection.count_documents({"pending": True})
+
+    def nudge(self) -> None:
+        """A record was just committed by this process: wake the relay now (the change stream is the backstop)."""
+        self._new.set()
 
     async def wait_for_new(self, timeout: float) -> None:
         if self._watcher is None:
@@ -65,7 +69,9 @@ class MongoOutboxStore:
         """Wake the relay as soon as a record is committed; polling covers any gap."""
         while True:
             try:
-                async with await self._collection.watch([{"$match": {"operationType": "insert"}}]) as stream:
+                # only the fact of an insert matters: projecting the document away spares decoding every record
+                pipeline: list[Document] = [{"$match": {"operationType": "insert"}}, {"$project": {"_id": 1}}]
+                async with await self._collection.watch(pipeline) as stream:
                     async for _change in stream:
                         self._new.set()
             except PyMongoError as exc:

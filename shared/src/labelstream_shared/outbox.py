@@ -25,7 +25,7 @@ class OutboxMessage:
     event_type: str
     topic: str
     key: str
-    value: bytes
+    value: bytes | None  # None: a tombstone (see mongo.tombstone_record)
 
 
 class OutboxStore(Protocol):

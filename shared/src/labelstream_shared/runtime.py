@@ -93,7 +93,10 @@ class ServiceRuntime:
         """An idempotent consumer of the platform's event topics, dead-lettering to the group's DLQ."""
         processor = EventProcessor(group=group, subscriptions=list(subscriptions), run=run, **self._ledger_options())
         return KafkaConsumerLoop(
-            processor=processor, topics=processor.topics, bootstrap_servers=self.settings.kafka_bootstrap_servers
+            processor=processor,
+            topics=processor.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            start_from=self.settings.consumer_start_from,
         )
 
     def raw_consumer(
@@ -111,7 +114,10 @@ class ServiceRuntime:
             group=group, kind=kind, decode=decode, handle=handle, run=run, **self._ledger_options()
         )
         return KafkaConsumerLoop(
-            processor=processor, topics=[topic], bootstrap_servers=self.settings.kafka_bootstrap_servers
+            processor=processor,
+            topics=[topic],
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            start_from=self.settings.consumer_start_from,
         )
 
     async def start(
@@ -119,13 +125,15 @@ class ServiceRuntime:
         *,
         consumers: Iterable[KafkaConsumerLoop] = (),
         extra_topics: Iterable[str] = (),
+        compacted_topics: Iterable[str] = (),
         workers: Iterable[BackgroundWork] = (),
     ) -> None:
         """Start background work for the roles this process runs (LS_ROLES); workers run with the consumers."""
         await ensure_plumbing_indexes(self.db)
         loops = list(consumers) if "consumers" in self.settings.role_set else []
-        topics = {*EVENT_TOPICS, *extra_topics, *(dead_letter_topic(c.processor.group) for c in loops)}
-        self._spawn("topics", self._ensure_topics(sorted(topics)))
+        compacted = sorted(set(compacted_topics))
+        topics = {*EVENT_TOPICS, *extra_topics, *compacted, *(dead_letter_topic(c.processor.group) for c in loops)}
+        self._spawn("topics", self._ensure_topics(sorted(topics), compacted=compacted))
         if "relay" in self.settings.role_set:
             relay = OutboxRelay(
                 service=self.settings.service_name,
@@ -142,7 +150,7 @@ class ServiceRuntime:
             for index, work in enumerate(workers):
                 self._spawn(f"worker-{index}", self._after_topics(work))
 
-    async def _ensure_topics(self, topics: list[str]) -> None:
+    async def _ensure_topics(self, topics: list[str], *, compacted: list[str]) -> None:
         delay = 0.5
         while not self._stop.is_set():
             try:
@@ -151,6 +159,7 @@ class ServiceRuntime:
                     topics,
                     partitions=self.settings.kafka_topic_partitions,
                     replication_factor=self.settings.kafka_replication_factor,
+                    compacted=compacted,
                 )
                 self.topics_ready.set()
                 return
@@ -204,6 +213,7 @@ def mongo_runner(runtime: ServiceRuntime, transaction: MongoTransactionFactory[T
         client=runtime.mongo,
         db=runtime.db,
         make=lambda db, session: transaction(source=runtime.source, db=db, session=session),
+        on_commit=runtime.outbox_store.nudge,
     )
 
 
@@ -214,6 +224,7 @@ class Wiring:
     deps: object
     consumers: Sequence[KafkaConsumerLoop] = ()
     extra_topics: Sequence[str] = ()
+    compacted_topics: Sequence[str] = ()  # created with cleanup.policy=compact (latest value per key)
     extra_checks: Mapping[str, ReadinessCheck] = field(default_factory=dict)
     closers: Sequence[Callable[[], Awaitable[None]]] = ()
     workers: Sequence[BackgroundWork] = ()
@@ -237,8 +248,14 @@ def service_app(
         runtime = ServiceRuntime(settings)
         wiring = await wire(runtime)
         app.state.deps = wiring.deps
+        app.state.consumer_loops = list(wiring.consumers)
         app.state.readiness_checks.update({**runtime.readiness_checks(), **wiring.extra_checks})
-        await runtime.start(consumers=wiring.consumers, extra_topics=wiring.extra_topics, workers=wiring.workers)
+        await runtime.start(
+            consumers=wiring.consumers,
+            extra_topics=wiring.extra_topics,
+            compacted_topics=wiring.compacted_topics,
+            workers=wiring.workers,
+        )
         try:
             yield
         finally:

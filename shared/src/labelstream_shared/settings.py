@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ALL_ROLES = frozenset({"api", "relay", "consumers"})
@@ -33,6 +35,9 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = 200
     relay_poll_interval_s: float = 1.0
     consumer_max_attempts: int = 3
+    # where a consumer group without committed offsets starts: a new service reads the topics' history; a test of
+    # one service against a long-lived platform starts at the end (and waits for `KafkaConsumerLoop.polling`)
+    consumer_start_from: Literal["earliest", "latest"] = "earliest"
     consumer_retry_backoff_s: float = 0.2
 
     @property

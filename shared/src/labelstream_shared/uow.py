@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -29,17 +29,32 @@ class OutgoingEvent:
     envelope: EventEnvelope
 
 
+@dataclass(frozen=True)
+class OutgoingTombstone:
+    """A Kafka tombstone (a null value for `key`): on a compacted topic it removes the key's latest value."""
+
+    topic: str
+    key: str
+
+
 class Transaction(ABC):
     """What a use case sees: emit events and claim consumed events; subclasses add repositories."""
 
     def __init__(self, *, source: str) -> None:
         self.source = source
         self.emitted: list[OutgoingEvent] = []
+        self.tombstones: list[OutgoingTombstone] = []
 
-    def emit(self, payload: EventPayload) -> EventEnvelope:
+    def emit(self, payload: EventPayload, *, also_to: Sequence[str] = ()) -> EventEnvelope:
+        """Emit the event on its topic and, with `also_to`, the same envelope on further topics
+        (e.g. a compacted topic keeping the latest event per key)."""
         envelope = envelope_for(payload, source=self.source, correlation_id=current_correlation_id())
-        self.emitted.append(OutgoingEvent(payload.topic, envelope))
+        self.emitted.extend(OutgoingEvent(topic, envelope) for topic in (payload.topic, *also_to))
         return envelope
+
+    def emit_tombstone(self, topic: str, key: str) -> None:
+        """A null value for `key` on `topic`, published after this transaction's events."""
+        self.tombstones.append(OutgoingTombstone(topic, key))
 
     @abstractmethod
     async def claim(self, consumer: str, event_id: str) -> bool:
@@ -60,6 +75,7 @@ class InMemoryState:
     def __init__(self) -> None:
         self.collections: dict[str, dict[Any, dict[str, Any]]] = {}
         self.outbox: list[OutgoingEvent] = []
+        self.tombstones: list[OutgoingTombstone] = []
         self.ledger: set[tuple[str, str]] = set()
 
     def collection(self, name: str) -> dict[Any, dict[str, Any]]:
@@ -97,6 +113,7 @@ class InMemoryTransactionRunner(Generic[TxIn]):
             self._restore(*saved)
             raise
         self.state.outbox.extend(tx.emitted)
+        self.state.tombstones.extend(tx.tombstones)
         return result
 
     def _restore(self, collections: dict[str, dict[Any, dict[str, Any]]], ledger: set[tuple[str, str]]) -> None:

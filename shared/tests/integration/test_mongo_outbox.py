@@ -116,3 +116,67 @@ async def test_a_lease_has_one_holder_until_it_expires(mongo_db: AsyncDatabase[D
     assert await second.acquire() is False
     await asyncio.sleep(0.6)
     assert await second.acquire() is True
+
+
+async def test_a_tombstone_is_published_as_a_null_value_after_the_events_and_the_commit_wakes_the_relay(
+    mongo_client: AsyncMongoClient[Document], mongo_db: AsyncDatabase[Document], unique: str
+) -> None:
+    topic = f"test.compacted.{unique}"
+    await ensure_topics(KAFKA_BOOTSTRAP, [topic], partitions=1, replication_factor=1, compacted=[topic])
+    store = MongoOutboxStore(mongo_db)
+    nudged: list[bool] = []
+
+    def nudge() -> None:
+        nudged.append(True)
+        store.nudge()
+
+    run = MongoTransactionRunner(
+        client=mongo_client,
+        db=mongo_db,
+        make=lambda d, s: MongoTransaction(source="/labelstream/test", db=d, session=s),
+        on_commit=nudge,
+    )
+
+    async def work(tx: MongoTransaction) -> None:
+        tx.emit_tombstone(topic, "a")
+        tx.emit(dataset_created("a"), also_to=(topic,))
+
+    await run(work)
+    assert nudged == [True]
+    await asyncio.wait_for(store.wait_for_new(5.0), timeout=0.5)  # already nudged: returns at once
+    publisher = KafkaPublisher(bootstrap_servers=KAFKA_BOOTSTRAP, client_id="test")
+    relay = OutboxRelay(
+        service="test", store=store, publisher=publisher, lease=MongoLease(mongo_db, name="r", owner="me")
+    )
+    try:
+        assert await relay.relay_once() == 3
+    finally:
+        await publisher.close()
+        await store.close()
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA_BOOTSTRAP, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=10000)
+        records = [r for rs in batch.values() for r in rs]
+    finally:
+        await consumer.stop()
+    assert [(r.key, r.value is None) for r in records] == [(b"a", False), (b"a", True)]
+
+
+async def test_a_record_committed_elsewhere_wakes_the_relay_through_the_change_stream(
+    mongo_client: AsyncMongoClient[Document], mongo_db: AsyncDatabase[Document]
+) -> None:
+    store = MongoOutboxStore(mongo_db)
+    try:
+        await asyncio.wait_for(store.wait_for_new(0.5), timeout=2)  # opens the change stream; nothing new yet
+        await asyncio.sleep(0.5)
+
+        async def work(tx: MongoTransaction) -> None:
+            tx.emit(dataset_created("a"))
+
+        await runner(mongo_client, mongo_db)(work)  # no nudge: another process committed it
+        started = asyncio.get_running_loop().time()
+        await store.wait_for_new(5.0)
+        assert asyncio.get_running_loop().time() - started < 2.0
+    finally:
+        await store.close()

@@ -50,3 +50,31 @@ async def test_claim_is_once_per_consumer_and_event() -> None:
     assert await tx.claim("g1", "e1") is True
     assert await tx.claim("g1", "e1") is False
     assert await tx.claim("g2", "e1") is True
+
+
+async def test_an_event_goes_to_further_topics_and_tombstones_follow_the_commit() -> None:
+    run = runner()
+
+    async def work(tx: InMemoryTransaction) -> None:
+        tx.emit(event("a"), also_to=("compacted",))
+        tx.emit_tombstone("compacted", "b")
+
+    await run(work)
+    assert [(e.topic, e.envelope.subject) for e in run.state.outbox] == [
+        ("labelstream.datasets", "a"),
+        ("compacted", "a"),
+    ]
+    assert run.state.outbox[0].envelope.id == run.state.outbox[1].envelope.id
+    assert [(t.topic, t.key) for t in run.state.tombstones] == [("compacted", "b")]
+
+
+async def test_a_failed_transaction_keeps_no_tombstone() -> None:
+    run = runner()
+
+    async def work(tx: InMemoryTransaction) -> None:
+        tx.emit_tombstone("compacted", "b")
+        raise RuntimeError("late failure")
+
+    with pytest.raises(RuntimeError):
+        await run(work)
+    assert run.state.tombstones == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from fastapi import FastAPI
@@ -9,15 +10,18 @@ from labelstream_shared.jobs import Claim, JobWorker
 from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
 from dataset_svc.adapters.mongo import MongoDatasetRepository, MongoDatasetTransaction, ensure_indexes
-from dataset_svc.adapters.mongo_jobs import MongoSampleDeletionRepository
+from dataset_svc.adapters.mongo_jobs import MongoDatasetPurgeRepository, MongoSampleDeletionRepository
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
 from dataset_svc.adapters.mongo_versions import MongoVersionHeadRepository, MongoVersionRepository
 from dataset_svc.adapters.storage import StorageBucketDirectory, StorageVersionFiles
 from dataset_svc.app.deletion import execute_deletion
 from dataset_svc.app.handlers import SUBSCRIPTIONS
 from dataset_svc.app.publishing import execute_version_job
+from dataset_svc.app.use_cases import execute_purge
 from dataset_svc.entrypoints import api, deletion, samples, versions
 from dataset_svc.settings import DatasetSettings
+
+log = logging.getLogger(__name__)
 
 
 async def wire(runtime: ServiceRuntime, *, settings: DatasetSettings) -> Wiring:
@@ -30,6 +34,7 @@ async def wire(runtime: ServiceRuntime, *, settings: DatasetSettings) -> Wiring:
         sample_counts=MongoSampleCountRepository(runtime.db),
         buckets=StorageBucketDirectory(runtime.storage),
         deletions=MongoSampleDeletionRepository(runtime.db),
+        purges=MongoDatasetPurgeRepository(runtime.db),
         versions=MongoVersionRepository(runtime.db),
         version_heads=MongoVersionHeadRepository(runtime.db),
     )
@@ -44,9 +49,17 @@ async def wire(runtime: ServiceRuntime, *, settings: DatasetSettings) -> Wiring:
     version_worker = JobWorker(
         name="versions", jobs=deps.versions, execute=run_version_job, max_concurrent=settings.max_concurrent_versions
     )
+
+    async def run_purge(claim: Claim, owner: str) -> None:
+        removed = await execute_purge(claim, run=run, purges=deps.purges)
+        log.info(
+            "purged the samples of a deleted dataset", extra={"fields": {"dataset": claim.job_id, "count": removed}}
+        )
+
     deletion_worker = JobWorker(name="sample-deletions", jobs=deps.deletions, execute=run_deletion)
+    purge_worker = JobWorker(name="dataset-purges", jobs=deps.purges, execute=run_purge)
     consumer = runtime.consumer(group=settings.consumer_group, subscriptions=SUBSCRIPTIONS, run=run)
-    return Wiring(deps=deps, consumers=[consumer], workers=[version_worker.run, deletion_worker.run])
+    return Wiring(deps=deps, consumers=[consumer], workers=[version_worker.run, deletion_worker.run, purge_worker.run])
 
 
 def create_app(settings: DatasetSettings, *, fake_deps: api.DatasetDeps | None = None) -> FastAPI:

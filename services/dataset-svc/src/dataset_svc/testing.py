@@ -24,12 +24,14 @@ from dataset_svc.adapters.memory import (
     InMemorySampleRepository,
 )
 from dataset_svc.adapters.memory_versions import (
+    InMemoryDatasetPurgeRepository,
     InMemorySampleDeletionRepository,
     InMemoryVersionHeadRepository,
     InMemoryVersionRepository,
 )
 from dataset_svc.app.handlers import SUBSCRIPTIONS
 from dataset_svc.app.ports import DatasetTransaction
+from dataset_svc.app.use_cases import execute_purge
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.entrypoints.api import DatasetDeps
@@ -95,6 +97,7 @@ def fake_deps(
         sample_counts=InMemorySampleCountRepository(run.state),
         buckets=InMemoryBucketDirectory(buckets),
         deletions=InMemorySampleDeletionRepository(run.state),
+        purges=InMemoryDatasetPurgeRepository(run.state),
         versions=InMemoryVersionRepository(run.state),
         version_heads=InMemoryVersionHeadRepository(run.state),
     )
@@ -120,7 +123,13 @@ def shape(label: str, *, shape_id: str | None = None, kind: str = "polygon") -> 
 
 
 def label_changed(
-    dataset_id: str, key: str, *, revision: int, labels: Iterable[str] = (), labeled_by: str | None = "ann"
+    dataset_id: str,
+    key: str,
+    *,
+    revision: int,
+    labels: Iterable[str] = (),
+    labeled_by: str | None = "ann",
+    hard_example: bool | None = None,
 ) -> LabelChanged:
     """labeling-svc's announcement of the complete shapes of the sample of `key`: one shape per label given."""
     shapes = tuple(shape(label) for label in labels)
@@ -132,6 +141,7 @@ def label_changed(
         change=AnnotationChange(added=tuple(s.shape_id for s in shapes)),
         labeled_by=labeled_by,
         changed_at=utc_now(),
+        hard_example=hard_example,
     )
 
 
@@ -146,3 +156,10 @@ async def deliver(run: TransactionRunner[DatasetTransaction], payload: EventPayl
     raw = payload if isinstance(payload, bytes) else event_bytes(payload)
     message = IncomingMessage(topic="labelstream.test", partition=0, offset=next(_offsets), key=None, value=raw)
     return await processor.process(message)
+
+
+async def run_purges(run: InMemoryTransactionRunner[InMemoryDatasetTransaction]) -> None:
+    """Do every queued purge of a deleted dataset, as the purge worker would."""
+    purges = InMemoryDatasetPurgeRepository(run.state)
+    while claim := await purges.claim_next(owner="test", stale_after_s=60):
+        await execute_purge(claim, run=run, purges=purges)

@@ -51,10 +51,13 @@ async def service(unique: str, mongo_client: AsyncMongoClient[Document]) -> Asyn
         kafka_bootstrap_servers=KAFKA_BOOTSTRAP,
         roles="api,consumers",  # no relay: this test's datasets stay off the platform's topics
         consumer_group=f"dataset-svc-test-{unique}",
+        consumer_start_from="latest",  # not the platform's whole history: this test's events come after the start
     )
     app = create_app(settings)
     try:
         async with app.router.lifespan_context(app):
+            for loop in app.state.consumer_loops:
+                await asyncio.wait_for(loop.polling.wait(), timeout=60)
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://d") as client:
                 yield client
     finally:

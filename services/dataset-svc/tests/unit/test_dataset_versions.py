@@ -17,7 +17,16 @@ from dataset_svc.app.publishing import execute_version_job
 from dataset_svc.bootstrap import create_app
 from dataset_svc.domain.deletion import SourceObject
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import OUTPUT_BUCKET, data_added, dataset, deliver, fake_deps, label_changed, sample_id
+from dataset_svc.testing import (
+    OUTPUT_BUCKET,
+    data_added,
+    dataset,
+    deliver,
+    fake_deps,
+    label_changed,
+    run_purges,
+    sample_id,
+)
 from labelstream_shared.events import MediaProcessed, SourceDeleted, VersionPublished
 from labelstream_shared.events.contracts import LabelStatistic, MediaMetadata, ObjectRef, Shape
 from labelstream_shared.jobs import Claim, JobWorker
@@ -269,7 +278,8 @@ async def test_deleting_the_dataset_purges_its_labels_versions_and_their_records
     await world.publish()
     await world.work()
     await world.client.post(f"/api/datasets/{D.id}/samples/deletions", json={"filter": {"name": "e/"}})
-    assert (await world.client.delete(f"/api/datasets/{D.id}")).status_code == 204  # purged after the response
+    assert (await world.client.delete(f"/api/datasets/{D.id}")).status_code == 204
+    await run_purges(world.run)
     for name in ("samples", "sample_labels", "versions", "version_heads", "version_objects", "sample_deletions"):
         assert world.run.state.collection(name) == {}, name
     assert set(world.files.objects) == {

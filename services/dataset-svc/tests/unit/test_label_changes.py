@@ -126,3 +126,15 @@ def test_the_label_tally_counts_shapes_and_samples_per_label_and_lists_unused_la
         LabelStatistic(label="cat", shapes=3, samples=2),
         LabelStatistic(label="dog", shapes=1, samples=1),
     )
+
+
+async def test_the_hard_example_flag_follows_labeling_and_an_event_without_it_keeps_it(run: Runner) -> None:
+    d = await add_dataset(run)
+    await deliver(run, data_added(d, ["a.jpg"]))
+    await deliver(run, label_changed(d, "a.jpg", revision=1, labels=["cat"], hard_example=True))
+    assert (await one(run, d, "a.jpg")).hard_example is True
+    await deliver(run, label_changed(d, "a.jpg", revision=2, labels=["cat"]))
+    assert (await one(run, d, "a.jpg")).hard_example is True
+    await deliver(run, label_changed(d, "a.jpg", revision=3, labels=[], hard_example=False))
+    a = await one(run, d, "a.jpg")
+    assert (a.hard_example, a.status) == (False, "unlabeled")

@@ -16,7 +16,7 @@ from dataset_svc.domain.samples import (
 from dataset_svc.testing import added_sample, dataset, sample
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import InvalidInputError
-from labelstream_shared.events.contracts import LabelDefinition, MediaMetadata
+from labelstream_shared.events.contracts import LabelDefinition, MediaMetadata, MediaPlayback
 
 
 @pytest.mark.parametrize(
@@ -89,6 +89,19 @@ def test_source_and_media_changes() -> None:
     result = MediaResult(status="ready", metadata=meta, failure_reason="ignored", thumbnail_key="t")
     ready = replaced.media_processed(result, at=at)
     assert (ready.media, ready.media_failure_reason, ready.thumbnail_key) == (meta, None, "t")
+
+
+def test_a_media_result_of_another_source_version_is_stale() -> None:
+    at = utc_now()
+    replaced = sample("d", "a.mp4").source_replaced(size=9, etag="e2", at=at)
+    playback = MediaPlayback(mode="transcode", status="pending", codec="h264")
+    stale = MediaResult(status="ready", thumbnail_key="old", etag="e1")
+    assert replaced.media_processed(stale, at=at) == replaced
+    fresh = MediaResult(
+        status="ready", thumbnail_key="t", poster_key="p", timeline_key="l", playback=playback, etag="e2"
+    )
+    ready = replaced.media_processed(fresh, at=at)
+    assert (ready.media_status, ready.poster_key, ready.timeline_key, ready.playback) == ("ready", "p", "l", playback)
 
 
 def test_editing_a_dataset_keeps_its_paths_and_checks_its_rules() -> None:

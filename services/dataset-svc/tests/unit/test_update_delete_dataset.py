@@ -9,7 +9,7 @@ from dataset_svc.app.handlers import add_samples
 from dataset_svc.app.use_cases import delete_dataset, purge_samples
 from dataset_svc.bootstrap import create_app
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import data_added, fake_deps
+from dataset_svc.testing import data_added, fake_deps, run_purges
 from labelstream_shared.events import DataAdded, DatasetDeleted, DatasetUpdated, envelope_for
 from labelstream_shared.uow import InMemoryState, InMemoryTransactionRunner
 
@@ -139,8 +139,12 @@ async def test_delete_removes_the_dataset_and_its_samples_and_emits_dataset_dele
     assert (await client.get(f"/api/datasets/{dataset_id}/samples")).status_code == 404
     deleted = emitted(run.state)[-1]
     assert isinstance(deleted, DatasetDeleted) and deleted.dataset_id == dataset_id
+    assert list(run.state.collection("dataset_purges")) == [dataset_id]  # queued with the deletion
+    assert len(run.state.collection("samples")) == 3  # unreachable at once, removed by the purge job
+    await run_purges(run)
     remaining = run.state.collection("samples").values()
-    assert [row["dataset_id"] for row in remaining] == [other_id]  # purged after the response
+    assert [row["dataset_id"] for row in remaining] == [other_id]
+    assert run.state.collection("dataset_purges") == {}
     assert dataset_id not in run.state.collection("sample_counts")
     assert (await client.get(f"/api/datasets/{other_id}/samples")).json()["counts"]["all"] == 1
     assert (await client.delete(f"/api/datasets/{dataset_id}")).status_code == 404

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 import httpx
-from labeling_svc.adapters.memory import (
-    InMemoryAnnotationRepository,
-    InMemoryLabelingDatasetRepository,
-    in_memory_runner,
-)
+from labeling_svc.adapters.memory import InMemoryLabelingDatasetRepository, in_memory_runner
 from labeling_svc.app.handlers import SUBSCRIPTIONS
 from labeling_svc.bootstrap import create_app
-from labeling_svc.entrypoints.api import LabelingDeps
 from labeling_svc.settings import LabelingSettings
+from labeling_svc.testing import fake_deps
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
 from labelstream_shared.events.contracts import LabelDefinition
 from labelstream_shared.testing import dataset_created, event_bytes
@@ -37,8 +33,7 @@ async def test_dataset_created_is_recorded_once_and_served() -> None:
     assert [d.id for d in await repository.list(limit=10)] == ["d1"]
     assert len(run.state.ledger) == 1
 
-    annotations = InMemoryAnnotationRepository(run.state)
-    app = create_app(LabelingSettings(), fake_deps=LabelingDeps(datasets=repository, annotations=annotations))
+    app = create_app(LabelingSettings(), fake_deps=fake_deps(run))
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://l") as client:
             found = await client.get("/api/labeling/datasets/d1")

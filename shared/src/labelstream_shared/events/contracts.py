@@ -177,7 +177,22 @@ class MediaMetadata(Contract):
     fps: float | None = None
     frame_count: int | None = None
     codec: str | None = None
-    rotation: int | None = None
+    rotation: int | None = None  # degrees counterclockwise a player turns the decoded frames (display matrix)
+    container: str | None = None  # video: the demuxer's name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    keyframe_interval_s: float | None = None  # video: the longest gap between keyframes
+    variable_frame_rate: bool | None = None  # video: frame durations differ
+    exif_orientation: int | None = None  # image: the EXIF orientation tag (applied to width/height and derived files)
+
+
+class MediaPlayback(Contract):
+    """How a browser plays a video sample: its source as is, or an H.264/MP4 transcode made in the background."""
+
+    mode: Literal["source", "transcode"]
+    status: Literal["ready", "pending", "failed"]
+    bucket: str | None = None  # where the playable file is (the source object, or the transcode when ready)
+    key: str | None = None
+    codec: str | None = None
+    failure_reason: str | None = None
 
 
 class MediaProcessed(EventPayload):
@@ -193,6 +208,8 @@ class MediaProcessed(EventPayload):
     poster_key: str | None = None
     timeline_key: str | None = None
     etag: str | None = None  # the source version processed: a result for an older version is stale
+    derived_bucket: str | None = None  # the bucket of thumbnail_key, poster_key and timeline_key
+    playback: MediaPlayback | None = None  # video: what the browser plays
 
     def partition_key(self) -> str:
         return self.sample_id
@@ -208,6 +225,7 @@ class Shape(Contract):
     rotation: float | None = None
     time_point_s: float | None = None
     frame_index: int | None = None
+    object_id: str | None = None  # the same object across a video's time points (keyframe interpolation)
 
 
 class AnnotationChange(Contract):
@@ -229,6 +247,8 @@ class LabelChanged(EventPayload):
     change: AnnotationChange
     labeled_by: str | None = None
     changed_at: datetime
+    hard_example: bool | None = None  # the sample's hard-example flag (None: not told, from older producers)
+    summary: str | None = None  # what changed, in words (e.g. "shape 3 removed")
 
     def partition_key(self) -> str:
         return self.sample_id

@@ -6,6 +6,8 @@ DATASETS = "labelstream.datasets"
 SAMPLES = "labelstream.samples"
 MEDIA = "labelstream.media"
 LABELS = "labelstream.labels"
+# Compacted (cleanup.policy=compact): the latest LabelChanged of every sample, a tombstone once it is deleted.
+LABELS_LATEST = "labelstream.labels.latest"
 BUCKET_NOTIFICATIONS = "labelstream.bucket-notifications"
 
 EVENT_TOPICS = (DATASETS, SAMPLES, MEDIA, LABELS)

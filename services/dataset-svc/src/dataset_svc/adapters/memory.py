@@ -9,6 +9,7 @@ from labelstream_shared.errors import ConflictError
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 from dataset_svc.adapters.memory_versions import (
+    InMemoryDatasetPurgeRepository,
     InMemoryRows,
     InMemorySampleDeletionRepository,
     InMemorySampleLabelRepository,
@@ -172,6 +173,7 @@ class InMemoryDatasetTransaction(InMemoryTransaction, DatasetTransaction):
         self.early_media = InMemoryEarlyMediaRepository(state)
         self.sample_labels = InMemorySampleLabelRepository(state)
         self.deletions = InMemorySampleDeletionRepository(state)
+        self.purges = InMemoryDatasetPurgeRepository(state)
         self.versions = InMemoryVersionRepository(state)
         self.version_heads = InMemoryVersionHeadRepository(state)
         self.version_objects = InMemoryVersionObjectRepository(state)

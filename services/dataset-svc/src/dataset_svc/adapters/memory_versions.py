@@ -113,6 +113,18 @@ class InMemorySampleLabelRepository(InMemoryRows):
         return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})
 
 
+class InMemoryDatasetPurgeRepository(InMemoryJobs):
+    active = ("queued",)
+
+    collection = "dataset_purges"
+
+    async def add(self, dataset_id: str) -> None:
+        self._rows[dataset_id] = {"id": dataset_id, "status": "queued", "created_at": utc_now()}
+
+    async def finish(self, dataset_id: str) -> None:
+        self._rows.pop(dataset_id, None)
+
+
 class InMemoryVersionRepository(InMemoryJobs):
     active = ("publishing", "deleting")
 

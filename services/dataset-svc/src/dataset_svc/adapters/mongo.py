@@ -16,8 +16,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from dataset_svc.adapters.mongo_jobs import (
+    DATASET_PURGES,
     SAMPLE_DELETIONS,
     SAMPLE_LABELS,
+    MongoDatasetPurgeRepository,
     MongoSampleDeletionRepository,
     MongoSampleLabelRepository,
     by_dataset_index,
@@ -58,6 +60,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db[EARLY_MEDIA].create_indexes(early_media_indexes())
     await db[SAMPLE_LABELS].create_indexes([by_dataset_index()])
     await db[SAMPLE_DELETIONS].create_indexes(deletion_indexes())
+    await db[DATASET_PURGES].create_index([("status", 1), ("created_at", 1)], name="by_status")
     await db[VERSIONS].create_indexes(version_indexes())
     await db[VERSION_OBJECTS].create_indexes(version_object_indexes())
 
@@ -107,6 +110,7 @@ class MongoDatasetTransaction(MongoTransaction, DatasetTransaction):
         self.early_media = MongoEarlyMediaRepository(db, session)
         self.sample_labels = MongoSampleLabelRepository(db, session)
         self.deletions = MongoSampleDeletionRepository(db, session)
+        self.purges = MongoDatasetPurgeRepository(db, session)
         self.versions = MongoVersionRepository(db, session)
         self.version_heads = MongoVersionHeadRepository(db, session)
         self.version_objects = MongoVersionObjectRepository(db, session)

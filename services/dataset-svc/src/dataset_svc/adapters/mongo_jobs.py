@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from labelstream_shared.clock import utc_now
 from labelstream_shared.jobs import Claim, claim_job, heartbeat_job
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from dataset_svc.domain.labels import SampleLabels
 
 SAMPLE_LABELS = "sample_labels"
 SAMPLE_DELETIONS = "sample_deletions"
+DATASET_PURGES = "dataset_purges"
 JOB_FIELDS = ("owner", "heartbeat_at", "attempts")  # kept next to a job's fields while it is active
 FINISHED_DELETION_TTL_S = 30 * 24 * 3600  # a finished deletion can be polled for a month
 
@@ -84,6 +86,22 @@ class MongoSampleDeletionRepository(MongoJobs):
 
     async def remove_some(self, dataset_id: str, *, limit: int) -> int:
         return await remove_some(self._collection, {"dataset_id": dataset_id}, limit=limit, session=self._session)
+
+
+class MongoDatasetPurgeRepository(MongoJobs):
+    """`{_id: dataset_id, status: "queued", created_at}` while the deleted dataset's samples are being removed."""
+
+    active = ("queued",)
+
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        super().__init__(db[DATASET_PURGES], session)
+
+    async def add(self, dataset_id: str) -> None:
+        doc = {"status": "queued", "created_at": utc_now()}
+        await self._collection.update_one({"_id": dataset_id}, {"$set": doc}, upsert=True, session=self._session)
+
+    async def finish(self, dataset_id: str) -> None:
+        await self._collection.delete_one({"_id": dataset_id}, session=self._session)
 
 
 class MongoSampleLabelRepository:

@@ -121,6 +121,15 @@ class SampleDeletionRepository(JobQueue, Protocol):
     async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
 
 
+class DatasetPurgeRepository(JobQueue, Protocol):
+    """Deleted datasets whose samples are still to be removed: queued in the deleting transaction, so a purge
+    survives a restart; a purge's job id is the dataset id."""
+
+    async def add(self, dataset_id: str) -> None: ...
+
+    async def finish(self, dataset_id: str) -> None: ...
+
+
 class VersionRepository(JobQueue, Protocol):
     """Versions, and the jobs of publishing and deleting them (a version being published or deleted)."""
 
@@ -200,6 +209,7 @@ class DatasetTransaction(Transaction):
     early_media: EarlyMediaRepository
     sample_labels: SampleLabelRepository
     deletions: SampleDeletionRepository
+    purges: DatasetPurgeRepository
     versions: VersionRepository
     version_heads: VersionHeadRepository
     version_objects: VersionObjectRepository

@@ -12,10 +12,11 @@ from labelstream_shared.events.contracts import (
     LabelDefinition,
     LabelingType,
 )
+from labelstream_shared.jobs import Claim
 from labelstream_shared.uow import TransactionRunner
 from pydantic import BaseModel, ConfigDict
 
-from dataset_svc.app.ports import BucketDirectory, DatasetRepository, DatasetTransaction
+from dataset_svc.app.ports import BucketDirectory, DatasetPurgeRepository, DatasetRepository, DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import SampleCounts
 
@@ -107,13 +108,14 @@ async def update_dataset(
 
 async def delete_dataset(dataset_id: str, *, run: TransactionRunner[DatasetTransaction]) -> None:
     """Remove the dataset: from this transaction on its samples are unreachable (every read and every event
-    handler looks the dataset up first); `purge_samples` then removes them in small transactions.
-    Objects in the buckets are never touched."""
+    handler looks the dataset up first); the purge queued with it (`execute_purge`) then removes them in small
+    transactions, after a restart too. Objects in the buckets are never touched."""
 
     async def work(tx: DatasetTransaction) -> None:
         await get_dataset(tx.datasets, dataset_id)
         await tx.datasets.remove(dataset_id)
         await tx.sample_counts.remove(dataset_id)
+        await tx.purges.add(dataset_id)
         tx.emit(DatasetDeleted(dataset_id=dataset_id, deleted_at=utc_now()))
 
     await run(work)
@@ -146,6 +148,15 @@ async def purge_samples(
         total += samples
         if not samples and not others:
             return total
+
+
+async def execute_purge(
+    claim: Claim, *, run: TransactionRunner[DatasetTransaction], purges: DatasetPurgeRepository
+) -> int:
+    """The purge job of a deleted dataset (its id is the dataset id): remove what is left, then the job."""
+    removed = await purge_samples(claim.job_id, run=run)
+    await purges.finish(claim.job_id)
+    return removed
 
 
 async def get_dataset(datasets: DatasetRepository, dataset_id: str) -> Dataset:

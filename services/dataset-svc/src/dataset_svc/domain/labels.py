@@ -24,6 +24,7 @@ class SampleLabels(BaseModel):
     shapes: tuple[Shape, ...] = ()
     labeled_by: str | None = None
     changed_at: datetime
+    hard_example: bool | None = None  # set and cleared in labeling-svc; None: the event did not say
 
     @classmethod
     def of(cls, event: LabelChanged) -> SampleLabels:
@@ -34,6 +35,7 @@ class SampleLabels(BaseModel):
             shapes=event.shapes,
             labeled_by=event.labeled_by,
             changed_at=event.changed_at,
+            hard_example=event.hard_example,
         )
 
     def supersedes(self, other: SampleLabels | None) -> bool:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from labelstream_shared.errors import InvalidInputError
-from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata, MediaProcessed
+from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata, MediaPlayback, MediaProcessed
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.domain.labels import SampleLabels
@@ -30,6 +30,11 @@ class MediaResult(BaseModel):
     metadata: MediaMetadata | None = None
     failure_reason: str | None = None
     thumbnail_key: str | None = None
+    poster_key: str | None = None
+    timeline_key: str | None = None
+    derived_bucket: str | None = None
+    playback: MediaPlayback | None = None
+    etag: str | None = None  # the source version it was made from; None: unknown (applies to any)
 
     @classmethod
     def of(cls, event: MediaProcessed) -> MediaResult:
@@ -38,6 +43,11 @@ class MediaResult(BaseModel):
             metadata=event.metadata,
             failure_reason=event.failure_reason,
             thumbnail_key=event.thumbnail_key,
+            poster_key=event.poster_key,
+            timeline_key=event.timeline_key,
+            derived_bucket=event.derived_bucket,
+            playback=event.playback,
+            etag=event.etag,
         )
 
 
@@ -66,6 +76,10 @@ class Sample(BaseModel):
     media_status: MediaStatus = "pending"
     media_failure_reason: str | None = None
     thumbnail_key: str | None = None
+    poster_key: str | None = None
+    timeline_key: str | None = None
+    derived_bucket: str | None = None
+    playback: MediaPlayback | None = None  # video: what the browser plays (the source, or a transcode)
     source_missing: bool = False
     added_at: datetime
     updated_at: datetime
@@ -98,18 +112,27 @@ class Sample(BaseModel):
         return self.model_copy(update={"source_missing": True, "updated_at": at})
 
     def media_processed(self, result: MediaResult, *, at: datetime) -> Sample:
+        """The result of media processing; a result of another source version than the sample's is stale and
+        changes nothing (a replaced source is processed again)."""
+        if result.etag is not None and result.etag != self.etag:
+            return self
         update = {
             "media_status": result.status,
             "media": result.metadata,
             "media_failure_reason": result.failure_reason if result.status == "failed" else None,
             "thumbnail_key": result.thumbnail_key,
+            "poster_key": result.poster_key,
+            "timeline_key": result.timeline_key,
+            "derived_bucket": result.derived_bucket,
+            "playback": result.playback,
             "updated_at": at,
         }
         return self.model_copy(update=update)
 
     def labels_changed(self, labels: SampleLabels, *, at: datetime) -> Sample:
         """The sample as its new labels make it: labeled with at least one shape, else unlabeled (a sample whose
-        last label is removed returns to Unlabeled, and is then labeled by nobody)."""
+        last label is removed returns to Unlabeled, and is then labeled by nobody). The hard-example flag follows
+        labeling-svc's when the event carries it."""
         counts = labels.label_counts
         update = {
             "status": "labeled" if counts else "unlabeled",
@@ -118,6 +141,8 @@ class Sample(BaseModel):
             "label_revision": labels.revision,
             "updated_at": at,
         }
+        if labels.hard_example is not None:
+            update["hard_example"] = labels.hard_example
         return self.model_copy(update=update)
 
 

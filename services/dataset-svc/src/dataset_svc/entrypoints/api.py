@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 from labelstream_shared.uow import TransactionRunner
 from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dataset_svc.app import use_cases
 from dataset_svc.app.ports import (
     BucketDirectory,
+    DatasetPurgeRepository,
     DatasetRepository,
     DatasetTransaction,
     SampleCountRepository,
@@ -38,6 +39,7 @@ class DatasetDeps:
     sample_counts: SampleCountRepository
     buckets: BucketDirectory
     deletions: SampleDeletionRepository
+    purges: DatasetPurgeRepository
     versions: VersionRepository
     version_heads: VersionHeadRepository
 
@@ -114,18 +116,8 @@ async def update_dataset(dataset_id: str, body: DatasetUpdate, deps: Deps) -> Da
 
 
 @router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteDataset")
-async def delete_dataset(dataset_id: str, deps: Deps, background: BackgroundTasks) -> Response:
+async def delete_dataset(dataset_id: str, deps: Deps) -> Response:
     """Delete the dataset and its samples (never the objects in the buckets). The samples are gone from the API
-    at once; they are removed from the database in batches after the response."""
+    at once; a background job removes them from the database in batches."""
     await use_cases.delete_dataset(dataset_id, run=deps.run)
-    background.add_task(_purge_samples, dataset_id, deps.run)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-async def _purge_samples(dataset_id: str, run: TransactionRunner[DatasetTransaction]) -> None:
-    try:
-        removed = await use_cases.purge_samples(dataset_id, run=run)
-    except Exception:
-        log.exception("purging the samples of deleted dataset %s failed", dataset_id)
-        return
-    log.info("purged the samples of a deleted dataset", extra={"fields": {"dataset": dataset_id, "count": removed}})

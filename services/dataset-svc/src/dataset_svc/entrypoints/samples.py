@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from labelstream_shared.events.contracts import MediaKind, MediaMetadata
+from labelstream_shared.events.contracts import MediaKind, MediaMetadata, MediaPlayback
 from labelstream_shared.web import LimitQuery, Page, page_of
 from pydantic import BaseModel
 
@@ -37,6 +37,10 @@ class SamplePublic(BaseModel):
     media_status: MediaStatus
     media_failure_reason: str | None
     thumbnail_key: str | None
+    poster_key: str | None
+    timeline_key: str | None
+    derived_bucket: str | None
+    playback: MediaPlayback | None
     source_missing: bool
     added_at: datetime
     updated_at: datetime

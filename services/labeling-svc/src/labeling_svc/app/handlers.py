@@ -1,48 +1,111 @@
-"""Event handlers of labeling-svc. Each runs in the consumer's transaction, with the ledger record."""
+"""Event handlers of labeling-svc. Each runs in the consumer's transaction, with the ledger record.
+
+Datasets come from dataset-svc's events; samples from DataAdded (they join every job of their dataset) and their
+media size and duration from MediaProcessed (which may come first: it is kept for the sample). A deleted sample's
+annotation goes, with a tombstone on the compacted latest-labels topic."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from labelstream_shared.clock import utc_now
 from labelstream_shared.consumer import Subscription
-from labelstream_shared.events import AnnotationsImported, DatasetCreated, EventEnvelope, LabelChanged
+from labelstream_shared.events import (
+    AnnotationsImported,
+    DataAdded,
+    DatasetCreated,
+    DatasetDeleted,
+    DatasetUpdated,
+    EventEnvelope,
+    LabelChanged,
+    MediaProcessed,
+    SampleDeleted,
+)
+from labelstream_shared.events.contracts import AnnotationChange
+from labelstream_shared.events.topics import LABELS_LATEST
 
+from labeling_svc.app.annotations import record_change
 from labeling_svc.app.ports import LabelingTransaction
-from labeling_svc.domain.annotations import Annotation
 from labeling_svc.domain.datasets import LabelingDataset
+from labeling_svc.domain.samples import LabelingSample
 
 
 async def record_dataset(tx: LabelingTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
     await tx.datasets.save(LabelingDataset.from_event(event, event_id=envelope.id))
 
 
-async def take_imported_annotations(
-    tx: LabelingTransaction, event: AnnotationsImported, envelope: EventEnvelope
-) -> None:
-    """A labeled import: the shapes become the samples' annotations; each change is announced (LabelChanged)."""
-    current = await tx.annotations.get_many([a.sample_id for a in event.annotations])
-    updated = []
-    for imported in event.annotations:
-        before = current.get(imported.sample_id) or Annotation.empty(
-            sample_id=imported.sample_id, dataset_id=event.dataset_id
-        )
-        after, change = before.replaced(imported.shapes, labeled_by=imported.labeled_by)
-        updated.append(after)
-        tx.emit(
-            LabelChanged(
-                dataset_id=event.dataset_id,
-                sample_id=after.id,
-                revision=after.revision,
-                shapes=after.shapes,
-                change=change,
-                labeled_by=after.labeled_by,
-                changed_at=after.updated_at,
+async def update_dataset(tx: LabelingTransaction, event: DatasetUpdated, _envelope: EventEnvelope) -> None:
+    dataset = await tx.datasets.get(event.dataset_id)
+    if dataset is not None:
+        await tx.datasets.save(dataset.updated(event))
+
+
+async def drop_dataset(tx: LabelingTransaction, event: DatasetDeleted, _envelope: EventEnvelope) -> None:
+    """The dataset and its jobs go at once; its samples, annotations and history are purged in the background in
+    batches (app/purge.py), with a tombstone for every labeled sample: a dataset may hold a million samples."""
+    await tx.jobs.remove_dataset(event.dataset_id)
+    await tx.datasets.remove(event.dataset_id)
+
+
+async def add_samples(tx: LabelingTransaction, event: DataAdded, _envelope: EventEnvelope) -> None:
+    if await tx.datasets.get(event.dataset_id) is None:
+        return
+    now = utc_now()
+    await tx.samples.add_new([LabelingSample.from_added(s, dataset_id=event.dataset_id, at=now) for s in event.samples])
+
+
+async def remove_samples(tx: LabelingTransaction, event: SampleDeleted, _envelope: EventEnvelope) -> None:
+    """The samples' annotations go: a tombstone on the compacted topic, and for one that had labels a last
+    LabelChanged without shapes on the labels topic (dataset-svc keeps labels of deleted samples for their return:
+    they must be none)."""
+    removed = await tx.samples.remove(event.dataset_id, event.sample_ids)
+    await tx.history.remove(list(removed))
+    now = utc_now()
+    for sample_id, revision in removed.items():
+        if revision:
+            tx.emit(
+                LabelChanged(
+                    dataset_id=event.dataset_id,
+                    sample_id=sample_id,
+                    revision=revision,
+                    shapes=(),
+                    change=AnnotationChange(),
+                    changed_at=now,
+                    hard_example=False,
+                    summary="sample deleted",
+                )
             )
-        )
-    await tx.annotations.save_many(updated)
+        tx.emit_tombstone(LABELS_LATEST, sample_id)
+
+
+async def record_media(tx: LabelingTransaction, event: MediaProcessed, _envelope: EventEnvelope) -> None:
+    """Size and duration for validation; a failed result keeps what was known. Results of datasets labeling does
+    not know are ignored (like their DataAdded)."""
+    if event.status == "ready" and event.metadata is not None and await tx.datasets.get(event.dataset_id):
+        await tx.samples.set_media(dataset_id=event.dataset_id, sample_id=event.sample_id, media=event.metadata)
+
+
+async def take_imported_annotations(
+    tx: LabelingTransaction, event: AnnotationsImported, _envelope: EventEnvelope
+) -> None:
+    """A labeled import: the shapes become the samples' annotations (it follows the samples' DataAdded on the same
+    topic and key); each change is recorded and announced (LabelChanged)."""
+    current = await tx.annotations.get_many([a.sample_id for a in event.annotations])
+    for imported in event.annotations:
+        before = current.get(imported.sample_id)
+        if before is None or before.dataset_id != event.dataset_id:
+            continue
+        after, change = before.replaced(imported.shapes, labeled_by=imported.labeled_by)
+        await record_change(tx, before=before, after=after, change=change, operation="import", by=imported.labeled_by)
+        current[after.id] = after
 
 
 SUBSCRIPTIONS: list[Subscription[LabelingTransaction, Any]] = [
     Subscription(DatasetCreated, record_dataset),
+    Subscription(DatasetUpdated, update_dataset),
+    Subscription(DatasetDeleted, drop_dataset),
+    Subscription(DataAdded, add_samples),
+    Subscription(SampleDeleted, remove_samples),
+    Subscription(MediaProcessed, record_media),
     Subscription(AnnotationsImported, take_imported_annotations),
 ]

@@ -1,0 +1,303 @@
+"""Labeling benchmark (issue 5): annotation save latency and throughput through the gateway at 1 and 16 clients,
+save -> LabelChanged delivery latency to an external Kafka consumer, filtered-page latency on a 1,000,000-sample
+job, and each service's memory at rest. Prints each figure next to its target.
+
+Needs the platform (`make up`). Samples and their media sizes are announced on Kafka the way sync-svc and media-svc
+do; the 1,000,000-sample job is seeded straight into labeling-svc's database once (dataset `bench-1m`, about 3
+minutes, reused by later runs; `--drop-large` removes it afterwards, labeling-svc purging its samples in the
+background) because producing a million samples through sync would take most of an hour.
+Usage: python bench/labeling_bench.py [--samples 1000000] [--seconds 15] [--deliveries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from labeling_svc.adapters.mongo import DATASETS, SAMPLES, ensure_indexes
+from labeling_svc.domain.datasets import LabelingDataset
+from labeling_svc.testing import LabelingPlatform, box, started_producer
+from labelstream_deploy.config import PORTS
+from labelstream_deploy.paths import run_dir
+from labelstream_shared.clock import utc_now
+from labelstream_shared.events.contracts import LabelDefinition
+from labelstream_shared.events.topics import LABELS
+from labelstream_shared.mongo import connect, model_to_document
+
+GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
+KAFKA = "127.0.0.1:9092"
+MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
+LARGE_DATASET = "bench-1m"
+LABEL_NAMES = [f"label{i}" for i in range(10)]
+USERS = [f"user{i}" for i in range(20)]
+MIB = 1024 * 1024
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def report(name: str, value: float, unit: str, target: str, ok: bool) -> None:
+    print(f"  {name:<46} {value:>9.1f} {unit:<7} target {target:<12} {'ok' if ok else 'MISSED'}")
+
+
+def shapes_for(n: int) -> list[dict[str, Any]]:
+    return [box(LABEL_NAMES[(n + i) % 3], 10 + i, 10 + i, 100 + i, 80 + i, shape_id=f"s{i}") for i in range(3)]
+
+
+async def saves(
+    platform: LabelingPlatform, dataset_id: str, samples: list[str], *, clients: int, seconds: float
+) -> None:
+    """Each client saves its own samples in turn (If-Match the revision it last saw) for `seconds`."""
+    revisions = {s: (await platform.annotation(dataset_id, s))["revision"] for s in samples}
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client(mine: list[str]) -> None:
+        nonlocal failures
+        n = 0
+        while time.perf_counter() < deadline:
+            sample_id = mine[n % len(mine)]
+            started = time.perf_counter()
+            response = await platform.save(dataset_id, sample_id, shapes_for(n), revision=revisions[sample_id])
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code == 200:
+                revisions[sample_id] = response.json()["revision"]
+            else:
+                failures += 1
+                if response.status_code == 409:
+                    revisions[sample_id] = response.json()["details"]["current_revision"]
+            n += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(samples[i::clients]) for i in range(clients)))
+    elapsed = time.perf_counter() - started
+    rate = len(latencies) / elapsed
+    print(f"  {clients} client(s): {len(latencies)} saves in {elapsed:.1f} s, {failures} not 200")
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    if clients == 1:
+        report("save latency p50, 1 client", p50, "ms", "-", True)
+        report("save latency p99, 1 client", p99, "ms", "-", True)
+        report("throughput, 1 client", rate, "saves/s", "-", True)
+    else:
+        report(f"save latency p50, {clients} clients", p50, "ms", "-", True)
+        report(f"save latency p99, {clients} clients", p99, "ms", "< 50 ms", p99 < 50)
+        report(f"throughput, {clients} clients", rate, "saves/s", ">= 250/s", rate >= 250)
+
+
+async def delivery(platform: LabelingPlatform, dataset_id: str, samples: list[str], *, count: int) -> None:
+    """Paced saves, one at a time; the time from the accepted save (the API's answer) to the LabelChanged reaching
+    an independent consumer of the labels topic."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False, fetch_max_wait_ms=100)
+    await consumer.start()
+    arrived: dict[tuple[str, int], float] = {}
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(LABELS, p) for p in sorted(consumer.partitions_for_topic(LABELS) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_end(*partitions)
+        for tp in partitions:
+            await consumer.position(tp)
+
+        async def consume() -> None:
+            while True:
+                batch = await consumer.getmany(timeout_ms=100)
+                now = time.perf_counter()
+                for records in batch.values():
+                    for record in records:
+                        data = json.loads(record.value)["data"]
+                        arrived[(data["sample_id"], data["revision"])] = now
+
+        reader = asyncio.create_task(consume())
+        await asyncio.sleep(1)
+        accepted: dict[tuple[str, int], float] = {}
+        revisions: dict[str, int] = {}
+        for n in range(count):
+            sample_id = samples[n % len(samples)]
+            current = revisions.get(sample_id)
+            if current is None:
+                current = (await platform.annotation(dataset_id, sample_id))["revision"]
+            response = await platform.save(dataset_id, sample_id, shapes_for(n), revision=current)
+            done = time.perf_counter()
+            if response.status_code == 200:
+                revisions[sample_id] = response.json()["revision"]
+                accepted[(sample_id, revisions[sample_id])] = done
+            await asyncio.sleep(0.02)
+        for _ in range(200):  # up to 10 s for the last ones
+            if not set(accepted) - set(arrived):
+                break
+            await asyncio.sleep(0.05)
+        reader.cancel()
+    finally:
+        await consumer.stop()
+    delays = [(arrived[k] - t) * 1000 for k, t in accepted.items() if k in arrived]
+    print(f"  {len(accepted)} saves, {len(delays)} delivered")
+    p50, p99 = percentile(delays, 50), percentile(delays, 99)
+    report("save -> LabelChanged delivery p50", p50, "ms", "< 20 ms", p50 < 20)
+    report("save -> LabelChanged delivery p99", p99, "ms", "< 100 ms", p99 < 100)
+
+
+async def seed_large(samples: int) -> None:
+    """A dataset of `samples` samples in labeling-svc's database (once): 30% labeled with 1-2 of 10 labels by 20
+    users, 2% hard examples, keys spread over 100 folders."""
+    client = connect(MONGO)
+    db = client["labeling_svc"]
+    try:
+        have = await db[SAMPLES].count_documents({"dataset_id": LARGE_DATASET}, hint="by_status")
+        if have >= samples and await db[DATASETS].find_one({"_id": LARGE_DATASET}) is not None:
+            print(f"  reusing {have:,} seeded samples of {LARGE_DATASET}")
+            return
+        await ensure_indexes(db)
+        dataset = LabelingDataset(
+            id=LARGE_DATASET,
+            name=LARGE_DATASET,
+            labeling_type="object_detection",
+            labels=tuple(LabelDefinition(name=n, color="#808080") for n in LABEL_NAMES),
+            created_at=utc_now(),
+            registered_from_event="bench",
+        )
+        await db[DATASETS].replace_one({"_id": LARGE_DATASET}, model_to_document(dataset), upsert=True)
+        await db[SAMPLES].delete_many({"dataset_id": LARGE_DATASET})
+        rng = random.Random(1)
+        now = utc_now()
+        started = time.perf_counter()
+        batch: list[dict[str, Any]] = []
+        for i in range(samples):
+            labeled = rng.random() < 0.3
+            names = rng.sample(LABEL_NAMES, rng.choice((1, 2))) if labeled else []
+            key = f"dir{i % 100:03d}/img{i:07d}.jpg"
+            batch.append(
+                {
+                    "_id": f"bench1m-{i:07d}",
+                    "dataset_id": LARGE_DATASET,
+                    "key": key,
+                    "file_name": key.rsplit("/", 1)[-1],
+                    "media_kind": "image",
+                    "media": {"kind": "image", "width": 640, "height": 480},
+                    "added_at": now,
+                    "updated_at": now,
+                    "status": "labeled" if labeled else "unlabeled",
+                    "labeled_by": rng.choice(USERS) if labeled else None,
+                    "label_counts": [{"label": n, "shapes": 1} for n in sorted(names)],
+                    "hard_example": rng.random() < 0.02,
+                    "revision": 1 if labeled else 0,
+                    "shapes": [],
+                }
+            )
+            if len(batch) == 5000:
+                await db[SAMPLES].insert_many(batch, ordered=False)
+                batch = []
+        if batch:
+            await db[SAMPLES].insert_many(batch, ordered=False)
+        print(f"  seeded {samples:,} samples in {time.perf_counter() - started:.0f} s")
+    finally:
+        await client.close()
+
+
+async def filtered_pages(gateway: httpx.AsyncClient, *, repeat: int) -> None:
+    created = await gateway.post("/api/labeling/jobs", json={"dataset_id": LARGE_DATASET, "name": "bench 1m"})
+    assert created.status_code == 201, created.text
+    job = created.json()["id"]
+    queries: list[dict[str, Any]] = [
+        {"tab": "labeled"},
+        {"tab": "unlabeled"},
+        {"label": "label3"},
+        {"hard_example": "true"},
+        {"labeled_by": "user7"},
+        {"tab": "labeled", "label": "label5", "hard_example": "false"},
+        {"labeled_by": "user2", "label": "label1"},
+        {"name": "dir042/"},
+    ]
+    all_times: list[float] = []
+    for query in queries:
+        times: list[float] = []
+        cursor = None
+        for _ in range(repeat):
+            params = {**query, "limit": 50, **({"cursor": cursor} if cursor else {})}
+            started = time.perf_counter()
+            response = await gateway.get(f"/api/labeling/jobs/{job}/samples", params=params)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+            cursor = response.json()["next_cursor"]  # the next page each time: pages deep into the listing too
+        all_times += times
+        label = "&".join(f"{k}={v}" for k, v in query.items())
+        print(f"    {label:<48} p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms")
+    p95 = percentile(all_times, 95)
+    report("filtered page p95, 1,000,000-sample job", p95, "ms", "< 50 ms", p95 < 50)
+    started = time.perf_counter()
+    details = (await gateway.get(f"/api/labeling/jobs/{job}")).json()
+    print(f"    job details (counts) {details['counts']} in {(time.perf_counter() - started) * 1000:.0f} ms")
+
+
+async def drop_large() -> None:
+    """The large dataset and its jobs go; labeling-svc's purge removes its samples in the background."""
+    client = connect(MONGO)
+    try:
+        await client["labeling_svc"][DATASETS].delete_one({"_id": LARGE_DATASET})
+        await client["labeling_svc"]["jobs"].delete_many({"dataset_id": LARGE_DATASET})
+    finally:
+        await client.close()
+
+
+def rss_at_rest() -> None:
+    for service in ("dataset-svc", "labeling-svc", "media-svc", "sync-svc", "gateway"):
+        pid_file = run_dir() / "pids" / f"{service}.pid"
+        if not pid_file.exists():
+            continue
+        status = Path(f"/proc/{pid_file.read_text().strip()}/status")
+        if not status.exists():
+            continue
+        rss = next(int(line.split()[1]) for line in status.read_text().splitlines() if line.startswith("VmRSS:"))
+        mib = rss * 1024 / MIB
+        report(f"{service} RSS at rest", mib, "MiB", "< 150 MiB", mib < 150)
+
+
+async def main(args: argparse.Namespace) -> None:
+    producer = await started_producer(KAFKA)
+    try:
+        async with httpx.AsyncClient(base_url=GATEWAY, timeout=60, limits=httpx.Limits(max_connections=64)) as gw:
+            platform = LabelingPlatform(gw, producer)
+            print("memory at rest (before):")
+            rss_at_rest()
+            dataset_id = await platform.create_dataset(f"bench-{uuid.uuid4().hex[:8]}", labels=LABEL_NAMES)
+            keys = [f"bench/{i:04d}.png" for i in range(args.pool)]
+            print(f"announcing {len(keys)} samples with their image sizes ...")
+            samples = await platform.add_images(dataset_id, keys)
+            print("annotation saves through the gateway:")
+            await saves(platform, dataset_id, samples, clients=1, seconds=args.seconds)
+            await saves(platform, dataset_id, samples, clients=16, seconds=args.seconds)
+            print("delivery to an external consumer of labelstream.labels:")
+            await delivery(platform, dataset_id, samples, count=args.deliveries)
+            print(f"filtered pages on a {args.samples:,}-sample job:")
+            await seed_large(args.samples)
+            await filtered_pages(gw, repeat=args.repeat)
+            if args.drop_large:
+                await drop_large()
+            await asyncio.sleep(5)
+            print("memory at rest (after):")
+            rss_at_rest()
+    finally:
+        await producer.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=1_000_000, help="samples of the large job")
+    parser.add_argument("--seconds", type=float, default=15.0, help="seconds of saves per concurrency level")
+    parser.add_argument("--pool", type=int, default=320, help="samples the saves rotate over")
+    parser.add_argument("--deliveries", type=int, default=200, help="paced saves for the delivery latency")
+    parser.add_argument("--repeat", type=int, default=20, help="pages per filter")
+    parser.add_argument("--drop-large", action="store_true", help="remove the seeded large job afterwards")
+    asyncio.run(main(parser.parse_args()))
+    sys.exit(0)

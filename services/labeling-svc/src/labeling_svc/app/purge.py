@@ -1,0 +1,62 @@
+"""Purging the samples of deleted datasets, in the background: a batch per transaction (samples, their history and
+a tombstone on the compacted topic for each labeled one), so a dataset of a million samples neither holds up the
+consumer nor needs one huge transaction. A dataset's samples are purged once labeling no longer knows the dataset."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from labelstream_shared.events.topics import LABELS_LATEST
+from labelstream_shared.uow import TransactionRunner
+
+from labeling_svc.app.ports import LabelingTransaction
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+
+
+async def purge_once(run: TransactionRunner[LabelingTransaction], *, batch: int = BATCH) -> int:
+    """Purge every sample of every dataset labeling no longer knows; returns how many were removed."""
+
+    async def orphaned(tx: LabelingTransaction) -> list[str]:
+        return [d for d in await tx.samples.dataset_ids() if await tx.datasets.get(d) is None]
+
+    total = 0
+    for dataset_id in await run(orphaned):
+        while True:
+
+            async def one_batch(tx: LabelingTransaction, dataset_id: str = dataset_id) -> int:
+                removed = await tx.samples.remove_some(dataset_id, limit=batch)
+                await tx.history.remove(list(removed))
+                for sample_id, revision in removed.items():
+                    if revision:
+                        tx.emit_tombstone(LABELS_LATEST, sample_id)
+                return len(removed)
+
+            done = await run(one_batch)
+            total += done
+            if done < batch:
+                break
+    return total
+
+
+def purger(
+    run: TransactionRunner[LabelingTransaction], *, interval_s: float = 2.0
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """Background work (runs with the consumers): purge, then wait `interval_s`, until stopped."""
+
+    async def work(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                purged = await purge_once(run)
+                if purged:
+                    log.info("purged samples of deleted datasets", extra={"fields": {"samples": purged}})
+            except Exception as exc:  # noqa: BLE001 - MongoDB away: try again later
+                log.warning("purge failed, will retry", extra={"fields": {"error": repr(exc)}})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+    return work

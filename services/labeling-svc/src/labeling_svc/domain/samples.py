@@ -1,0 +1,150 @@
+"""Samples as labeling sees them (learnt from DataAdded and MediaProcessed), and which of them a job listing shows.
+Pure: no IO, no framework."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Literal
+
+from labelstream_shared.errors import InvalidInputError
+from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from labeling_svc.domain.annotations import Annotation
+from labeling_svc.domain.shapes import MediaInfo
+
+SampleStatus = Literal["unlabeled", "labeled"]
+Tab = Literal["all", "unlabeled", "labeled"]
+STATUSES: tuple[SampleStatus, ...] = ("unlabeled", "labeled")
+
+
+def media_info(kind: MediaKind, metadata: MediaMetadata | None) -> MediaInfo:
+    if metadata is None:
+        return MediaInfo(kind=kind)
+    return MediaInfo(
+        kind=kind,
+        width=metadata.width,
+        height=metadata.height,
+        duration_s=metadata.duration_s,
+        fps=metadata.fps,
+        frame_count=metadata.frame_count,
+    )
+
+
+class LabelingSample(BaseModel):
+    """A sample of a dataset with the summary of its annotation (what listings filter on)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    dataset_id: str
+    key: str
+    file_name: str
+    media_kind: MediaKind
+    media: MediaMetadata | None = None  # None until MediaProcessed (ready) came
+    status: SampleStatus = "unlabeled"
+    labeled_by: str | None = None
+    label_counts: dict[str, int] = Field(default_factory=dict)
+    hard_example: bool = False
+    revision: int = 0
+    added_at: datetime
+
+    @classmethod
+    def from_added(cls, added: AddedSample, *, dataset_id: str, at: datetime) -> LabelingSample:
+        return cls(
+            id=added.sample_id,
+            dataset_id=dataset_id,
+            key=added.key,
+            file_name=added.key.rsplit("/", 1)[-1],
+            media_kind=added.media_kind,
+            added_at=at,
+        )
+
+    @property
+    def media_info(self) -> MediaInfo:
+        return media_info(self.media_kind, self.media)
+
+    def annotated(self, annotation: Annotation) -> LabelingSample:
+        """The sample's summary as its annotation makes it."""
+        counts = annotation.label_counts
+        return self.model_copy(
+            update={
+                "status": annotation.status,
+                "labeled_by": annotation.labeled_by if counts else None,
+                "label_counts": counts,
+                "hard_example": annotation.hard_example,
+                "revision": annotation.revision,
+            }
+        )
+
+
+class SampleQuery(BaseModel):
+    """Which samples of a job a listing shows: a tab and filters, all combinable."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tab: Tab = "all"
+    hard_example: bool | None = None
+    labels: tuple[str, ...] = ()  # a sample matches when it has shapes of any of them
+    name: str | None = None  # substring of the file name or path (object key), ignoring case
+    labeled_by: str | None = None
+
+    @property
+    def statuses(self) -> tuple[SampleStatus, ...]:
+        return STATUSES if self.tab == "all" else (self.tab,)
+
+    def for_tab(self, tab: Tab) -> SampleQuery:
+        return self.model_copy(update={"tab": tab})
+
+    def matches(self, sample: LabelingSample) -> bool:
+        return (
+            sample.status in self.statuses
+            and (self.hard_example is None or sample.hard_example == self.hard_example)
+            and (not self.labels or any(sample.label_counts.get(label, 0) > 0 for label in self.labels))
+            and (not self.name or self.name.lower() in sample.key.lower())
+            and (self.labeled_by is None or sample.labeled_by == self.labeled_by)
+        )
+
+
+class SampleCounts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    unlabeled: int = 0
+    labeled: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def all(self) -> int:
+        return self.unlabeled + self.labeled
+
+
+class SamplePosition(BaseModel):
+    """Where a page ends in the listing order (object key, then sample id); the cursor is its opaque form."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    id: str
+
+    @classmethod
+    def of(cls, sample: LabelingSample) -> SamplePosition:
+        return cls(key=sample.key, id=sample.id)
+
+    def is_before(self, sample: LabelingSample) -> bool:
+        return (self.key, self.id) < (sample.key, sample.id)
+
+    def to_cursor(self) -> str:
+        raw = json.dumps([self.key, self.id], separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def from_cursor(cls, cursor: str) -> SamplePosition:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            key, sample_id = json.loads(raw)
+            return cls(key=key, id=sample_id)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise InvalidInputError("cursor: not a cursor of this listing (pass next_cursor back as is)") from exc

@@ -1,0 +1,98 @@
+"""Shapes over a video's time: labeled time points, and keyframe interpolation of boxes. Pure: no IO.
+
+A labeled time point is a keyframe. Boxes (rectangles and rotated rectangles) of one object (`object_id`) at two
+keyframes are interpolated linearly for any frame between them: corners, rotation and time point move in
+proportion to the frame's position between the two keyframes. Before the first and after the last keyframe of an
+object there is no box; at a keyframe the labeled box itself is returned."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from labelstream_shared.events.contracts import Shape
+from pydantic import BaseModel, ConfigDict
+
+BOX_KINDS = ("rectangle", "rotated_rectangle")
+
+
+class TimePoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    time_point_s: float
+    frame_index: int | None
+    shapes: int
+    labels: tuple[str, ...]
+
+
+class FrameShape(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    shape: Shape
+    interpolated: bool
+
+
+def time_points(shapes: Iterable[Shape]) -> list[TimePoint]:
+    """The labeled time points of a video, in time order."""
+    by_time: dict[float, list[Shape]] = defaultdict(list)
+    for shape in shapes:
+        if shape.time_point_s is not None:
+            by_time[shape.time_point_s].append(shape)
+    return [
+        TimePoint(
+            time_point_s=t,
+            frame_index=next((s.frame_index for s in found if s.frame_index is not None), None),
+            shapes=len(found),
+            labels=tuple(sorted({s.label for s in found})),
+        )
+        for t, found in sorted(by_time.items())
+    ]
+
+
+def frame_of(shape: Shape, fps: float | None) -> float | None:
+    """The shape's frame index, from the time point and the frame rate where it was not given."""
+    if shape.frame_index is not None:
+        return float(shape.frame_index)
+    if shape.time_point_s is not None and fps:
+        return shape.time_point_s * fps
+    return None
+
+
+def shapes_at_frame(shapes: Iterable[Shape], *, frame: int, fps: float | None) -> list[FrameShape]:
+    """The shapes of one frame: those labeled at it, and boxes interpolated between an object's keyframes."""
+    located = [(f, s) for s in shapes if (f := frame_of(s, fps)) is not None]
+    found = [FrameShape(shape=s, interpolated=False) for f, s in located if f == frame]
+    labeled_objects = {fs.shape.object_id for fs in found if fs.shape.object_id is not None}
+    tracks: dict[str, list[tuple[float, Shape]]] = defaultdict(list)
+    for f, s in located:
+        if s.object_id is not None and s.kind in BOX_KINDS and s.object_id not in labeled_objects:
+            tracks[s.object_id].append((f, s))
+    for object_id, keyframes in sorted(tracks.items()):
+        before = max(((f, s) for f, s in keyframes if f < frame), default=None, key=lambda k: k[0])
+        after = min(((f, s) for f, s in keyframes if f > frame), default=None, key=lambda k: k[0])
+        if before is None or after is None:
+            continue
+        found.append(FrameShape(shape=interpolate(before, after, frame=frame, object_id=object_id), interpolated=True))
+    return found
+
+
+def interpolate(before: tuple[float, Shape], after: tuple[float, Shape], *, frame: int, object_id: str) -> Shape:
+    (f0, a), (f1, b) = before, after
+    w = (frame - f0) / (f1 - f0)
+
+    def mix(x: float, y: float) -> float:
+        return x + (y - x) * w
+
+    points = tuple((mix(p[0], q[0]), mix(p[1], q[1])) for p, q in zip(a.points, b.points, strict=False))
+    rotation = None if a.rotation is None else mix(a.rotation, b.rotation if b.rotation is not None else a.rotation)
+    t0, t1 = a.time_point_s, b.time_point_s
+    time_point = None if t0 is None or t1 is None else mix(t0, t1)
+    return a.model_copy(
+        update={
+            "shape_id": f"{object_id}@{frame}",
+            "points": points,
+            "rotation": rotation,
+            "time_point_s": time_point,
+            "frame_index": frame,
+        }
+    )

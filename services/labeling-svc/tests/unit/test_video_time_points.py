@@ -1,0 +1,71 @@
+"""Labeled time points and keyframe interpolation of boxes (domain, no IO)."""
+
+from __future__ import annotations
+
+from labeling_svc.domain.video import shapes_at_frame, time_points
+from labelstream_shared.events.contracts import Shape
+
+
+def box(shape_id: str, t: float, frame: int | None, points: tuple[tuple[float, float], ...], **extra: object) -> Shape:
+    return Shape.model_validate(
+        {
+            "shape_id": shape_id,
+            "kind": "rectangle",
+            "label": "car",
+            "points": points,
+            "time_point_s": t,
+            "frame_index": frame,
+            **extra,
+        }
+    )
+
+
+A = box("a", 1.0, 25, ((0, 0), (10, 10)), object_id="car1")
+B = box("b", 2.0, 50, ((100, 50), (110, 60)), object_id="car1")
+C = box("c", 2.0, 50, ((5, 5), (6, 6)))
+
+
+def test_time_points_are_listed_in_order_with_their_shapes() -> None:
+    found = time_points([C, B, A])
+    assert [(p.time_point_s, p.frame_index, p.shapes, p.labels) for p in found] == [
+        (1.0, 25, 1, ("car",)),
+        (2.0, 50, 2, ("car",)),
+    ]
+
+
+def test_a_box_between_two_keyframes_is_interpolated_linearly() -> None:
+    (middle,) = shapes_at_frame([A, B, C], frame=30, fps=25.0)
+    assert middle.interpolated
+    assert middle.shape.points == ((20.0, 10.0), (30.0, 20.0))
+    assert middle.shape.time_point_s == 1.2
+    assert middle.shape.frame_index == 30
+
+
+def test_at_a_keyframe_the_labeled_shapes_are_returned_and_outside_the_track_none() -> None:
+    at_b = shapes_at_frame([A, B, C], frame=50, fps=25.0)
+    assert [(s.shape.shape_id, s.interpolated) for s in at_b] == [("b", False), ("c", False)]
+    assert shapes_at_frame([A, B], frame=10, fps=25.0) == []
+    assert shapes_at_frame([A, B], frame=60, fps=25.0) == []
+
+
+def test_frames_come_from_time_points_when_no_frame_index_was_given_and_rotation_is_interpolated() -> None:
+    a = box("a", 0.0, None, ((0, 0), (10, 10)), object_id="o", kind="rotated_rectangle", rotation=0.0)
+    b = box("b", 4.0, None, ((40, 0), (50, 10)), object_id="o", kind="rotated_rectangle", rotation=90.0)
+    (middle,) = shapes_at_frame([a, b], frame=10, fps=10.0)
+    assert middle.shape.points == ((10.0, 0.0), (20.0, 10.0))
+    assert middle.shape.rotation == 22.5
+
+
+def test_only_boxes_of_one_object_are_interpolated() -> None:
+    other = box("x", 3.0, 75, ((0, 0), (1, 1)), object_id="car2")
+    polygon = Shape(
+        shape_id="p",
+        kind="polygon",
+        label="car",
+        points=((0, 0), (1, 0), (1, 1)),
+        time_point_s=3.0,
+        frame_index=75,
+        object_id="car1",
+    )
+    found = shapes_at_frame([A, other, polygon], frame=40, fps=25.0)
+    assert found == []

@@ -1,0 +1,183 @@
+"""In-memory fakes of media-svc's adapters (same interfaces as adapters/mongo.py, storage.py and decoder.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from labelstream_shared.clock import utc_now
+from labelstream_shared.jobs import Claim
+from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
+
+from media_svc.app.ports import MediaTransaction, SourceMissingError
+from media_svc.domain.frames import FrameIndex
+from media_svc.domain.limits import MediaRejectedError
+from media_svc.domain.records import MediaRecord
+
+
+def _claim(rows: dict[Any, dict[str, Any]], *, owner: str, stale_after_s: float) -> Claim | None:
+    """The twin of labelstream_shared.jobs.claim_job with the adapters' order: newest queued first."""
+    now = utc_now()
+    free = [
+        i
+        for i, r in rows.items()
+        if r["status"] in ("queued", "running")
+        and (r.get("owner") is None or (r.get("heartbeat_at") or now) < now - timedelta(seconds=stale_after_s))
+    ]
+    if not free:
+        return None
+    job_id = min(free, key=lambda i: (-rows[i]["queued_at"].timestamp(), i))
+    attempts = rows[job_id].get("attempts", 0) + 1
+    rows[job_id] = {**rows[job_id], "status": "running", "owner": owner, "heartbeat_at": now, "attempts": attempts}
+    return Claim(job_id=job_id, attempts=attempts)
+
+
+class InMemoryMediaRecords:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("records")
+        self._indexes = state.collection("frame_indexes")
+
+    async def get(self, sample_id: str) -> MediaRecord | None:
+        row = self._rows.get(sample_id)
+        return MediaRecord.model_validate(row) if row else None
+
+    async def get_many(self, sample_ids: Iterable[str]) -> dict[str, MediaRecord]:
+        return {i: MediaRecord.model_validate(self._rows[i]) for i in sample_ids if i in self._rows}
+
+    async def queue(self, records: Sequence[MediaRecord]) -> None:
+        for record in records:
+            self._rows[record.id] = {**record.model_dump(), "owner": None, "heartbeat_at": None}
+
+    async def save(self, record: MediaRecord) -> None:
+        self._rows[record.id] = {**record.model_dump(), "owner": None, "heartbeat_at": None}
+
+    async def release(self, dataset_id: str) -> None:
+        for row in self._rows.values():
+            if row["dataset_id"] == dataset_id and row["status"] == "held":
+                row["status"] = "queued"
+
+    async def delete(self, sample_ids: Iterable[str]) -> None:
+        for sample_id in sample_ids:
+            self._rows.pop(sample_id, None)
+
+    async def delete_dataset(self, dataset_id: str) -> None:
+        for sample_id in [i for i, r in self._rows.items() if r["dataset_id"] == dataset_id]:
+            del self._rows[sample_id]
+            self._indexes.pop(sample_id, None)
+
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        return _claim(self._rows, owner=owner, stale_after_s=stale_after_s)
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        row = self._rows.get(job_id)
+        if row is None or row.get("owner") != owner:
+            return False
+        row["heartbeat_at"] = utc_now()
+        return True
+
+
+class InMemoryMediaDatasets:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("datasets")
+
+    async def seen(self, dataset_id: str) -> bool:
+        row = self._rows.setdefault(dataset_id, {"created": False})
+        return bool(row["created"])
+
+    async def created(self, dataset_id: str) -> None:
+        self._rows[dataset_id] = {"created": True}
+
+    async def deleted(self, dataset_id: str) -> None:
+        self._rows.pop(dataset_id, None)
+
+
+class InMemoryTranscodes:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("transcodes")
+
+    async def queue(self, sample_id: str, *, etag: str) -> None:
+        self._rows[sample_id] = {"etag": etag, "status": "queued", "queued_at": utc_now(), "owner": None}
+
+    async def etag_of(self, sample_id: str) -> str | None:
+        row = self._rows.get(sample_id)
+        return str(row["etag"]) if row else None
+
+    async def done(self, sample_id: str) -> None:
+        self._rows.pop(sample_id, None)
+
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        return _claim(self._rows, owner=owner, stale_after_s=stale_after_s)
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        return bool(self._rows.get(job_id, {}).get("owner") == owner)
+
+
+class InMemoryFrameIndexes:
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("frame_indexes")
+
+    async def get(self, sample_id: str, *, etag: str) -> FrameIndex | None:
+        row = self._rows.get(sample_id)
+        return FrameIndex.model_validate(row["index"]) if row and row["etag"] == etag else None
+
+    async def save(self, sample_id: str, *, etag: str, index: FrameIndex) -> None:
+        self._rows[sample_id] = {"etag": etag, "index": index.model_dump()}
+
+    async def delete(self, sample_ids: Iterable[str]) -> None:
+        for sample_id in sample_ids:
+            self._rows.pop(sample_id, None)
+
+
+class InMemoryMediaTransaction(InMemoryTransaction, MediaTransaction):
+    def __init__(self, *, source: str, state: InMemoryState) -> None:
+        super().__init__(source=source, state=state)
+        self.datasets = InMemoryMediaDatasets(state)
+        self.records = InMemoryMediaRecords(state)
+        self.frame_indexes = InMemoryFrameIndexes(state)
+        self.transcodes = InMemoryTranscodes(state)
+
+
+def in_memory_runner(state: InMemoryState | None = None) -> InMemoryTransactionRunner[InMemoryMediaTransaction]:
+    return InMemoryTransactionRunner(
+        lambda s: InMemoryMediaTransaction(source="/labelstream/media-svc", state=s), state
+    )
+
+
+class FakeMediaStore:
+    """Buckets in a dict: (bucket, key) -> bytes."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    async def download(self, bucket: str, key: str, path: str, *, max_bytes: int) -> int:
+        data = self._read(bucket, key)
+        if len(data) > max_bytes:
+            raise MediaRejectedError(f"the file has {len(data):,} bytes, more than the limit of {max_bytes:,}")
+        await asyncio.to_thread(Path(path).write_bytes, data)
+        return len(data)
+
+    async def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> None:
+        self.objects[(bucket, key)] = data
+
+    async def put_file(self, bucket: str, key: str, path: str, *, content_type: str) -> None:
+        self.objects[(bucket, key)] = await asyncio.to_thread(Path(path).read_bytes)
+
+    async def get(self, bucket: str, key: str) -> bytes:
+        return self._read(bucket, key)
+
+    async def size(self, bucket: str, key: str) -> int:
+        return len(self._read(bucket, key))
+
+    async def read_range(self, bucket: str, key: str, *, offset: int, length: int) -> AsyncIterator[bytes]:
+        yield self._read(bucket, key)[offset : offset + length]
+
+    async def ensure_bucket(self, bucket: str) -> None:
+        return None
+
+    def _read(self, bucket: str, key: str) -> bytes:
+        if (bucket, key) not in self.objects:
+            raise SourceMissingError(f"{bucket}/{key}")
+        return self.objects[(bucket, key)]

@@ -1,0 +1,208 @@
+"""MongoDB adapters of media-svc: records (also the media job queue), transcode jobs and frame indexes."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from bson import Binary
+from labelstream_shared.clock import utc_now
+from labelstream_shared.jobs import Claim, claim_job, heartbeat_job
+from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
+from pymongo import ASCENDING, ReplaceOne, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from media_svc.app.ports import MediaTransaction
+from media_svc.domain.frames import FrameIndex
+from media_svc.domain.records import MediaRecord
+
+RECORDS, TRANSCODES, FRAME_INDEXES, DATASETS = "records", "transcodes", "frame_indexes", "datasets"
+HELD_TTL_S = 7 * 24 * 3600  # samples of a dataset that was never created are forgotten after a week
+
+
+async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
+    await db[RECORDS].create_index([("status", ASCENDING), ("newest_first", ASCENDING)], name="queue_newest_first")
+    if "queue" in await db[RECORDS].index_information():  # the first release's oldest-first queue
+        await db[RECORDS].drop_index("queue")
+    await db[RECORDS].create_index("dataset_id", name="dataset")
+    await db[RECORDS].create_index(
+        "queued_at", name="held_expire", expireAfterSeconds=HELD_TTL_S, partialFilterExpression={"status": "held"}
+    )
+    await db[TRANSCODES].create_index([("status", ASCENDING), ("queued_at", ASCENDING)], name="queue")
+
+
+class MongoMediaRecords:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[RECORDS]
+        self._indexes = db[FRAME_INDEXES]
+        self._session = session
+
+    async def get(self, sample_id: str) -> MediaRecord | None:
+        doc = await self._collection.find_one({"_id": sample_id}, session=self._session)
+        return model_from_document(MediaRecord, doc) if doc else None
+
+    async def get_many(self, sample_ids: Iterable[str]) -> dict[str, MediaRecord]:
+        ids = list(sample_ids)
+        if not ids:
+            return {}
+        cursor = self._collection.find({"_id": {"$in": ids}}, session=self._session)
+        return {doc["_id"]: model_from_document(MediaRecord, doc) async for doc in cursor}
+
+    async def queue(self, records: Sequence[MediaRecord]) -> None:
+        if records:
+            requests = [ReplaceOne({"_id": r.id}, _record_document(r), upsert=True) for r in records]
+            await self._collection.bulk_write(requests, ordered=False, session=self._session)
+
+    async def save(self, record: MediaRecord) -> None:
+        doc = _record_document(record)
+        await self._collection.replace_one({"_id": record.id}, doc, upsert=True, session=self._session)
+
+    async def release(self, dataset_id: str) -> None:
+        await self._collection.update_many(
+            {"dataset_id": dataset_id, "status": "held"}, {"$set": {"status": "queued"}}, session=self._session
+        )
+
+    async def delete(self, sample_ids: Iterable[str]) -> None:
+        ids = list(sample_ids)
+        if ids:
+            await self._collection.delete_many({"_id": {"$in": ids}}, session=self._session)
+
+    async def delete_dataset(self, dataset_id: str) -> None:
+        ids = [
+            doc["_id"]
+            async for doc in self._collection.find({"dataset_id": dataset_id}, {"_id": 1}, session=self._session)
+        ]
+        await self._collection.delete_many({"dataset_id": dataset_id}, session=self._session)
+        if ids:
+            await self._indexes.delete_many({"_id": {"$in": ids}}, session=self._session)
+
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        return await claim_job(
+            self._collection,
+            owner=owner,
+            stale_after_s=stale_after_s,
+            statuses=("queued", "running"),
+            order_by="newest_first",
+            also_set={"status": "running"},
+            session=self._session,
+        )
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
+
+
+def _record_document(record: MediaRecord) -> Document:
+    """Newest jobs first: samples added now get their thumbnails while a backlog (a new replica group reading the
+    whole history, a huge import) is worked off behind them."""
+    newest_first = -int(record.queued_at.timestamp() * 1000)
+    return model_to_document(record, owner=None, heartbeat_at=None, newest_first=newest_first)
+
+
+class MongoMediaDatasets:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[DATASETS]
+        self._session = session
+
+    async def seen(self, dataset_id: str) -> bool:
+        doc = await self._collection.find_one_and_update(
+            {"_id": dataset_id},
+            {"$setOnInsert": {"created": False}, "$set": {"touched_at": utc_now()}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=self._session,
+        )
+        return bool(doc and doc.get("created"))
+
+    async def created(self, dataset_id: str) -> None:
+        update = {"$set": {"created": True, "touched_at": utc_now()}}
+        await self._collection.update_one({"_id": dataset_id}, update, upsert=True, session=self._session)
+
+    async def deleted(self, dataset_id: str) -> None:
+        await self._collection.delete_one({"_id": dataset_id}, session=self._session)
+
+
+class MongoTranscodes:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[TRANSCODES]
+        self._session = session
+
+    async def queue(self, sample_id: str, *, etag: str) -> None:
+        doc = {"etag": etag, "status": "queued", "queued_at": utc_now(), "owner": None, "attempts": 0}
+        await self._collection.replace_one({"_id": sample_id}, doc, upsert=True, session=self._session)
+
+    async def etag_of(self, sample_id: str) -> str | None:
+        doc = await self._collection.find_one({"_id": sample_id}, session=self._session)
+        return str(doc["etag"]) if doc else None
+
+    async def done(self, sample_id: str) -> None:
+        await self._collection.delete_one({"_id": sample_id}, session=self._session)
+
+    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
+        return await claim_job(
+            self._collection,
+            owner=owner,
+            stale_after_s=stale_after_s,
+            statuses=("queued", "running"),
+            order_by="queued_at",
+            also_set={"status": "running"},
+            session=self._session,
+        )
+
+    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
+        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
+
+
+def _packed(values: tuple[int, ...]) -> Binary:
+    """Timestamps as zlib-compressed int64 deltas: a constant frame rate compresses to almost nothing."""
+    array = np.asarray(values, dtype=np.int64)
+    return Binary(zlib.compress(np.diff(array, prepend=0).tobytes(), 6))
+
+
+def _unpacked(data: bytes) -> tuple[int, ...]:
+    deltas = np.frombuffer(zlib.decompress(data), dtype=np.int64)
+    return tuple(int(v) for v in np.cumsum(deltas))
+
+
+class MongoFrameIndexes:
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[FRAME_INDEXES]
+        self._session = session
+
+    async def get(self, sample_id: str, *, etag: str) -> FrameIndex | None:
+        doc = await self._collection.find_one({"_id": sample_id, "etag": etag}, session=self._session)
+        if doc is None:
+            return None
+        return FrameIndex(
+            time_base_num=doc["time_base_num"],
+            time_base_den=doc["time_base_den"],
+            frame_pts=_unpacked(doc["frame_pts"]),
+            keyframe_pts=_unpacked(doc["keyframe_pts"]),
+            duration_s=doc["duration_s"],
+        )
+
+    async def save(self, sample_id: str, *, etag: str, index: FrameIndex) -> None:
+        doc = {
+            "etag": etag,
+            "time_base_num": index.time_base_num,
+            "time_base_den": index.time_base_den,
+            "frame_pts": _packed(index.frame_pts),
+            "keyframe_pts": _packed(index.keyframe_pts),
+            "duration_s": index.duration_s,
+        }
+        await self._collection.replace_one({"_id": sample_id}, doc, upsert=True, session=self._session)
+
+    async def delete(self, sample_ids: Iterable[str]) -> None:
+        ids = list(sample_ids)
+        if ids:
+            await self._collection.delete_many({"_id": {"$in": ids}}, session=self._session)
+
+
+class MongoMediaTransaction(MongoTransaction, MediaTransaction):
+    def __init__(self, *, source: str, db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+        super().__init__(source=source, db=db, session=session)
+        self.datasets = MongoMediaDatasets(db, session)
+        self.records = MongoMediaRecords(db, session)
+        self.frame_indexes = MongoFrameIndexes(db, session)
+        self.transcodes = MongoTranscodes(db, session)
