@@ -33,6 +33,9 @@ from labelstream_shared.events.contracts import LabelDefinition
 from labelstream_shared.events.topics import LABELS
 from labelstream_shared.mongo import connect, model_to_document
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support import admin_headers
+
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
 KAFKA = "127.0.0.1:9092"
 MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
@@ -266,7 +269,10 @@ def rss_at_rest() -> None:
 async def main(args: argparse.Namespace) -> None:
     producer = await started_producer(KAFKA)
     try:
-        async with httpx.AsyncClient(base_url=GATEWAY, timeout=60, limits=httpx.Limits(max_connections=64)) as gw:
+        headers = await admin_headers(base_url=GATEWAY)
+        async with httpx.AsyncClient(
+            base_url=GATEWAY, headers=headers, timeout=60, limits=httpx.Limits(max_connections=64)
+        ) as gw:
             platform = LabelingPlatform(gw, producer)
             print("memory at rest (before):")
             rss_at_rest()

@@ -39,6 +39,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.storage import ensure_bucket, minio_client
+from tests.support import admin_headers
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
 MEDIA_SVC = f"http://127.0.0.1:{PORTS.media_svc}"
@@ -250,7 +251,7 @@ async def bench_frames(frames: int, extract_seconds: float) -> None:
     print("preparing the 10-minute 1080p video (made once, cached) ...", flush=True)
     video = await asyncio.to_thread(long_video)
     pid = int((run_dir() / "pids" / "media-svc.pid").read_text().split()[0])
-    async with httpx.AsyncClient(timeout=600) as client:
+    async with httpx.AsyncClient(headers=await admin_headers(base_url=GATEWAY), timeout=600) as client:
         with MemoryWatch(pid) as memory:
             started = time.perf_counter()
             dataset_id, sample_id = await ready_video_sample(client, video)

@@ -25,6 +25,7 @@ from sync_svc.domain.objects import sample_id_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.storage import ensure_bucket, minio_client, put_objects
+from tests.support import admin_headers
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
 MIB = 1024 * 1024
@@ -163,7 +164,7 @@ def fresh_bucket() -> str:
 
 
 async def main(sizes: list[int], live: int) -> None:
-    async with httpx.AsyncClient(base_url=GATEWAY, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=GATEWAY, headers=await admin_headers(base_url=GATEWAY), timeout=60) as client:
         results = {}
         for size in sizes:
             print(f"sync of {size:,} objects", flush=True)

@@ -26,3 +26,28 @@ fi
 
 # --frozen: install exactly uv.lock; --all-packages: every workspace member (services, gateway, shared, deploy).
 "$UV" sync --frozen --all-packages --python python3.11 --quiet
+
+# The web UI: `npm ci` (from the committed package-lock.json; npm keeps its cache in ~/.npm) and `npm run build`
+# (tsc type-check + esbuild bundle into the gateway's static/app/). Skipped when the sources' hash matches the
+# last build's.
+UI=gateway/ui
+UI_OUT=gateway/src/labelstream_gateway/static/app
+if command -v npm >/dev/null 2>&1; then
+  ui_hash=$(cd "$UI" && cat package.json package-lock.json build.mjs tsconfig.json $(find src -type f | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$UI_OUT/.build-hash" 2>/dev/null)" != "$ui_hash" ] || [ ! -d "$UI/node_modules" ]; then
+    echo "building the web UI (gateway/ui) ..."
+    (cd "$UI" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent) || { echo "error: the web UI did not build" >&2; exit 1; }
+    echo "$ui_hash" > "$UI_OUT/.build-hash"
+  fi
+else
+  echo "warning: npm is missing: the gateway serves a page saying the UI is not built" >&2
+fi
+
+# Chromium for the browser tests (Debian's package; Playwright drives it, `playwright install` cannot download).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && SUDO="sudo -n"
+  echo "installing chromium (browser tests) ..."
+  ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium) >/dev/null 2>&1 \
+    || echo "warning: could not install chromium: the browser tests will fail" >&2
+fi

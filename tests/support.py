@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from jsonschema import Draft202012Validator
 
@@ -62,3 +64,40 @@ def schema_errors(event: dict[str, Any]) -> list[str]:
         return [f"no exported schema for type {event.get('type')!r}"]
     validator = Draft202012Validator(json.loads(path.read_text()), format_checker=Draft202012Validator.FORMAT_CHECKER)
     return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(event)]
+
+
+# --- the gateway with authentication ---------------------------------------------------------------------------
+# The bootstrap admin the gateway creates into an empty user store (local default admin/admin; see gateway/README).
+GATEWAY_ADMIN = os.environ.get("LS_TEST_ADMIN_USER", "admin")
+GATEWAY_ADMIN_PASSWORD = os.environ.get("LS_TEST_ADMIN_PASSWORD", "admin")
+
+
+def gateway_url() -> str:
+    """The gateway the tests talk to (LS_GATEWAY_URL, default the local one)."""
+    return os.environ.get("LS_GATEWAY_URL", "http://127.0.0.1:8000")
+
+
+async def login_token(username: str, password: str, *, base_url: str | None = None) -> str:
+    async with httpx.AsyncClient(base_url=base_url or gateway_url(), timeout=30) as client:
+        response = await client.post("/api/auth/login", json={"username": username, "password": password})
+        assert response.status_code == 200, f"login as {username}: {response.status_code} {response.text}"
+        return str(response.json()["token"])
+
+
+async def admin_headers(*, base_url: str | None = None) -> dict[str, str]:
+    """Authorization headers of the bootstrap admin."""
+    token = await login_token(GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, base_url=base_url)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def gateway_client(headers: dict[str, str], *, base_url: str | None = None, timeout: float = 30) -> httpx.AsyncClient:
+    """An HTTP client of the gateway sending `headers` (e.g. `await admin_headers()`) with every request."""
+    return httpx.AsyncClient(base_url=base_url or gateway_url(), headers=headers, timeout=timeout)
+
+
+async def ensure_user(username: str, role: str, password: str, *, base_url: str | None = None) -> dict[str, str]:
+    """Create the user (as the admin) unless it exists; returns its authorization headers."""
+    async with gateway_client(await admin_headers(base_url=base_url), base_url=base_url) as admin:
+        created = await admin.post("/api/auth/users", json={"username": username, "password": password, "role": role})
+        assert created.status_code in (201, 409), created.text
+    return {"Authorization": f"Bearer {await login_token(username, password, base_url=base_url)}"}

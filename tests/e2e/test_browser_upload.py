@@ -10,14 +10,14 @@ import pytest
 
 from conftest import GATEWAY_URL
 from tests.storage import PNG_HEADER, ensure_bucket, minio_client
-from tests.support import eventually
+from tests.support import admin_headers, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=30) as client:
+    async with gateway_client(await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30) as client:
         yield client
 
 

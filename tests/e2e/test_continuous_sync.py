@@ -13,7 +13,7 @@ import pytest
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
 from tests.storage import delete_objects, ensure_bucket, minio_client, put_objects
-from tests.support import eventually, read_topic
+from tests.support import admin_headers, eventually, gateway_client, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ BUCKET = "labelstream-e2e-continuous"
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=30) as client:
+    async with gateway_client(await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30) as client:
         yield client
 
 

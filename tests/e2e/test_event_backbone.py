@@ -10,7 +10,7 @@ import pytest
 from labelstream_shared.events.topics import EVENT_TOPICS
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import eventually, read_topic, schema_errors
+from tests.support import admin_headers, eventually, gateway_client, read_topic, schema_errors
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ DEPENDENCIES = ("mongodb", "kafka", "object_storage")
 
 @pytest.fixture
 async def gateway(platform_buckets: tuple[str, ...]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=10) as client:
+    async with gateway_client(await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=10) as client:
         yield client
 
 

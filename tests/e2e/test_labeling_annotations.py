@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from labeling_svc.testing import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import eventually
+from tests.support import admin_headers, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +19,9 @@ pytestmark = pytest.mark.e2e
 async def platform() -> AsyncIterator[LabelingPlatform]:
     producer = await started_producer(KAFKA_BOOTSTRAP)
     try:
-        async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=30) as gateway:
+        async with gateway_client(
+            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30
+        ) as gateway:
             yield LabelingPlatform(gateway, producer)
     finally:
         await producer.stop()

@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -17,7 +16,7 @@ from labeling_svc.testing import LabelingPlatform, box, started_producer
 from labelstream_shared.events.topics import LABELS_LATEST
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import eventually
+from tests.support import admin_headers, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +25,9 @@ pytestmark = pytest.mark.e2e
 async def platform() -> AsyncIterator[LabelingPlatform]:
     producer = await started_producer(KAFKA_BOOTSTRAP)
     try:
-        async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=30) as gateway:
+        async with gateway_client(
+            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30
+        ) as gateway:
             yield LabelingPlatform(gateway, producer)
     finally:
         await producer.stop()

@@ -15,7 +15,7 @@ import pytest
 from labeling_svc.testing import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import eventually
+from tests.support import admin_headers, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,9 @@ USERS = ("ann", "bob")
 async def platform() -> AsyncIterator[LabelingPlatform]:
     producer = await started_producer(KAFKA_BOOTSTRAP)
     try:
-        async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=30) as gateway:
+        async with gateway_client(
+            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30
+        ) as gateway:
             yield LabelingPlatform(gateway, producer)
     finally:
         await producer.stop()

@@ -12,6 +12,7 @@ import pytest
 from labeling_svc.testing import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
+from tests.support import admin_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,9 @@ async def platform() -> AsyncIterator[LabelingPlatform]:
     producer = await started_producer(KAFKA_BOOTSTRAP)
     limits = httpx.Limits(max_connections=WRITERS)
     try:
-        async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=120, limits=limits) as gateway:
+        async with httpx.AsyncClient(
+            base_url=GATEWAY_URL, headers=await admin_headers(base_url=GATEWAY_URL), timeout=120, limits=limits
+        ) as gateway:
             yield LabelingPlatform(gateway, producer)
     finally:
         await producer.stop()

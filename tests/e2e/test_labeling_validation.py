@@ -8,11 +8,11 @@ import math
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from labeling_svc.testing import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
+from tests.support import admin_headers, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +89,9 @@ CASES: list[tuple[str, Any, str]] = [
 async def platform() -> AsyncIterator[LabelingPlatform]:
     producer = await started_producer(KAFKA_BOOTSTRAP)
     try:
-        async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=60) as gateway:
+        async with gateway_client(
+            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=60
+        ) as gateway:
             yield LabelingPlatform(gateway, producer)
     finally:
         await producer.stop()

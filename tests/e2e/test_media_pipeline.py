@@ -20,14 +20,14 @@ from media_svc.media_samples import hostile_corpus, make_image, make_video
 
 from conftest import GATEWAY_URL
 from tests.storage import ensure_bucket, minio_client
-from tests.support import eventually
+from tests.support import admin_headers, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=GATEWAY_URL, timeout=60) as client:
+    async with gateway_client(await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=60) as client:
         yield client
 
 

@@ -1,14 +1,20 @@
-"""Wires the gateway: an HTTP client to the services, their readiness in /readyz, the UI."""
+"""Wires the gateway: an HTTP client to the services, their readiness in /readyz, users and tokens, live updates
+and the UI."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 import httpx
 from fastapi import FastAPI
 from labelstream_shared.runtime import ServiceRuntime, Wiring, service_app
 from labelstream_shared.web import ReadinessCheck
 
-from labelstream_gateway import proxy, ui
+from labelstream_gateway import auth_api, files, live, proxy, ui
+from labelstream_gateway.auth import Auth, Tokens, ensure_bootstrap_admin
 from labelstream_gateway.settings import GatewaySettings
+from labelstream_gateway.users_mongo import MongoUserStore, signing_secret
 
 
 def upstream_check(client: httpx.AsyncClient, base_url: str) -> ReadinessCheck:
@@ -22,14 +28,46 @@ def upstream_check(client: httpx.AsyncClient, base_url: str) -> ReadinessCheck:
     return check
 
 
+ROUTERS = [ui.router, auth_api.router, live.router, files.router, proxy.router]  # the proxy's catch-all comes last
+
+
 def create_app(settings: GatewaySettings) -> FastAPI:
     async def wire(runtime: ServiceRuntime) -> Wiring:
         client = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
         upstreams = settings.upstreams()
-        return Wiring(
-            deps=proxy.GatewayDeps(client=client, upstreams=upstreams),
-            extra_checks={name: upstream_check(client, url) for name, url in upstreams.items()},
-            closers=[client.aclose],
+        users = MongoUserStore(runtime.db)
+        secret = settings.auth_secret or await signing_secret(runtime.db)
+        await ensure_bootstrap_admin(
+            users, username=settings.auth_bootstrap_admin, password=settings.auth_bootstrap_password
+        )
+        auth = Auth(enabled=settings.auth_enabled, tokens=Tokens(secret, ttl_s=settings.auth_token_ttl_s), users=users)
+        hub = live.EventHub()
+        stop = asyncio.Event()
+        tail = (
+            asyncio.create_task(hub.tail(settings.kafka_bootstrap_servers, stop), name="live-updates")
+            if settings.live_updates
+            else None
         )
 
-    return service_app(settings, routers=[ui.router, proxy.router], wire=wire)
+        async def stop_tail() -> None:
+            stop.set()
+            if tail is not None:
+                tail.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await tail
+
+        return Wiring(
+            deps=proxy.GatewayDeps(
+                client=client,
+                upstreams=upstreams,
+                auth=auth,
+                hub=hub,
+                presign=lambda bucket, key: runtime.storage.client.presigned_get_object(
+                    bucket, key, expires=files.PRESIGNED_TTL
+                ),
+            ),
+            extra_checks={name: upstream_check(client, url) for name, url in upstreams.items()},
+            closers=[client.aclose, stop_tail],
+        )
+
+    return service_app(settings, routers=ROUTERS, wire=wire)

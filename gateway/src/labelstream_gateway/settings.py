@@ -6,12 +6,23 @@ from labelstream_shared.settings import ServiceSettings
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
     http_port: int = 8000
-    roles: str = "api"  # the gateway runs no outbox relay and no consumers (yet)
+    roles: str = "api"  # the gateway runs no outbox relay and no Kafka consumer group (live updates read unkeyed)
     dataset_svc_url: str = "http://127.0.0.1:8001"
     labeling_svc_url: str = "http://127.0.0.1:8002"
     media_svc_url: str = "http://127.0.0.1:8003"
     sync_svc_url: str = "http://127.0.0.1:8004"
     upstream_timeout_s: float = 30.0
+
+    # Authentication: local users (argon2id hashes in the gateway's database), HMAC-signed short-lived tokens.
+    auth_enabled: bool = True
+    # Signing secret; empty: one is generated once and kept in the gateway's database (shared by its replicas).
+    auth_secret: str = ""
+    auth_token_ttl_s: int = 900
+    # Created on start only when there is no user at all (local use: admin / admin; change it in deployments).
+    auth_bootstrap_admin: str = "admin"
+    auth_bootstrap_password: str = "admin"  # noqa: S105 - documented local default, created only into an empty store
+    # Live updates: the event topics the gateway tails for the browser (no consumer group, from the end).
+    live_updates: bool = True
 
     def upstreams(self) -> dict[str, str]:
         """Service name -> base URL."""

@@ -1,0 +1,53 @@
+"""A sample's source file for the image editor (GET /api/files/datasets/{id}/samples/{sample_id}): the gateway
+looks the sample up in dataset-svc, then streams the object from storage through a presigned URL it signs itself
+and never hands out, so the browser sees neither storage credentials nor the storage endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response, StreamingResponse
+from labelstream_shared.errors import NotFoundError
+from labelstream_shared.web import app_deps
+from starlette.background import BackgroundTask
+
+from labelstream_gateway.auth_api import Caller
+from labelstream_gateway.proxy import GatewayDeps
+
+router = APIRouter(prefix="/api/files", tags=["files"])
+PRESIGNED_TTL = timedelta(minutes=2)
+# Served with their own type; anything else is served as bytes (never as HTML or script from a bucket).
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff")
+Presign = Callable[[str, str], str]
+
+
+Deps = Annotated[GatewayDeps, Depends(app_deps)]
+
+
+@router.get("/datasets/{dataset_id}/samples/{sample_id}", operation_id="getSourceFile")
+async def source_file(dataset_id: str, sample_id: str, _who: Caller, deps: Deps) -> Response:
+    client = deps.client
+    found = await client.get(f"{deps.upstreams['dataset-svc']}/api/datasets/{dataset_id}/samples/{sample_id}")
+    if found.status_code != 200:
+        raise NotFoundError(f"sample {sample_id!r} not found in dataset {dataset_id!r}")
+    sample = found.json()
+    if deps.presign is None:
+        raise NotFoundError("object storage is not configured")
+    url = await asyncio.to_thread(deps.presign, sample["bucket"], sample["key"])
+    upstream = await client.send(client.build_request("GET", url), stream=True)
+    if upstream.status_code != 200:
+        await upstream.aclose()
+        raise NotFoundError(f"the source object of sample {sample_id!r} is gone")
+    kind = upstream.headers.get("content-type", "").split(";")[0].strip().lower()
+    headers = {
+        "Content-Type": kind if kind in IMAGE_TYPES else "application/octet-stream",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=300",
+    }
+    if "content-length" in upstream.headers:
+        headers["Content-Length"] = upstream.headers["content-length"]
+    return StreamingResponse(upstream.aiter_raw(), headers=headers, background=BackgroundTask(upstream.aclose))

@@ -1,0 +1,167 @@
+"""Browser test harness (Playwright for Python driving Debian's Chromium): launch, log in, screenshots, and test
+media made on the fly. Used by tests/e2e/test_ui_*.py."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+CHROMIUM = os.environ.get("LS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+
+
+def ui_gateway_url() -> str:
+    """The gateway the browser tests use: LS_UI_GATEWAY_URL, else LS_GATEWAY_URL, else the local one."""
+    return os.environ.get("LS_UI_GATEWAY_URL") or os.environ.get("LS_GATEWAY_URL", "http://127.0.0.1:8000")
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@asynccontextmanager
+async def logged_in(browser: Browser, username: str, password: str) -> AsyncIterator[tuple[BrowserContext, Page]]:
+    """A fresh browser context (its own cookies and storage) logged in through the login form."""
+    # bypass_csp: Playwright evaluates test expressions as strings, which the UI's policy (no eval) forbids
+    context = await browser.new_context(
+        base_url=ui_gateway_url(), viewport={"width": 1440, "height": 900}, bypass_csp=True
+    )
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    try:
+        await page.goto("/#/login")
+        await page.fill("input[name=username]", username)
+        await page.fill("input[name=password]", password)
+        await page.click("button[type=submit]")
+        await page.wait_for_selector("[data-testid=who]")
+        yield context, page
+    finally:
+        await context.close()
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path))
+    return path
+
+
+def png(width: int, height: int, color: tuple[int, int, int], *, text: str = "") -> bytes:
+    """A test picture: a plain background with a few shapes to label."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), color)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((width * 0.2, height * 0.2, width * 0.5, height * 0.6), fill=(240, 240, 240))
+    draw.rectangle((width * 0.6, height * 0.5, width * 0.85, height * 0.85), fill=(30, 30, 30))
+    if text:
+        draw.text((10, 10), text, fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def mp4(*, seconds: float = 2.0, fps: int = 25, width: int = 320, height: int = 240) -> bytes:
+    """An H.264 MP4 whose frames differ (a moving square), made with PyAV."""
+    import av
+    import numpy as np
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(int(seconds * fps)):
+            frame = np.full((height, width, 3), (20, 60, 120), dtype=np.uint8)
+            x = (i * 4) % (width - 40)
+            frame[100:140, x : x + 40] = (250, 200, 30)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+async def wait_for(check: Callable[[], Awaitable[bool]], *, timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"{what}: not within {timeout:.0f}s")
+
+
+async def synced_dataset(
+    api: httpx.AsyncClient,
+    *,
+    name: str,
+    labeling_type: str,
+    bucket: str,
+    prefix: str,
+    samples: int,
+    processed: bool = True,
+    labeling: bool = True,
+) -> str:
+    """Create a dataset on bucket/prefix through the API, synchronize it and wait for `samples` samples, with their
+    media processed (unless `processed` is false) and known to labeling-svc (unless `labeling` is false); returns
+    the dataset id."""
+    body = {
+        "name": name,
+        "labeling_type": labeling_type,
+        "input_path": {"bucket": bucket, "prefix": prefix},
+        "output_path": {"bucket": bucket, "prefix": f"{prefix}out/"},
+    }
+    created = await api.post("/api/datasets", json=body)
+    assert created.status_code == 201, created.text
+    dataset_id = str(created.json()["id"])
+
+    async def run_accepted() -> bool:
+        return (await api.post(f"/api/sync/datasets/{dataset_id}/runs")).status_code == 202
+
+    await wait_for(run_accepted, timeout=30, what="sync run accepted")
+
+    async def ready() -> bool:
+        page = (await api.get(f"/api/datasets/{dataset_id}/samples", params={"limit": 500})).json()
+        items = page.get("items", [])
+        return len(items) >= samples and (not processed or all(s["media_status"] != "pending" for s in items))
+
+    await wait_for(ready, timeout=240, what=f"{samples} samples synced and processed")
+    if labeling:
+        await known_to_labeling(api, dataset_id)
+    return dataset_id
+
+
+async def known_to_labeling(api: httpx.AsyncClient, dataset_id: str, *, timeout: float = 240) -> None:
+    """Wait until labeling-svc knows every sample of the dataset (it learns them from DataAdded events)."""
+    items = (await api.get(f"/api/datasets/{dataset_id}/samples", params={"limit": 500})).json()["items"]
+
+    async def known() -> bool:
+        for sample in items:
+            path = f"/api/labeling/datasets/{dataset_id}/samples/{sample['id']}/annotation"
+            if (await api.get(path)).status_code != 200:
+                return False
+        return True
+
+    await wait_for(known, timeout=timeout, what="labeling-svc knows the samples")

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+
+from labelstream_gateway.live import EventHub, summary
+
+
+def event(kind: str, **data: object) -> bytes:
+    return json.dumps({"type": f"io.labelstream.{kind}.v1", "correlationid": "c1", "data": data}).encode()
+
+
+def test_a_summary_keeps_the_type_the_dataset_and_ids_not_the_shapes() -> None:
+    raw = event("LabelChanged", dataset_id="d1", sample_id="s1", revision=3, labeled_by="ann", shapes=[{"x": 1}] * 1000)
+    assert summary(raw) == {
+        "type": "LabelChanged",
+        "correlation_id": "c1",
+        "dataset_id": "d1",
+        "sample_id": "s1",
+        "revision": 3,
+        "labeled_by": "ann",
+    }
+    added = summary(event("DataAdded", dataset_id="d1", samples=[{}, {}]))
+    assert added is not None and added["count"] == 2
+    assert summary(b"not json") is None
+
+
+async def test_subscribers_get_their_dataset_only_and_a_full_queue_drops() -> None:
+    hub = EventHub()
+    with hub.subscribe("d1") as mine, hub.subscribe(None) as everything:
+        hub.publish({"type": "DataAdded", "dataset_id": "d1"})
+        hub.publish({"type": "DataAdded", "dataset_id": "d2"})
+        assert mine.qsize() == 1 and everything.qsize() == 2
+        for _ in range(2000):
+            hub.publish({"type": "DataAdded", "dataset_id": "d1"})  # never blocks
+        assert mine.full()
+    hub.publish({"type": "DataAdded", "dataset_id": "d1"})  # no subscriber left: nothing to do

@@ -1,0 +1,21 @@
+// Live updates from the gateway (server-sent events, authenticated by the session cookie).
+export interface LiveEvent { type: string; dataset_id?: string; sample_id?: string; sample_ids?: string[]; revision?: number; labeled_by?: string; count?: number }
+
+let source: EventSource | null = null;
+
+export function openLive(datasetId: string, onEvent: (e: LiveEvent) => void): void {
+  closeLive();
+  source = new EventSource(`/api/events?dataset_id=${encodeURIComponent(datasetId)}`);
+  const handler = (m: MessageEvent) => { try { onEvent(JSON.parse(m.data)); } catch { /* ignore */ } };
+  for (const type of ["DataAdded", "SourceChanged", "SampleDeleted", "SourceDeleted", "MediaProcessed", "LabelChanged", "AnnotationsImported", "VersionPublished", "DatasetUpdated"]) {
+    source.addEventListener(type, handler as EventListener);
+  }
+}
+
+export function closeLive(): void { source?.close(); source = null; }
+
+/** Calls `fn` at most once per `ms`, trailing. */
+export function debounce(fn: () => void, ms: number): () => void {
+  let timer: number | undefined;
+  return () => { clearTimeout(timer); timer = window.setTimeout(fn, ms); };
+}

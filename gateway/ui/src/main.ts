@@ -1,0 +1,77 @@
+// Labelstream web UI: hash routes -> pages.
+import "./styles.css";
+import { currentUser, logout, refresh, setUnauthenticatedHandler, tokenExpiresInMs } from "./api";
+import { h, toast } from "./dom";
+import { loginPage } from "./pages/login";
+import { datasetsPage } from "./pages/datasets";
+import { dashboardPage } from "./pages/dashboard";
+import { samplesPage } from "./pages/samples";
+import { jobsPage, jobPage } from "./pages/jobs";
+import { labelPage } from "./pages/label";
+import { closeLive } from "./live";
+import { navigate, setLeaveGuard, takeLeaveGuard } from "./nav";
+
+type Cleanup = () => void;
+type Page = (root: HTMLElement, params: Record<string, string>, q: URLSearchParams) => Promise<Cleanup | void> | Cleanup | void;
+
+const routes: [RegExp, string[], Page][] = [
+  [/^\/login$/, [], loginPage],
+  [/^\/datasets$/, [], datasetsPage],
+  [/^\/datasets\/([^/]+)$/, ["dataset"], dashboardPage],
+  [/^\/datasets\/([^/]+)\/samples$/, ["dataset"], samplesPage],
+  [/^\/datasets\/([^/]+)\/label\/([^/]+)$/, ["dataset", "sample"], labelPage],
+  [/^\/jobs$/, [], jobsPage],
+  [/^\/jobs\/([^/]+)$/, ["job"], jobPage],
+];
+
+let cleanup: Cleanup | void;
+
+let current = "";
+async function render(): Promise<void> {
+  const hash = location.hash.slice(1) || "/datasets";
+  if (hash === current) return;
+  const guard = takeLeaveGuard();
+  if (guard && !(await guard())) { history.replaceState(null, "", `#${current}`); setLeaveGuard(guard); return; }
+  current = hash;
+  const [path, search = ""] = hash.split("?");
+  if (!currentUser() && path !== "/login") { navigate(`/login?next=${encodeURIComponent(hash)}`); return; }
+  if (cleanup) cleanup();
+  cleanup = undefined;
+  closeLive();
+  const root = document.getElementById("app")!;
+  root.replaceChildren(path === "/login" ? "" : header());
+  const main = h("main", { id: "page" });
+  root.append(main);
+  for (const [pattern, names, page] of routes) {
+    const m = pattern.exec(path);
+    if (!m) continue;
+    const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    try { cleanup = await page(main, params, new URLSearchParams(search)); }
+    catch (e) { main.append(h("p", { class: "error" }, `Could not load the page: ${(e as Error).message}`)); }
+    return;
+  }
+  main.append(h("p", {}, "Nothing here. ", h("a", { href: "#/datasets" }, "Datasets")));
+}
+
+function header(): HTMLElement {
+  const user = currentUser();
+  return h("header", { class: "topbar" },
+    h("a", { class: "brand", href: "#/datasets" }, "Labelstream"),
+    h("nav", {}, h("a", { href: "#/datasets" }, "Datasets"), h("a", { href: "#/jobs" }, "Labeling jobs")),
+    h("span", { class: "spacer" }),
+    user ? h("span", { class: "who", "data-testid": "who" }, `${user.username} (${user.role})`) : null,
+    h("button", { class: "link", onclick: async () => { await logout(); navigate("/login"); } }, "Log out"));
+}
+
+setUnauthenticatedHandler(() => {
+  toast("Your session ended: log in again", "error");
+  navigate(`/login?next=${encodeURIComponent(location.hash.slice(1))}`);
+});
+// Tokens are short-lived: refresh before they expire while the UI is open.
+setInterval(() => {
+  const left = tokenExpiresInMs();
+  if (currentUser() && left > 0 && left < 5 * 60_000) refresh().catch(() => undefined);
+}, 30_000);
+
+window.addEventListener("hashchange", () => void render());
+void render();
