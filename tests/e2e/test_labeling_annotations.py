@@ -10,7 +10,7 @@ import pytest
 from labeling_svc.testing import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import admin_headers, eventually, gateway_client
+from tests.support import admin_headers, ensure_user, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -47,14 +47,15 @@ async def test_save_with_revisions_history_and_hard_example(platform: LabelingPl
     )
     assert flagged.status_code == 200, flagged.text
     assert flagged.json()["hard_example"] is True
-    gone = await platform.gateway.delete(f"{base}/shapes/s1", headers={"If-Match": '"2"', "X-User": "eve"})
+    eve = await ensure_user("eve", "annotator", "eve-password-1", base_url=GATEWAY_URL)  # who: from the token
+    gone = await platform.gateway.delete(f"{base}/shapes/s1", headers={"If-Match": '"2"', **eve})
     assert gone.status_code == 200, gone.text
     assert (gone.json()["revision"], gone.json()["status"], gone.json()["shapes"]) == (3, "unlabeled", [])
 
     history = (await platform.gateway.get(f"{base}/history")).json()["items"]
     assert [(h["revision"], h["by"], h["operation"]) for h in history] == [
-        (1, "tester", "save"),
-        (2, "anonymous", "hard_example_set"),
+        (1, "admin", "save"),
+        (2, "admin", "hard_example_set"),
         (3, "eve", "shape s1 deleted"),
     ]
     assert history[0]["after"]["labels"] == {"cat": 1}

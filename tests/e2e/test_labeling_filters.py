@@ -15,7 +15,7 @@ import pytest
 from labeling_svc.testing import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import admin_headers, eventually, gateway_client
+from tests.support import admin_headers, ensure_user, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -93,11 +93,12 @@ async def test_filters_equal_a_brute_force_filter(platform: LabelingPlatform, un
     keys = [f"{folder}/{letter}{n}.png" for folder, letter, n in itertools.product(("pets", "wild"), "ab", range(12))]
     ids = await platform.add_images(dataset_id, keys)
     samples: dict[str, dict[str, Any]] = {i: {"id": i, "key": k} for i, k in zip(ids, keys, strict=True)}
+    auth = {name: await ensure_user(name, "annotator", f"{name}-password", base_url=GATEWAY_URL) for name in USERS}
     for sample_id in ids:
         shapes = [box(rng.choice(LABELS), 1, 1, 5 + n, 5 + n) for n in range(rng.choice((0, 0, 1, 2, 3)))]
         revision = 0
         if shapes:
-            saved = await platform.save(dataset_id, sample_id, shapes, revision=0, user=rng.choice(USERS))
+            saved = await platform.save(dataset_id, sample_id, shapes, revision=0, auth=auth[rng.choice(USERS)])
             assert saved.status_code == 200, saved.text
             revision = 1
         if rng.random() < 0.3:

@@ -12,7 +12,7 @@ import pytest
 from labeling_svc.testing import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import admin_headers
+from tests.support import admin_headers, ensure_user
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,8 @@ async def test_concurrent_writers_land_or_get_409_and_nothing_is_lost(platform: 
     landed: dict[int, str] = {}  # revision -> the shape id its writer sent
     conflicts = 0
     counter = iter(range(WRITES))
+    names = [f"racer{i}" for i in range(WRITERS)]
+    auth = {name: await ensure_user(name, "annotator", f"{name}-password", base_url=GATEWAY_URL) for name in names}
 
     async def writer(name: str) -> None:
         nonlocal conflicts
@@ -46,7 +48,7 @@ async def test_concurrent_writers_land_or_get_409_and_nothing_is_lost(platform: 
         for write in counter:
             shape_id = f"{name}-{write}"
             response = await platform.save(
-                dataset_id, sample_id, [box("cat", 1, 1, 10, 10, shape_id=shape_id)], revision=revision, user=name
+                dataset_id, sample_id, [box("cat", 1, 1, 10, 10, shape_id=shape_id)], revision=revision, auth=auth[name]
             )
             if response.status_code == 200:
                 revision = response.json()["revision"]
@@ -57,7 +59,7 @@ async def test_concurrent_writers_land_or_get_409_and_nothing_is_lost(platform: 
                 conflicts += 1
                 revision = response.json()["details"]["current_revision"]
 
-    await asyncio.gather(*(writer(f"w{i}") for i in range(WRITERS)))
+    await asyncio.gather(*(writer(name) for name in names))
 
     assert len(landed) + conflicts == WRITES
     final = await platform.annotation(dataset_id, sample_id)

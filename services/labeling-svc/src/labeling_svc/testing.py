@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -145,12 +145,21 @@ class LabelingPlatform:
         return body
 
     async def save(
-        self, dataset_id: str, sample_id: str, shapes: list[dict[str, Any]], *, revision: int, user: str = "tester"
+        self,
+        dataset_id: str,
+        sample_id: str,
+        shapes: list[dict[str, Any]],
+        *,
+        revision: int,
+        user: str = "tester",
+        auth: Mapping[str, str] | None = None,
     ) -> httpx.Response:
+        """Through the gateway the writer is the token's user (`auth`: its Authorization header); straight to the
+        service it is `user` (X-User)."""
         return await self.gateway.put(
             f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation",
             json={"shapes": shapes},
-            headers={"If-Match": f'"{revision}"', "X-User": user},
+            headers={"If-Match": f'"{revision}"', **(auth if auth is not None else {"X-User": user})},
         )
 
 
