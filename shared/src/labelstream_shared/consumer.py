@@ -62,6 +62,18 @@ class LedgerProcessor(Generic[TxT]):
     # Failures of the infrastructure (database unreachable...) are not the message's fault: they propagate,
     # so the consumer loop retries the same message later instead of dead-lettering it.
     infrastructure_errors: tuple[type[Exception], ...] = ()
+    # Asked after such an error: True when the infrastructure answers after all (e.g. a transaction that kept
+    # hitting write conflicts until the driver gave up with a timeout). The failure then counts as the message's,
+    # so it is retried a bounded number of times and parked, instead of holding up its partition forever.
+    infrastructure_up: Callable[[], Awaitable[bool]] | None = None
+
+    async def _is_outage(self) -> bool:
+        if self.infrastructure_up is None:
+            return True
+        try:
+            return not await self.infrastructure_up()
+        except Exception:  # noqa: BLE001 - a probe that fails says the outage goes on
+            return True
 
     async def _apply_once(
         self, message: IncomingMessage, *, kind: str, message_id: str, handle: Callable[[TxT], Awaitable[None]]
@@ -77,9 +89,9 @@ class LedgerProcessor(Generic[TxT]):
             try:
                 applied = await self.run(apply)
                 return self._count(kind, "applied" if applied else "duplicate")
-            except self.infrastructure_errors:
-                raise
             except Exception as exc:
+                if isinstance(exc, self.infrastructure_errors) and await self._is_outage():
+                    raise
                 error = exc
                 log.warning(
                     "message handling failed",

@@ -85,7 +85,12 @@ class ServiceRuntime:
             "max_attempts": self.settings.consumer_max_attempts,
             "backoff_s": self.settings.consumer_retry_backoff_s,
             "infrastructure_errors": (ConnectionFailure,),
+            "infrastructure_up": self._mongo_answers,
         }
+
+    async def _mongo_answers(self) -> bool:
+        await asyncio.wait_for(self.mongo.admin.command("ping"), timeout=5)
+        return True
 
     def consumer(
         self, *, group: str, subscriptions: Iterable[Subscription[TxT, Any]], run: TransactionRunner[TxT]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from labelstream_shared.consumer import EventProcessor, IncomingMessage, Subscription
 from labelstream_shared.events import DatasetCreated, EventEnvelope, MediaProcessed, envelope_for
 from labelstream_shared.testing import dataset_created, event_bytes
@@ -96,3 +97,33 @@ async def test_events_emitted_while_handling_carry_the_incoming_correlation_id()
     assert await p.process(message(created())) == "applied"
     assert emitted == ["c"]
     assert run.state.outbox[0].envelope.correlationid == "c"
+
+
+class UnreachableError(Exception):
+    """Stands for a driver error that usually means the database is away (ConnectionFailure)."""
+
+
+class FailingAsUnreachable(Recorder):
+    async def __call__(self, tx: InMemoryTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
+        raise UnreachableError("timed out")
+
+
+async def test_an_infrastructure_error_waits_for_the_outage_unless_the_database_answers() -> None:
+    dead = FakeDeadLetters()
+    p = processor(FailingAsUnreachable(), dead)
+    p.infrastructure_errors = (UnreachableError,)
+
+    async def down() -> bool:
+        raise UnreachableError("no answer")
+
+    p.infrastructure_up = down
+    with pytest.raises(UnreachableError):  # an outage: the consumer loop retries the message later, nothing is parked
+        await p.process(message(created()))
+    assert dead.parked == []
+
+    async def answers() -> bool:
+        return True
+
+    p.infrastructure_up = answers  # the database answers: the message's own transaction keeps failing
+    assert await p.process(message(created())) == "dead_lettered"
+    assert "failed 3 times" in dead.parked[0][1]
