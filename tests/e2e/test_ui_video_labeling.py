@@ -69,6 +69,7 @@ async def test_label_a_video_at_paused_time_points(unique: str) -> None:
                 await drag_box(page, 40, 60, 160, 180)
                 await page.fill("dialog input[name=new_label]", label)
                 await page.click("dialog button:has-text('Add')")
+                await page.wait_for_selector("dialog", state="detached")  # the shape is added when it closes
                 await page.wait_for_function("window.labelstreamEditor.shapes.length === 1")
                 await page.click("[data-testid=save]")
                 await page.wait_for_selector("[data-testid=status]:has-text('Saved')")
@@ -83,6 +84,7 @@ async def test_label_a_video_at_paused_time_points(unique: str) -> None:
                 await drag_box(page, 150, 80, 260, 200)
                 await page.select_option("dialog select[name=label]", label)
                 await page.click("dialog button:has-text('Add')")
+                await page.wait_for_selector("dialog", state="detached")  # the shape is added when it closes
                 await page.click("[data-testid=save]")
                 await page.wait_for_selector("[data-testid=status]:has-text('revision 2')")
                 await page.wait_for_selector(f"[data-testid=time-points] li[data-frame='{second}']")
@@ -115,6 +117,7 @@ async def test_label_a_video_at_paused_time_points(unique: str) -> None:
                 await drag_box(page, 20, 20, 90, 90)
                 await page.select_option("dialog select[name=label]", label)
                 await page.click("dialog button:has-text('Add')")
+                await page.wait_for_selector("dialog", state="detached")  # the shape is added when it closes
                 await page.click("[data-testid=back]")
                 await page.click("dialog:has-text('Save the labeling') button:has-text('Yes')")
                 await page.wait_for_url("**/samples*")
