@@ -60,6 +60,12 @@ async def test_label_a_video_at_paused_time_points(unique: str) -> None:
                 await page.wait_for_function(shown_at_pause)
                 frame = int(await page.get_attribute(".video-stage", "data-frame") or "-1")
                 await page.wait_for_function("window.labelstreamEditor.width === 320")
+                # on a busy machine the pause can land late (or the clip play to its end): step back so the three
+                # time points below (paused + 10, + 15, + 20) stay inside the 100-frame clip
+                while frame > 40:
+                    await page.click("[data-testid=frame-back]")
+                    frame -= 1
+                await page.wait_for_selector(f".video-stage[data-frame='{frame}']")
                 # step to a known frame: 10 frames forward from the paused one
                 for _ in range(10):
                     await page.click("[data-testid=frame-forward]")
