@@ -111,14 +111,20 @@ export async function samplesPage(root: HTMLElement, p: Record<string, string>, 
     } catch (e) { toast(e instanceof ApiError ? e.message : String(e), "error"); }
   }
 
+  // The counts and statuses come from dataset-svc, which follows the same events a moment later (more when it is
+  // busy): after an event the page reloads, then looks again every few seconds for a while (selection is kept).
+  let settle: number | undefined;
   openLive(id, debounce(async () => {
     dataset = await get<Dataset>(`/api/datasets/${id}`);
     labelSet = await labelsOf(id, dataset.labels);
     browser.refreshLabels();
     await browser.load();
+    let left = 10;
+    window.clearInterval(settle);
+    settle = window.setInterval(() => { if (--left <= 0) window.clearInterval(settle); void browser.load(); }, 3000);
   }, 1000));
   await browser.load();
-  return () => undefined;
+  return () => window.clearInterval(settle);
 }
 
 /** The label set labeling-svc keeps (labels added while labeling), with the dataset's own as a fallback. */
