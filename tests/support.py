@@ -101,3 +101,24 @@ async def ensure_user(username: str, role: str, password: str, *, base_url: str 
         created = await admin.post("/api/auth/users", json={"username": username, "password": password, "role": role})
         assert created.status_code in (201, 409), created.text
     return {"Authorization": f"Bearer {await login_token(username, password, base_url=base_url)}"}
+
+
+async def dataset_known_to_sync(
+    gateway: httpx.AsyncClient, *, name: str, bucket: str, prefix: str, labeling_type: str = "image_segmentation"
+) -> str:
+    """Create a dataset on bucket/prefix (output under prefix/out/) and wait until sync-svc has learnt of it."""
+    body = {
+        "name": name,
+        "labeling_type": labeling_type,
+        "input_path": {"bucket": bucket, "prefix": prefix},
+        "output_path": {"bucket": bucket, "prefix": f"{prefix}out/"},
+    }
+    created = await gateway.post("/api/datasets", json=body)
+    assert created.status_code == 201, created.text
+    dataset_id: str = created.json()["id"]
+
+    async def known_to_sync() -> bool:
+        return (await gateway.get(f"/api/sync/datasets/{dataset_id}/runs")).status_code == 200
+
+    await eventually(known_to_sync, timeout=30, what="sync-svc learnt of the dataset")
+    return dataset_id

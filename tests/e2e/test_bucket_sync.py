@@ -11,7 +11,7 @@ import pytest
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
 from tests.storage import delete_objects, ensure_bucket, minio_client, put_objects
-from tests.support import admin_headers, eventually, gateway_client, read_topic
+from tests.support import admin_headers, dataset_known_to_sync, eventually, gateway_client, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -30,21 +30,7 @@ def fresh_bucket(unique: str) -> str:
 
 
 async def create_dataset(gateway: httpx.AsyncClient, *, name: str, bucket: str, prefix: str) -> str:
-    body = {
-        "name": name,
-        "labeling_type": "image_segmentation",
-        "input_path": {"bucket": bucket, "prefix": prefix},
-        "output_path": {"bucket": bucket, "prefix": f"{prefix}out/"},
-    }
-    created = await gateway.post("/api/datasets", json=body)
-    assert created.status_code == 201, created.text
-    dataset_id: str = created.json()["id"]
-
-    async def known_to_sync() -> bool:
-        return (await gateway.get(f"/api/sync/datasets/{dataset_id}/runs")).status_code == 200
-
-    await eventually(known_to_sync, timeout=30, what="sync-svc learnt of the dataset")
-    return dataset_id
+    return await dataset_known_to_sync(gateway, name=name, bucket=bucket, prefix=prefix)
 
 
 async def start_run(gateway: httpx.AsyncClient, dataset_id: str) -> str:

@@ -20,7 +20,7 @@ from media_svc.media_samples import hostile_corpus, make_image, make_video
 
 from conftest import GATEWAY_URL
 from tests.storage import ensure_bucket, minio_client
-from tests.support import admin_headers, eventually, gateway_client
+from tests.support import admin_headers, dataset_known_to_sync, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -35,22 +35,8 @@ def put(bucket: str, key: str, content: bytes) -> None:
     minio_client().put_object(bucket, key, io.BytesIO(content), len(content))
 
 
-async def dataset_on(gateway: httpx.AsyncClient, *, bucket: str, prefix: str, name: str) -> str:
-    body = {
-        "name": name,
-        "labeling_type": "video_labeling",
-        "input_path": {"bucket": bucket, "prefix": prefix},
-        "output_path": {"bucket": bucket, "prefix": f"{prefix}out/"},
-    }
-    created = await gateway.post("/api/datasets", json=body)
-    assert created.status_code == 201, created.text
-    dataset_id: str = created.json()["id"]
-
-    async def known_to_sync() -> bool:
-        return (await gateway.get(f"/api/sync/datasets/{dataset_id}/runs")).status_code == 200
-
-    await eventually(known_to_sync, timeout=30, what="sync-svc learnt of the dataset")
-    return dataset_id
+async def dataset_on(gateway: httpx.AsyncClient, *, name: str, bucket: str, prefix: str) -> str:
+    return await dataset_known_to_sync(gateway, name=name, bucket=bucket, prefix=prefix, labeling_type="video_labeling")
 
 
 async def sync(gateway: httpx.AsyncClient, dataset_id: str) -> None:

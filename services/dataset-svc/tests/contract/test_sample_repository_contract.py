@@ -11,9 +11,10 @@ from dataset_svc.adapters.memory import InMemorySampleCountRepository, InMemoryS
 from dataset_svc.adapters.mongo import ensure_indexes
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
 from dataset_svc.app.ports import SampleCountRepository, SampleRepository
-from dataset_svc.domain.samples import Sample, SampleCounts, SamplePosition, SampleQuery
+from dataset_svc.domain.samples import Sample, SampleCounts, SampleQuery
 from dataset_svc.testing import sample
 from labelstream_shared.mongo import Document
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import InMemoryState
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -35,13 +35,14 @@ from dataset_svc.app.ports import (
 )
 from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SampleSelection, SourceObject
 from dataset_svc.domain.labels import LabelStatistics, SampleLabels
-from dataset_svc.domain.samples import SampleCounts, SamplePosition, SampleQuery
+from dataset_svc.domain.samples import SampleCounts, SampleQuery
 from dataset_svc.domain.versions import Version
 from dataset_svc.testing import OUTPUT_BUCKET, sample, shape
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import BucketPath, LabelStatistic
 from labelstream_shared.jobs import Claim
 from labelstream_shared.mongo import Document
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import InMemoryState
 from pymongo.asynchronous.database import AsyncDatabase
 

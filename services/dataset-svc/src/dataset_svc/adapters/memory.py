@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from labelstream_shared.errors import ConflictError
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 from dataset_svc.adapters.memory_versions import (
@@ -20,15 +21,7 @@ from dataset_svc.adapters.memory_versions import (
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.deletion import ObjectReference, SourceObject
-from dataset_svc.domain.samples import (
-    STATUSES,
-    MediaResult,
-    Sample,
-    SampleCounts,
-    SamplePosition,
-    SampleQuery,
-    distinct_by_id,
-)
+from dataset_svc.domain.samples import STATUSES, MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
 
 
 class InMemoryDatasetRepository(InMemoryRows):

@@ -17,27 +17,19 @@ when few samples match. Unfiltered tab counts come from the counters (counting t
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
+from labelstream_shared.sample_listing import SAMPLE_INDEXES, SamplePosition, after_position, index_for, match_samples
 from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
 from dataset_svc.domain.deletion import ObjectReference, SourceObject
-from dataset_svc.domain.samples import (
-    STATUSES,
-    MediaResult,
-    Sample,
-    SampleCounts,
-    SamplePosition,
-    SampleQuery,
-    distinct_by_id,
-)
+from dataset_svc.domain.samples import STATUSES, MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
 
 SAMPLES = "samples"
 SAMPLE_COUNTS = "sample_counts"
@@ -46,10 +38,7 @@ EARLY_MEDIA_TTL_S = 7 * 24 * 3600  # a result whose sample never came (dataset d
 _SORT = [("key", ASCENDING), ("_id", ASCENDING)]
 _BY_ID = "_id_"
 _INDEXES: dict[str, list[str]] = {
-    "by_status": ["dataset_id", "status", "key", "_id"],
-    "by_hard_example": ["dataset_id", "hard_example", "status", "key", "_id"],
-    "by_labeled_by": ["dataset_id", "labeled_by", "status", "key", "_id"],
-    "by_label": ["dataset_id", "label_counts.label", "status", "key", "_id"],  # multikey
+    **SAMPLE_INDEXES,  # the listing's (labelstream_shared.sample_listing)
     # The samples of an object in any dataset: SourceDeleted without sample ids, and who else uses an object
     # whose samples are being deleted. Replaces `by_object` (dataset_id, key, bucket), dropped by ensure_indexes.
     "by_source": ["bucket", "key", "dataset_id"],
@@ -63,40 +52,6 @@ def sample_indexes() -> list[IndexModel]:
 
 def early_media_indexes() -> list[IndexModel]:
     return [IndexModel("held_at", name="early_media_expire", expireAfterSeconds=EARLY_MEDIA_TTL_S)]
-
-
-def _index_for(query: SampleQuery) -> str:
-    """The index a query walks: the most selective equality it has (hard examples are few), else the status."""
-    if query.hard_example:
-        return "by_hard_example"
-    if query.labeled_by is not None:
-        return "by_labeled_by"
-    if query.labels:
-        return "by_label"
-    if query.hard_example is not None:
-        return "by_hard_example"
-    return "by_status"
-
-
-def _match(dataset_id: str, query: SampleQuery) -> Document:
-    statuses = list(query.statuses)
-    match: Document = {"dataset_id": dataset_id, "status": statuses[0] if len(statuses) == 1 else {"$in": statuses}}
-    if query.hard_example is not None:
-        match["hard_example"] = query.hard_example
-    if query.labeled_by is not None:
-        match["labeled_by"] = query.labeled_by
-    if query.labels:
-        match["label_counts.label"] = {"$in": list(query.labels)}
-    if query.name:
-        match["key"] = {"$regex": re.escape(query.name), "$options": "i"}
-    return match
-
-
-def _after(match: Document, position: SamplePosition) -> Document:
-    """Samples after `position` in (key, _id) order, as a range on key (index bounds) minus the equal keys
-    up to the id (checked on index keys): an `$or` of the two cases would be planned as separate scans."""
-    past = {"$nor": [{"key": position.key, "_id": {"$lte": position.id}}]}
-    return {"$and": [match, {"key": {"$gte": position.key}}, past]}
 
 
 def _to_document(sample: Sample) -> Document:
@@ -151,10 +106,10 @@ class MongoSampleRepository:
     async def find(
         self, dataset_id: str, *, query: SampleQuery, limit: int, after: SamplePosition | None = None
     ) -> list[Sample]:
-        match = _match(dataset_id, query)
+        match = match_samples(dataset_id, query)
         if after is not None:
-            match = _after(match, after)
-        cursor = self._collection.find(match, session=self._session).hint(_index_for(query))
+            match = after_position(match, after)
+        cursor = self._collection.find(match, session=self._session).hint(index_for(query))
         return [_from_document(d) async for d in cursor.sort(_SORT).limit(limit)]
 
     async def count(self, dataset_id: str, *, query: SampleQuery) -> SampleCounts:
@@ -162,7 +117,7 @@ class MongoSampleRepository:
         for status in STATUSES:
             tab = query.for_tab(status)
             counts[status] = await self._collection.count_documents(
-                _match(dataset_id, tab), hint=_index_for(tab), session=self._session
+                match_samples(dataset_id, tab), hint=index_for(tab), session=self._session
             )
         return SampleCounts.model_validate(counts)
 

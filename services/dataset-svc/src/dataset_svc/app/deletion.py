@@ -16,6 +16,7 @@ from labelstream_shared.errors import NotFoundError
 from labelstream_shared.events import SampleDeleted
 from labelstream_shared.events.contracts import ObjectRef
 from labelstream_shared.jobs import Claim, JobLostError
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import TransactionRunner
 
 from dataset_svc.app.ports import DatasetTransaction, SampleDeletionRepository
@@ -30,7 +31,7 @@ from dataset_svc.domain.deletion import (
     SourceObject,
     missing_ids_error,
 )
-from dataset_svc.domain.samples import Sample, SampleCounts, SamplePosition
+from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.domain.versions import MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)

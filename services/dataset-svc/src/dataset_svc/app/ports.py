@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol
 
 from labelstream_shared.jobs import JobQueue
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import Transaction
 
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SourceObject
 from dataset_svc.domain.labels import SampleLabels
-from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SamplePosition, SampleQuery
+from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SampleQuery
 from dataset_svc.domain.versions import Version
 
 

@@ -18,12 +18,13 @@ from labelstream_shared.clock import utc_now
 from labelstream_shared.events import VersionPublished
 from labelstream_shared.events.contracts import BucketPath
 from labelstream_shared.jobs import Claim, JobLostError
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import TransactionRunner
 
 from dataset_svc.app.ports import DatasetTransaction, VersionFiles
 from dataset_svc.domain.deletion import SourceObject
 from dataset_svc.domain.labels import LabelStatistics, LabelTally, SampleLabels
-from dataset_svc.domain.samples import Sample, SamplePosition, SampleQuery
+from dataset_svc.domain.samples import Sample, SampleQuery
 from dataset_svc.domain.versions import MAX_ATTEMPTS, ManifestLine, Version, statistics_document
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from labelstream_shared.errors import NotFoundError
+from labelstream_shared.sample_listing import SamplePosition
 
 from dataset_svc.app.ports import SampleCountRepository, SampleRepository
-from dataset_svc.domain.samples import Sample, SampleCounts, SamplePosition, SampleQuery
+from dataset_svc.domain.samples import Sample, SampleCounts, SampleQuery
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from typing import Literal, NamedTuple
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import InvalidInputError
+from labelstream_shared.sample_listing import SamplePosition
 from pydantic import BaseModel, ConfigDict, Field
 
-from dataset_svc.domain.samples import Sample, SamplePosition, SampleQuery
+from dataset_svc.domain.samples import Sample, SampleQuery
 
 MAX_SELECTED_IDS = 10_000  # a selection by ids is what a person picks on pages; more is a filter's job
 DELETION_BATCH = 1000  # samples deleted per transaction (and per SampleDeleted event)

@@ -7,13 +7,13 @@ it is not listed. Listing indexes follow dataset-svc's (equalities first, then t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from labelstream_shared.events.contracts import LabelingType, MediaMetadata
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document, page_by_id
+from labelstream_shared.sample_listing import SAMPLE_INDEXES, SamplePosition, after_position, index_for, match_samples
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,15 +22,12 @@ from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.jobs import LabelingJob
-from labeling_svc.domain.samples import STATUSES, LabelingSample, SampleCounts, SamplePosition, SampleQuery
+from labeling_svc.domain.samples import STATUSES, LabelingSample, SampleCounts, SampleQuery
 
 DATASETS, SAMPLES, HISTORY, JOBS = "datasets", "samples", "history", "jobs"
 _SORT = [("key", ASCENDING), ("_id", ASCENDING)]
 _INDEXES: dict[str, list[str]] = {
-    "by_status": ["dataset_id", "status", "key", "_id"],
-    "by_hard_example": ["dataset_id", "hard_example", "status", "key", "_id"],
-    "by_labeled_by": ["dataset_id", "labeled_by", "status", "key", "_id"],
-    "by_label": ["dataset_id", "label_counts.label", "status", "key", "_id"],  # multikey
+    **SAMPLE_INDEXES,  # the listing's (labelstream_shared.sample_listing)
     "by_added": ["dataset_id", "added_at"],
 }
 _ANNOTATION_PROJECTION = dict.fromkeys(
@@ -45,37 +42,6 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     )
     await db[HISTORY].create_index([("sample_id", ASCENDING), ("_id", ASCENDING)], name="by_sample")
     await db[JOBS].create_index([("dataset_id", ASCENDING)], name="by_dataset")
-
-
-def _index_for(query: SampleQuery) -> str:
-    if query.hard_example:
-        return "by_hard_example"
-    if query.labeled_by is not None:
-        return "by_labeled_by"
-    if query.labels:
-        return "by_label"
-    if query.hard_example is not None:
-        return "by_hard_example"
-    return "by_status"
-
-
-def _match(dataset_id: str, query: SampleQuery) -> Document:
-    statuses = list(query.statuses)
-    match: Document = {"dataset_id": dataset_id, "status": statuses[0] if len(statuses) == 1 else {"$in": statuses}}
-    if query.hard_example is not None:
-        match["hard_example"] = query.hard_example
-    if query.labeled_by is not None:
-        match["labeled_by"] = query.labeled_by
-    if query.labels:
-        match["label_counts.label"] = {"$in": list(query.labels)}
-    if query.name:
-        match["key"] = {"$regex": re.escape(query.name), "$options": "i"}
-    return match
-
-
-def _after(match: Document, position: SamplePosition) -> Document:
-    past = {"$nor": [{"key": position.key, "_id": {"$lte": position.id}}]}
-    return {"$and": [match, {"key": {"$gte": position.key}}, past]}
 
 
 def _counts_document(counts: dict[str, int]) -> list[Document]:
@@ -163,10 +129,10 @@ class MongoSampleRepository:
     async def find(
         self, dataset_id: str, *, query: SampleQuery, limit: int, after: SamplePosition | None = None
     ) -> list[LabelingSample]:
-        match = _match(dataset_id, query)
+        match = match_samples(dataset_id, query)
         if after is not None:
-            match = _after(match, after)
-        cursor = self._collection.find(match, _SAMPLE_PROJECTION, session=self._session).hint(_index_for(query))
+            match = after_position(match, after)
+        cursor = self._collection.find(match, _SAMPLE_PROJECTION, session=self._session).hint(index_for(query))
         return [_sample_from(d) async for d in cursor.sort(_SORT).limit(limit)]
 
     async def count(self, dataset_id: str, *, query: SampleQuery) -> SampleCounts:
@@ -174,7 +140,7 @@ class MongoSampleRepository:
         for status in STATUSES:
             tab = query.for_tab(status)
             counts[status] = await self._collection.count_documents(
-                _match(dataset_id, tab), hint=_index_for(tab), session=self._session
+                match_samples(dataset_id, tab), hint=index_for(tab), session=self._session
             )
         return SampleCounts.model_validate(counts)
 

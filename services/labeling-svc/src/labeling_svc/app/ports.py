@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Protocol
 
 from labelstream_shared.events.contracts import LabelingType, MediaMetadata
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import Transaction
 
 from labeling_svc.domain.annotations import Annotation, HistoryEntry
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.jobs import LabelingJob
-from labeling_svc.domain.samples import LabelingSample, SampleCounts, SamplePosition, SampleQuery
+from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
 
 
 class LabelingDatasetRepository(Protocol):

@@ -3,13 +3,9 @@ Pure: no IO, no framework."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Literal
 
-from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -119,32 +115,3 @@ class SampleCounts(BaseModel):
     @property
     def all(self) -> int:
         return self.unlabeled + self.labeled
-
-
-class SamplePosition(BaseModel):
-    """Where a page ends in the listing order (object key, then sample id); the cursor is its opaque form."""
-
-    model_config = ConfigDict(frozen=True)
-
-    key: str
-    id: str
-
-    @classmethod
-    def of(cls, sample: LabelingSample) -> SamplePosition:
-        return cls(key=sample.key, id=sample.id)
-
-    def is_before(self, sample: LabelingSample) -> bool:
-        return (self.key, self.id) < (sample.key, sample.id)
-
-    def to_cursor(self) -> str:
-        raw = json.dumps([self.key, self.id], separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def from_cursor(cls, cursor: str) -> SamplePosition:
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            key, sample_id = json.loads(raw)
-            return cls(key=key, id=sample_id)
-        except (binascii.Error, ValueError, TypeError) as exc:
-            raise InvalidInputError("cursor: not a cursor of this listing (pass next_cursor back as is)") from exc

@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from labelstream_shared.errors import NotFoundError
 from labelstream_shared.events.contracts import LabelingType, MediaKind, MediaMetadata
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.web import CursorQuery, LimitQuery, Page, page_of
 from pydantic import BaseModel, ConfigDict, Field
 
 from labeling_svc.app import jobs as job_cases
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.jobs import JobDetails, LabelingJob
-from labeling_svc.domain.samples import LabelingSample, SampleCounts, SamplePosition, SampleQuery, Tab
+from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery, Tab
 from labeling_svc.entrypoints.api import Deps
 
 router = APIRouter(prefix="/api/labeling/jobs", tags=["jobs"])
