@@ -129,7 +129,7 @@ async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> Non
                 assert [v["name"] for v in versions if v["is_current"]] == not_current
                 await screenshot(page, "dashboard-versions")
 
-                # a stale save: someone else saved since the page opened -> offered a reload
+                # a stale save: someone else saved since the page opened (another shape) -> both edits combined
                 await page.goto(f"/#/datasets/{dataset_id}/label/{first}?tab=all")
                 await page.wait_for_function("window.labelstreamEditor && window.labelstreamEditor.width === 400")
                 path = f"/api/labeling/datasets/{dataset_id}/samples/{first}/annotation"
@@ -143,12 +143,10 @@ async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> Non
                 await page.fill("dialog input[name=new_label]", "mine")
                 await page.click("dialog button:has-text('Add')")
                 await page.click("[data-testid=save]")
-                await page.wait_for_selector("dialog:has-text('Changed by someone else')")
-                await page.click("dialog button:has-text('Reload')")
-                await page.wait_for_function(
-                    "(() => { const s = window.labelstreamEditor.shapes;"
-                    " return s.length === 1 && s[0].label === 'other'; })()"
-                )
+                await page.wait_for_selector("[data-testid=status]:has-text('Saved (revision 2)')")
+                assert await page.locator("dialog").count() == 0
+                assert sorted(s["label"] for s in (await api.get(path)).json()["shapes"]) == ["mine", "other"]
+                await page.wait_for_function("window.labelstreamEditor.shapes.length === 2")
 
                 # a self-intersecting polygon: 422, the shape at fault is marked
                 await page.click("[data-testid=tool-polygon]")
