@@ -33,5 +33,5 @@ for (const test of tests) {
   });
   bundles.push(outfile);
 }
-const run = spawnSync(process.execPath, ["--enable-source-maps", "--test", ...bundles], { stdio: "inherit" });
+const run = spawnSync(process.execPath, ["--enable-source-maps", "--test", "--test-reporter=spec", ...bundles], { stdio: "inherit" });
 process.exit(run.status ?? 1);

@@ -95,8 +95,7 @@ export async function request<T>(method: string, path: string, body?: unknown, h
     if (response.status === 401) onUnauthenticated();
   }
   if (!response.ok) {
-    let parsed: ApiError["body"] = {};
-    try { parsed = await response.json(); } catch { parsed = { message: response.statusText }; }
+    const parsed: ApiError["body"] = await response.json().catch(() => ({ message: response.statusText }));
     throw new ApiError(response.status, parsed);
   }
   if (response.status === 204) return undefined as T;
