@@ -5,7 +5,7 @@
 // `node scripts/gen-api.mjs DIR` writes DIR/openapi/ and DIR/generated/ instead (the freshness test compares them
 // with the committed files).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
@@ -16,6 +16,10 @@ const into = process.argv[2] ? resolve(process.argv[2]) : null;
 const documents = into ? join(into, "openapi") : join(ui, "openapi");
 const generated = into ? join(into, "generated") : join(ui, "src", "generated");
 
+if (!existsSync(python)) {
+  console.error(`error: no Python at ${python}: run deploy/bootstrap.sh (it makes the repository's .venv) or set PYTHON`);
+  process.exit(1);
+}
 execFileSync(python, [join(ui, "scripts", "dump_openapi.py"), documents], { stdio: ["ignore", "ignore", "inherit"] });
 mkdirSync(generated, { recursive: true });
 for (const file of readdirSync(documents).filter((f) => f.endsWith(".json")).sort()) {
