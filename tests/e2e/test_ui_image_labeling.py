@@ -164,7 +164,7 @@ async def test_label_an_image_end_to_end(unique: str) -> None:
             await page.goto(f"/#/datasets/{dataset_id}/samples")
             await page.wait_for_selector("[data-testid=grid] .sample")
             assert await page.locator("[data-testid=delete]").count() == 0
-            token = await page.evaluate("JSON.parse(sessionStorage.getItem('labelstream.session')).token")
+            token = await page.evaluate("JSON.parse(localStorage.getItem('labelstream.session')).token")
             async with httpx.AsyncClient(base_url=ui_gateway_url(), timeout=30) as client:
                 auth = {"Authorization": f"Bearer {token}"}
                 body = {"sample_ids": ["x"], "delete_source": True}
