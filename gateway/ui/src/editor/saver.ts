@@ -42,11 +42,12 @@ export class SavePipeline {
   private running: Promise<boolean> | null = null;
   private again = false;
   private retries = 0;
-  private retryTimer: number | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private checkedVersion = -1;
   private dirtyCache = false;
 
-  constructor(private model: AnnotationModel, private store: AnnotationStore, private hooks: SaveHooks, base: Annotation) {
+  constructor(private model: AnnotationModel, private store: AnnotationStore, private hooks: SaveHooks, base: Annotation,
+    private retryMs: readonly number[] = RETRY_MS) {
     this.base = { revision: base.revision, shapes: base.shapes };
     this.state = { kind: "saved", revision: base.revision };
     model.onChange(() => this.modelChanged());
@@ -74,7 +75,7 @@ export class SavePipeline {
   /** Save now (or right after the save in flight); resolves true once the server holds every edit made so far. */
   save(): Promise<boolean> {
     this.again = true;
-    window.clearTimeout(this.retryTimer);
+    clearTimeout(this.retryTimer);
     if (!this.running) this.running = this.loop().finally(() => { this.running = null; });
     return this.running;
   }
@@ -135,10 +136,10 @@ export class SavePipeline {
   }
 
   private retryLater(): boolean {
-    const delay = RETRY_MS[Math.min(this.retries, RETRY_MS.length - 1)];
+    const delay = this.retryMs[Math.min(this.retries, this.retryMs.length - 1)];
     this.retries++;
     this.setState({ kind: "offline", retryInMs: delay });
-    this.retryTimer = window.setTimeout(() => void this.save(), delay);
+    this.retryTimer = setTimeout(() => void this.save(), delay);
     return false;
   }
 
