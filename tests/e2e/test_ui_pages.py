@@ -10,6 +10,7 @@ import io
 import pytest
 from labelstream_gateway.testing import (
     chromium,
+    click_in_editor,
     logged_in,
     png,
     screenshot,
@@ -17,20 +18,11 @@ from labelstream_gateway.testing import (
     ui_gateway_url,
     wait_for,
 )
-from playwright.async_api import Page
 
 from tests.storage import ensure_bucket, minio_client
 from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, ensure_user, gateway_client
 
 pytestmark = pytest.mark.e2e
-
-
-async def click_image(page: Page, points: list[tuple[float, float]]) -> None:
-    box = await page.locator("canvas.surface").bounding_box()
-    assert box is not None
-    for x, y in points:
-        sx, sy = await page.evaluate("([x, y]) => window.labelstreamEditor.toScreen([x, y])", [x, y])
-        await page.mouse.click(box["x"] + sx, box["y"] + sy)
 
 
 async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> None:
@@ -139,7 +131,7 @@ async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> Non
                 )
                 saved = await api.put(path, json={"shapes": [other]}, headers={"If-Match": '"0"'})
                 assert saved.status_code == 200, saved.text
-                await click_image(page, [(100, 100), (200, 100), (200, 200), (100, 100)])
+                await click_in_editor(page, [(100, 100), (200, 100), (200, 200), (100, 100)])
                 await page.fill("dialog input[name=new_label]", "mine")
                 await page.click("dialog button:has-text('Add')")
                 await page.click("[data-testid=save]")
@@ -150,7 +142,7 @@ async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> Non
 
                 # a self-intersecting polygon: 422, the shape at fault is marked
                 await page.click("[data-testid=tool-polygon]")
-                await click_image(page, [(100, 100), (250, 250), (250, 100), (100, 250), (100, 100)])
+                await click_in_editor(page, [(100, 100), (250, 250), (250, 100), (100, 250), (100, 100)])
                 await page.select_option("dialog select[name=label]", "other")
                 await page.click("dialog button:has-text('Add')")
                 await page.click("[data-testid=save]")
