@@ -42,12 +42,19 @@ export class LabelSet {
     return chosen;
   }
 
+  /** The new label is listed at once (the next shape drawn can pick it while the server is still creating it). */
   private async create(name: string, color: string): Promise<boolean> {
-    try { await post(`/api/labeling/datasets/${this.datasetId}/labels`, { name, color }); }
+    const label = { name, color };
+    this.labels = [...this.labels, label];
+    try { await post(`/api/labeling/datasets/${this.datasetId}/labels`, label); }
     catch (e) {
-      if (!(e instanceof ApiError && e.status === 409)) { toast(describeError(e, `Could not add the label ${name}`), "error"); return false; }
+      if (!(e instanceof ApiError && e.status === 409)) {
+        this.labels = this.labels.filter((l) => l !== label);
+        toast(describeError(e, `Could not add the label ${name}`), "error");
+        return false;
+      }
     }
-    this.labels = await labelsOf(this.datasetId, [...this.labels, { name, color }]);
+    this.labels = await labelsOf(this.datasetId, this.labels);
     return true;
   }
 
