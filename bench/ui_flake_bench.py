@@ -24,13 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TESTS = ["tests/e2e/test_ui_image_labeling.py", "tests/e2e/test_ui_video_labeling.py"]
 
 
-def one_round(tests: list[str], latency_ms: float) -> dict[str, tuple[bool, float]]:
-    """Run the tests once in a fresh pytest; test id -> (passed, seconds)."""
+LOGS = ROOT / ".run" / "flake-hunt"
+
+
+def one_round(tests: list[str], latency_ms: float, name: str) -> dict[str, tuple[bool, float]]:
+    """Run the tests once in a fresh pytest; test id -> (passed, seconds). A failing round's output is kept in
+    .run/flake-hunt/<name>.log."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.xml"
         env = {**os.environ, "LS_UI_LATENCY_MS": str(latency_ms)}
         cmd = [sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider", f"--junitxml={report}"]
-        subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            LOGS.mkdir(parents=True, exist_ok=True)
+            (LOGS / f"{name}.log").write_text(done.stdout + done.stderr)
         return parse_junit(report)
 
 
@@ -50,7 +57,7 @@ def run(tests: list[str], rounds: int, latency_ms: float) -> dict[str, list[tupl
     outcomes: dict[str, list[tuple[bool, float]]] = defaultdict(list)
     for i in range(rounds):
         started = time.monotonic()
-        for test, outcome in one_round(tests, latency_ms).items():
+        for test, outcome in one_round(tests, latency_ms, f"{latency_ms:g}ms-round-{i + 1}").items():
             outcomes[test].append(outcome)
         failed = [t for t, o in outcomes.items() if not o[-1][0]]
         took = time.monotonic() - started
