@@ -20,6 +20,7 @@ from labelstream_gateway.testing import (
     click_in_editor,
     drag_in_editor,
     logged_in,
+    screenshot,
     ui_gateway_url,
 )
 
@@ -200,6 +201,7 @@ async def test_unsaved_edits_survive_a_reload_and_are_saved(images: Platform) ->
         page.once("dialog", lambda d: asyncio.ensure_future(d.accept()))  # the browser's "leave site?" prompt
         await page.reload()
         await page.wait_for_selector("[data-testid=draft-offer]")
+        await screenshot(page, "draft-offered-back")
         await page.click("dialog button:has-text('Restore and save')")
         await saved(page, 1)
         assert await page.evaluate("window.labelstreamEditor.shapes.length") == 1
@@ -241,6 +243,7 @@ async def test_the_gateway_stopped_while_editing_loses_nothing(images: Platform)
             await page.click("[data-testid=save]")
             await page.wait_for_selector("[data-testid=status][data-state=offline]")
             assert "cannot be reached" in (await page.text_content("[data-testid=status]") or "")
+            await screenshot(page, "gateway-down-status")
             await page.wait_for_function(DRAFT_KEPT, arg=sample)
         finally:
             await asyncio.to_thread(gateway.ensure_running)
@@ -277,6 +280,7 @@ async def test_two_users_on_one_shape_choose_and_lose_nothing_silently(images: P
         )
         await page.click("[data-testid=save]")
         await page.wait_for_selector("dialog [data-testid=conflict]")
+        await screenshot(page, "conflict-dialog")
         assert "changed: elk (rectangle)" in (await page.text_content("dialog [data-testid=conflict]") or "")
         await page.click("dialog button:has-text('Keep mine on top')")
         await saved(page, 3)
@@ -305,6 +309,7 @@ async def test_a_refused_shape_is_shown_at_its_time_point_and_a_viewer_changes_n
             await page.click("[data-testid=problems] [data-testid=show-problem]")
             await page.wait_for_selector(".video-stage[data-frame='40']")
             await page.wait_for_selector("[data-testid=time-points] li[data-frame='40'] li.invalid")
+            await screenshot(page, "problem-at-time-point")
             await page.click("[data-testid=time-points] li[data-frame='40'] button[aria-label='Delete kite']")
             await page.click("dialog button:has-text('OK')")
             await saved(page, 1)

@@ -30,7 +30,7 @@ export class VideoStage {
     this.video.src = media.video(datasetId, sample.id);
     this.video.addEventListener("pause", () => void this.showFrame(Math.round(this.video.currentTime * this.fps)));
     this.video.addEventListener("timeupdate", () => this.updateHead(this.video.currentTime));
-    this.video.addEventListener("ended", () => this.setPlaying(false));
+    this.video.addEventListener("ended", () => this.setButton(false));
     this.timeline.append(this.playhead);
     this.timeline.addEventListener("click", (e) => {
       const r = this.timeline.getBoundingClientRect();
@@ -51,9 +51,18 @@ export class VideoStage {
   get playing(): boolean { return !this.video.paused; }
 
   private setPlaying(playing: boolean): void {
-    this.video.hidden = !playing;
-    this.editor.canvas.hidden = playing;
-    this.el.classList.toggle("playing", playing);
+    this.showVideo(playing);
+    this.setButton(playing);
+  }
+
+  /** The video element or the frame canvas: never both (the canvas would cover the panel). */
+  private showVideo(video: boolean): void {
+    this.video.hidden = !video;
+    this.editor.canvas.hidden = video;
+    this.el.classList.toggle("playing", video);
+  }
+
+  private setButton(playing: boolean): void {
     this.playButton.textContent = playing ? "⏸" : "▶";
     this.playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
     this.playButton.setAttribute("aria-pressed", String(playing));
@@ -79,11 +88,13 @@ export class VideoStage {
 
   lastFrame(): number { return Math.max(0, (this.sample.media?.frame_count || Math.round(this.duration * this.fps)) - 1); }
 
-  /** Paused at frame `n`: once the exact frame has loaded (and nothing newer was asked for), show it with its shapes. */
+  /** Paused at frame `n`: once the exact frame has loaded (and nothing newer was asked for), show it with its shapes.
+  Coming from playback, the paused video stays on screen until then: the canvas would show an older frame, and a
+  shape drawn on it would belong to that older frame. */
   async showFrame(n: number): Promise<void> {
     n = Math.max(0, Math.min(this.lastFrame(), Math.round(n)));
     this.wanted = n;
-    this.setPlaying(false);
+    this.setButton(false);
     this.updateHead(n / this.fps);
     const img = new Image();
     img.src = `${media.frame(this.datasetId, this.sample.id, 0).split("?")[0]}?n=${n}`;
@@ -92,6 +103,7 @@ export class VideoStage {
     const w = img.naturalWidth || this.sample.media?.width || 640, hgt = img.naturalHeight || this.sample.media?.height || 360;
     if (!this.fitted) { this.editor.setPicture(img, w, hgt); this.fitted = true; }
     else this.editor.replacePicture(img);
+    this.showVideo(false);
     this.shown = n;
     this.editor.setScope(n);
     this.el.dataset.frame = String(n);
