@@ -1,0 +1,116 @@
+"""The video-labeling seed's dataset details page and what every list page owes a reader, in headless Chromium: the
+page opens on All; Next scrolls to the top and the pager shows the total; page and page size kept in the URL across
+reload (Previous still works); thumbnails not ready are placeholders, filled in later, with no 404 for a thumbnail;
+a favicon; and a viewer (and an annotator, for what is the admins') sees no control that writes on these pages."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+from labelstream_gateway.testing import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url, wait_for
+from playwright.async_api import Page, Response
+
+from tests.e2e.test_ui_seed_job import box, cards, hash_query
+from tests.storage import ensure_bucket, minio_client
+from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, ensure_user, gateway_client
+
+pytestmark = pytest.mark.e2e
+
+
+async def absent(page: Page, *selectors: str) -> None:
+    for selector in selectors:
+        assert await page.locator(selector).count() == 0, selector
+
+
+async def test_dataset_page_pager_url_thumbnails_and_read_only_roles(unique: str) -> None:
+    storage = minio_client()
+    bucket = f"ui-seed-ds-{unique}"
+    await asyncio.to_thread(ensure_bucket, storage, bucket)
+    for i in range(22):
+        data = png(160, 120, (10 * i, 90, 160), text=f"{i}")
+        await asyncio.to_thread(storage.put_object, bucket, f"in/f-{i:02d}.png", io.BytesIO(data), len(data))
+    base = ui_gateway_url()
+    async with gateway_client(await admin_headers(base_url=base), base_url=base) as api:
+        dataset_id = await synced_dataset(
+            api, name=f"seed ds {unique}", labeling_type="image_segmentation", bucket=bucket, prefix="in/", samples=22,
+            processed=False,
+        )  # fmt: skip
+        missing: list[str] = []
+
+        def on_response(response: Response) -> None:
+            if "/thumbnail" in response.url and response.status == 404:
+                missing.append(response.url)
+
+        async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
+            page.on("response", on_response)
+            await page.set_viewport_size({"width": 800, "height": 600})
+            assert (await page.get_attribute("link[rel=icon]", "href") or "").startswith("data:image/svg+xml")
+            # the dashboard's Label opens the dataset details on All
+            await page.goto(f"/#/datasets/{dataset_id}")
+            await page.click("[data-testid=label]")
+            await page.wait_for_selector("[data-tab=all][aria-selected=true]")
+            await cards(page, 22)
+            # thumbnails: a placeholder until the media is processed, then the picture; never a 404
+            await page.wait_for_function(
+                "document.querySelectorAll('[data-testid=grid] .sample img').length === 22", timeout=120_000
+            )
+            assert missing == []
+
+            # 20 a page: Next scrolls to the top, the pager shows the total; page and size are in the URL
+            await page.select_option("[aria-label='Page size']", "20")
+            await page.wait_for_function("location.hash.includes('size=20')")
+            await cards(page, 20)
+            assert await page.inner_text("[data-testid=page-of]") == "Page 1 of 2 · 22 file(s)"
+            await page.locator("[data-testid=next-page]").scroll_into_view_if_needed()
+            assert await page.evaluate("window.scrollY") > 0
+            await page.click("[data-testid=next-page]")
+            await cards(page, 2)
+            assert await page.inner_text("[data-testid=page-of]") == "Page 2 of 2 · 22 file(s)"
+            assert await page.evaluate("window.scrollY") == 0
+            assert hash_query(page)["page"] == ["2"]
+            await screenshot(page, "seed-dataset-page-2")
+            await page.reload()
+            await cards(page, 2)
+            assert await page.inner_text("[data-testid=page-of]") == "Page 2 of 2 · 22 file(s)"
+            await page.click("[data-testid=previous-page]")  # opened from a link: the first page's cursor is found
+            await cards(page, 20)
+            assert "page" not in hash_query(page)
+            await page.go_back()
+            await cards(page, 2)
+            assert missing == []
+
+        # one labeled file and a job, then the read-only roles
+        samples = (await api.get(f"/api/datasets/{dataset_id}/samples", params={"limit": 1})).json()["items"]
+        assert (
+            await api.post(f"/api/labeling/datasets/{dataset_id}/labels", json={"name": "cat", "color": "#aa0000"})
+        ).is_success
+        path = f"/api/labeling/datasets/{dataset_id}/samples/{samples[0]['id']}/annotation"
+        assert (await api.put(path, json={"shapes": [box("cat")]}, headers={"If-Match": '"0"'})).status_code == 200
+        job = (await api.post("/api/labeling/jobs", json={"dataset_id": dataset_id, "name": f"job {unique}"})).json()
+
+        async def labeled() -> bool:
+            listed = await api.get(f"/api/datasets/{dataset_id}/samples", params={"tab": "labeled"})
+            return len(listed.json()["items"]) == 1
+
+        await wait_for(labeled, timeout=60, what="dataset-svc lists the labeled file")
+
+    for role in ("viewer", "annotator"):
+        user = f"{role}-{unique}"
+        await ensure_user(user, role, f"{role}-pw", base_url=base)
+        async with chromium() as browser, logged_in(browser, user, f"{role}-pw") as (_c, page):
+            await page.goto("/#/jobs")
+            await page.wait_for_selector(f"[data-testid=jobs] a:has-text('job {unique}')")
+            await absent(page, "[data-testid=create-job]")
+            for list_page in (f"/#/jobs/{job['id']}?tab=labeled", f"/#/datasets/{dataset_id}/samples?tab=labeled"):
+                await page.goto(list_page)
+                await cards(page, 1)
+                await page.wait_for_selector("[data-testid=import-history]")
+                await absent(page, "input.tick", "[data-testid=select-page]", "[data-testid=delete]")
+                if role == "viewer":
+                    await absent(page, "[data-testid=sync]", "[data-testid=add-data]", "[data-testid=delete-labels]")
+                else:
+                    await page.wait_for_selector("[data-testid=sync]")
+                    await page.wait_for_selector("[data-testid=add-data]")
+                    await page.wait_for_selector("[data-testid=delete-labels]")
