@@ -1,5 +1,5 @@
 // Live updates from the gateway (server-sent events, authenticated by the session cookie).
-export interface LiveEvent { type: string; dataset_id?: string; sample_id?: string; sample_ids?: string[]; revision?: number; labeled_by?: string; count?: number }
+export interface LiveEvent { type: string; dataset_id?: string; sample_id?: string; sample_ids?: string[]; revision?: number; labeled_by?: string; count?: number; status?: string }
 
 let source: EventSource | null = null;
 

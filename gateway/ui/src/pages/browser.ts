@@ -4,6 +4,7 @@
 import { Counts, Label, Sample, SamplePage, get, media, query } from "../api";
 import { h, labelChip } from "../dom";
 import { describeError } from "../errors";
+import type { LiveEvent } from "../live";
 import { navigate } from "../nav";
 
 export type Tab = "all" | "unlabeled" | "labeled";
@@ -42,8 +43,8 @@ export class SampleBrowser {
   private next: string | null = null;
   private counts: Counts | null = null;
   private labelers: Labeler[] = [];
-  /** Samples whose media arrived since their listing said pending. */
-  private ready = new Set<string>();
+  /** Samples whose media was processed (ready or failed) since their listing said pending. */
+  private processed = new Map<string, boolean>();
   private tabs = h("div", { class: "tabs", role: "tablist" });
   private grid = h("div", { class: "grid", "data-testid": "grid" });
   private pager = h("div", { class: "pager", "data-testid": "pager" });
@@ -183,20 +184,26 @@ export class SampleBrowser {
     this.tabs.replaceChildren(tab("all", "All statuses"), tab("unlabeled", "Unlabeled"), tab("labeled", "Labeled"));
   }
 
-  private pending(s: Sample): boolean {
-    if (this.ready.has(s.id)) return false;
-    return s.media_status !== undefined ? s.media_status === "pending" : s.media === null;
+  /** "ready", "pending" or "failed": no thumbnail is asked for before it exists (no 404s). */
+  private mediaState(s: Sample): string {
+    const known = this.processed.get(s.id);
+    if (known !== undefined) return known ? "ready" : "failed";
+    return s.media_status ?? (s.media ? "ready" : "pending");
   }
 
   private thumb(s: Sample): HTMLElement {
-    if (this.pending(s)) return h("span", { class: "pending", "data-pending": s.id }, "Processing…");
+    const state = this.mediaState(s);
+    if (state === "pending") return h("span", { class: "pending", "data-pending": s.id }, "Processing…");
+    if (state === "failed") return h("span", { class: "pending", "data-media-failed": s.id }, "No preview");
     return h("img", { src: media.thumbnail(this.o.datasetId, s.id), loading: "lazy", decoding: "async", alt: s.file_name, width: 160, height: 120,
       onerror: (e: Event) => (e.target as HTMLElement).parentElement?.classList.add("no-preview") });
   }
 
-  /** MediaProcessed arrived (live events): fill in the placeholder. */
-  mediaReady(sampleId: string): void {
-    this.ready.add(sampleId);
+  /** A live event: MediaProcessed fills in the placeholder (with the thumbnail, or "No preview"). */
+  live(e: LiveEvent): void {
+    if (e.type !== "MediaProcessed" || !e.sample_id) return;
+    const sampleId = e.sample_id;
+    this.processed.set(sampleId, e.status !== "failed");
     const s = this.items.find((x) => x.id === sampleId);
     const placeholder = this.grid.querySelector(`[data-pending="${CSS.escape(sampleId)}"]`);
     if (s && placeholder) placeholder.replaceWith(this.thumb(s));

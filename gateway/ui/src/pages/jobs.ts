@@ -92,7 +92,7 @@ export async function jobPage(root: HTMLElement, p: Record<string, string>, q: U
     browser.refreshLabels();
     await browser.load();
   }, 1000);
-  openLive(job.dataset_id, (e) => { if (e.type === "MediaProcessed" && e.sample_id) browser.mediaReady(e.sample_id); reload(); });
+  openLive(job.dataset_id, (e) => { browser.live(e); reload(); });
   await browser.load();
   return { update: (next) => browser.apply(next) };
 }

@@ -35,7 +35,7 @@ export async function samplesPage(root: HTMLElement, p: Record<string, string>, 
     window.clearInterval(settle);
     settle = window.setInterval(() => { if (--left <= 0) window.clearInterval(settle); void browser.load(); }, 3000);
   }, 1000);
-  openLive(id, (e) => { if (e.type === "MediaProcessed" && e.sample_id) browser.mediaReady(e.sample_id); reload(); });
+  openLive(id, (e) => { browser.live(e); reload(); });
   await browser.load();
   return { cleanup: () => window.clearInterval(settle), update: (next) => browser.apply(next) };
 }
