@@ -1,7 +1,8 @@
 """The video-labeling seed's dataset details page and what every list page owes a reader, in headless Chromium: the
 page opens on All; Next scrolls to the top and the pager shows the total; page and page size kept in the URL across
-reload (Previous still works); thumbnails not ready are placeholders, filled in later, with no 404 for a thumbnail;
-a favicon; and a viewer (and an annotator, for what is the admins') sees no control that writes on these pages."""
+reload (Previous still works); thumbnails not ready are placeholders, filled in later (or "No preview"), with no 404
+for a thumbnail; a favicon; and a viewer (and an annotator, for what is the admins') sees no control that writes on
+these pages."""
 
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ async def test_dataset_page_pager_url_thumbnails_and_read_only_roles(unique: str
     for i in range(22):
         data = png(160, 120, (10 * i, 90, 160), text=f"{i}")
         await asyncio.to_thread(storage.put_object, bucket, f"in/f-{i:02d}.png", io.BytesIO(data), len(data))
+    broken = b"not a picture at all"
+    await asyncio.to_thread(storage.put_object, bucket, "in/zz-broken.png", io.BytesIO(broken), len(broken))
     base = ui_gateway_url()
     async with gateway_client(await admin_headers(base_url=base), base_url=base) as api:
         dataset_id = await synced_dataset(
-            api, name=f"seed ds {unique}", labeling_type="image_segmentation", bucket=bucket, prefix="in/", samples=22,
+            api, name=f"seed ds {unique}", labeling_type="image_segmentation", bucket=bucket, prefix="in/", samples=23,
             processed=False,
         )  # fmt: skip
         missing: list[str] = []
@@ -46,39 +49,44 @@ async def test_dataset_page_pager_url_thumbnails_and_read_only_roles(unique: str
         async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
             page.on("response", on_response)
             await page.set_viewport_size({"width": 800, "height": 600})
-            assert (await page.get_attribute("link[rel=icon]", "href") or "").startswith("data:image/svg+xml")
+            icon = await page.evaluate(
+                "document.querySelector('link[rel=icon]')?.getAttribute('href') ?? document.head.outerHTML"
+            )
+            assert icon.startswith("data:image/svg+xml"), icon
             # the dashboard's Label opens the dataset details on All
             await page.goto(f"/#/datasets/{dataset_id}")
             await page.click("[data-testid=label]")
             await page.wait_for_selector("[data-tab=all][aria-selected=true]")
-            await cards(page, 22)
-            # thumbnails: a placeholder until the media is processed, then the picture; never a 404
+            await cards(page, 23)
+            # thumbnails: a placeholder until the media is processed, then the picture (or "No preview" for a file
+            # that is no picture); never a 404
             await page.wait_for_function(
                 "document.querySelectorAll('[data-testid=grid] .sample img').length === 22", timeout=120_000
             )
+            await page.wait_for_selector("[data-testid=grid] [data-media-failed]:has-text('No preview')")
             assert missing == []
 
             # 20 a page: Next scrolls to the top, the pager shows the total; page and size are in the URL
             await page.select_option("[aria-label='Page size']", "20")
             await page.wait_for_function("location.hash.includes('size=20')")
             await cards(page, 20)
-            assert await page.inner_text("[data-testid=page-of]") == "Page 1 of 2 · 22 file(s)"
+            assert await page.inner_text("[data-testid=page-of]") == "Page 1 of 2 · 23 file(s)"
             await page.locator("[data-testid=next-page]").scroll_into_view_if_needed()
             assert await page.evaluate("window.scrollY") > 0
             await page.click("[data-testid=next-page]")
-            await cards(page, 2)
-            assert await page.inner_text("[data-testid=page-of]") == "Page 2 of 2 · 22 file(s)"
+            await cards(page, 3)
+            assert await page.inner_text("[data-testid=page-of]") == "Page 2 of 2 · 23 file(s)"
             assert await page.evaluate("window.scrollY") == 0
             assert hash_query(page)["page"] == ["2"]
             await screenshot(page, "seed-dataset-page-2")
             await page.reload()
-            await cards(page, 2)
-            assert await page.inner_text("[data-testid=page-of]") == "Page 2 of 2 · 22 file(s)"
+            await cards(page, 3)
+            assert await page.inner_text("[data-testid=page-of]") == "Page 2 of 2 · 23 file(s)"
             await page.click("[data-testid=previous-page]")  # opened from a link: the first page's cursor is found
             await cards(page, 20)
             assert "page" not in hash_query(page)
             await page.go_back()
-            await cards(page, 2)
+            await cards(page, 3)
             assert missing == []
 
         # one labeled file and a job, then the read-only roles
