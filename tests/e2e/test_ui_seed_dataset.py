@@ -122,3 +122,24 @@ async def test_dataset_page_pager_url_thumbnails_and_read_only_roles(unique: str
                     await page.wait_for_selector("[data-testid=sync]")
                     await page.wait_for_selector("[data-testid=add-data]")
                     await page.wait_for_selector("[data-testid=delete-labels]")
+
+    # video seed, "Modifying Labeled Data": on the dataset's Labeled tab, the x on a labeled file, OK: its labels are
+    # deleted and it moves to Unlabeled
+    async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
+        await page.goto(f"/#/datasets/{dataset_id}/samples?tab=labeled")
+        await cards(page, 1)
+        await page.click("[data-testid=delete-labels]")
+        await page.click("dialog:has-text('Delete labels') button:has-text('OK')")
+        await cards(page, 0)
+        async with gateway_client(await admin_headers(base_url=base), base_url=base) as api:
+
+            async def unlabeled() -> bool:
+                listed = await api.get(f"/api/datasets/{dataset_id}/samples", params={"tab": "labeled"})
+                return listed.json()["items"] == []
+
+            await wait_for(unlabeled, timeout=60, what="dataset-svc lists no labeled file")
+            annotation = (await api.get(path)).json()
+            assert (annotation["status"], annotation["shapes"]) == ("unlabeled", [])
+        await page.click("[data-tab=unlabeled]")
+        await cards(page, 23)
+        await page.wait_for_selector("[data-count=labeled]:text-is('0')")
