@@ -135,7 +135,7 @@ async def test_dataset_page_pager_url_thumbnails_and_read_only_roles(unique: str
 
             async def unlabeled() -> bool:
                 listed = await api.get(f"/api/datasets/{dataset_id}/samples", params={"tab": "labeled"})
-                return listed.json()["items"] == []
+                return not listed.json()["items"]
 
             await wait_for(unlabeled, timeout=60, what="dataset-svc lists no labeled file")
             annotation = (await api.get(path)).json()
