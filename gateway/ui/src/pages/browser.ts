@@ -40,6 +40,7 @@ export class SampleBrowser {
   private pageIndex = 0;
   private cursors = new Map<number, string | null>([[0, null]]);
   private listKey = "";
+  private loads = 0;
   private next: string | null = null;
   private counts: Counts | null = null;
   private labelers: Labeler[] = [];
@@ -97,9 +98,10 @@ export class SampleBrowser {
   /** Take the state of a new query (navigation, back/forward) and show it. */
   async apply(q: URLSearchParams): Promise<void> {
     const before = this.pageIndex;
-    const tabBefore = this.tab;
+    const listBefore = this.listKey;
     this.read(q);
-    if (this.tab !== tabBefore) { this.selected.clear(); this.o.onSelection?.(this.selected); }
+    // the selection is of files on screen: another page, tab or filter starts a new one
+    if (this.listKey !== listBefore || this.pageIndex !== before) { this.selected.clear(); this.o.onSelection?.(this.selected); }
     this.renderFilters();
     await this.load();
     if (this.pageIndex !== before) { this.grid.scrollTop = 0; window.scrollTo(0, 0); }
@@ -160,9 +162,11 @@ export class SampleBrowser {
   }
 
   async load(): Promise<void> {
+    const seq = ++this.loads;
     let page: SamplePage;
     try { page = await get<SamplePage>(this.listUrl(this.cursors.get(this.pageIndex) ?? null, !!this.o.withCounts)); }
-    catch (e) { this.error.textContent = describeError(e, "Could not list the files"); return; }
+    catch (e) { if (seq === this.loads) this.error.textContent = describeError(e, "Could not list the files"); return; }
+    if (seq !== this.loads) return;  // a later state's listing is on its way: this answer is stale
     this.error.textContent = "";
     const started = performance.now();
     this.items = page.items;
