@@ -149,9 +149,6 @@ export class SampleBrowser {
 
   refreshLabels(): void { this.renderFilters(); void this.loadLabelers(); }
 
-  /** Back to page 1 of the same tab and filters (after a deletion). */
-  reset(): void { this.go({}); }
-
   /** The list API's URL for one page of the current tab and filters. */
   private listUrl(cursor: string | null, withCounts: boolean): string {
     const f = this.filters;
