@@ -30,6 +30,7 @@ let cleanup: Cleanup | void;
 let update: PageHandle["update"];
 
 let current = "";
+let renders = 0;
 async function render(): Promise<void> {
   const hash = location.hash.slice(1) || "/datasets";
   if (hash === current) return;
@@ -56,10 +57,14 @@ async function render(): Promise<void> {
     const m = pattern.exec(path);
     if (!m) continue;
     const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    const seq = ++renders;
     try {
       const result = await page(main, params, new URLSearchParams(search));
-      if (typeof result === "function") cleanup = result;
-      else if (result) { cleanup = result.cleanup; update = result.update; }
+      const done = typeof result === "function" ? result : result?.cleanup;
+      // another page was asked for while this one loaded: this one is gone, the other's handles stay
+      if (seq !== renders) { done?.(); return; }
+      cleanup = done;
+      update = typeof result === "object" ? result.update : undefined;
     } catch (e) { main.append(h("p", { class: "error" }, describeError(e, "Could not load the page"))); }
     return;
   }
