@@ -108,8 +108,14 @@ async def test_dataset_page_pager_url_thumbnails_and_read_only_roles(unique: str
         user = f"{role}-{unique}"
         await ensure_user(user, role, f"{role}-pw", base_url=base)
         async with chromium() as browser, logged_in(browser, user, f"{role}-pw") as (_c, page):
+            await page.goto("/#/datasets")
+            await page.wait_for_selector("[data-testid=datasets] tbody tr")
+            await absent(page, "button:has-text('Create dataset')")
+            await page.goto(f"/#/datasets/{dataset_id}")
+            await page.wait_for_selector("[data-testid=counts] .stat")
+            await absent(page, "button:has-text('Publish version')", "button:has-text('Set to current version')")
             await page.goto("/#/jobs")
-            await page.wait_for_selector(f"[data-testid=jobs] a:has-text('job {unique}')")
+            await page.wait_for_selector("[data-testid=jobs] thead")
             await absent(page, "[data-testid=create-job]")
             for list_page in (f"/#/jobs/{job['id']}?tab=labeled", f"/#/datasets/{dataset_id}/samples?tab=labeled"):
                 await page.goto(list_page)
