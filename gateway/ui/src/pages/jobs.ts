@@ -17,16 +17,23 @@ export async function jobsPage(root: HTMLElement, _p: Record<string, string>, q:
   const create = currentUser()?.role === "admin"
     ? h("button", { class: "primary", "data-testid": "create-job", onclick: () => void createJob() }, "Create labeling job") : null;
   const body = h("tbody");
+  const more = h("button", { hidden: true, onclick: () => load().catch((e) => toast(describeError(e, "Could not list more labeling jobs"), "error")) }, "More");
+  const none = h("p", { class: "muted", hidden: true }, "No labeling job of this type.");
   root.append(h("div", { class: "pagehead" }, h("h1", {}, "Labeling jobs"), h("span", { class: "spacer" }), type, create),
-    h("table", { class: "list", "data-testid": "jobs" }, h("thead", {}, h("tr", {}, h("th", {}, "Job"), h("th", {}, "Labeling type"), h("th", {}, "Dataset"), h("th", {}, "Created"))), body));
-  const [page, names] = await Promise.all([
-    get<Page<Job>>(`/api/labeling/jobs${query({ labeling_type: (q.get("type") as LabelingType) || null, limit: 200 })}`),
-    datasetNames(),
-  ]);
-  body.replaceChildren(...page.items.map((j) => h("tr", {}, h("td", {}, h("a", { href: `#/jobs/${j.id}` }, j.name)),
-    h("td", {}, TYPE_NAMES[j.labeling_type]), h("td", {}, h("a", { href: `#/datasets/${j.dataset_id}` }, names.get(j.dataset_id) ?? j.dataset_id.slice(0, 8))),
-    h("td", {}, formatDate(j.created_at)))));
-  if (!page.items.length) root.append(h("p", { class: "muted" }, "No labeling job of this type."));
+    h("table", { class: "list", "data-testid": "jobs" }, h("thead", {}, h("tr", {}, h("th", {}, "Job"), h("th", {}, "Labeling type"), h("th", {}, "Dataset"), h("th", {}, "Created"))), body),
+    more, none);
+  const names = await datasetNames();
+  let cursor: string | null = null;
+  async function load(): Promise<void> {
+    const page: Page<Job> = await get<Page<Job>>(`/api/labeling/jobs${query({ labeling_type: (q.get("type") as LabelingType) || null, limit: 200, cursor })}`);
+    body.append(...page.items.map((j) => h("tr", {}, h("td", {}, h("a", { href: `#/jobs/${j.id}` }, j.name)),
+      h("td", {}, TYPE_NAMES[j.labeling_type]), h("td", {}, h("a", { href: `#/datasets/${j.dataset_id}` }, names.get(j.dataset_id) ?? j.dataset_id.slice(0, 8))),
+      h("td", {}, formatDate(j.created_at)))));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    none.hidden = body.children.length > 0;
+  }
+  await load();
 }
 
 async function datasets(): Promise<Dataset[]> {
