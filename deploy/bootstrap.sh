@@ -33,7 +33,7 @@ fi
 UI=gateway/ui
 UI_OUT=gateway/src/labelstream_gateway/static/app
 if command -v npm >/dev/null 2>&1; then
-  ui_hash=$(cd "$UI" && cat package.json package-lock.json build.mjs tsconfig.json $(find src -type f | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
+  ui_hash=$(cd "$UI" && cat package.json package-lock.json build.mjs tsconfig.json tsconfig.test.json eslint.config.mjs $(find src -type f | LC_ALL=C sort) | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$UI_OUT/.build-hash" 2>/dev/null)" != "$ui_hash" ] || [ ! -d "$UI/node_modules" ]; then
     echo "building the web UI (gateway/ui) ..."
     (cd "$UI" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent) || { echo "error: the web UI did not build" >&2; exit 1; }

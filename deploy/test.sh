@@ -11,6 +11,9 @@ echo "== ruff"
 .venv/bin/ruff check . && .venv/bin/ruff format --check . || exit 1
 echo "== mypy (strict)"
 .venv/bin/mypy || exit 1
+echo "== web UI: eslint, tsc, unit tests"
+command -v npm >/dev/null 2>&1 || { echo "error: npm is required to lint and test the web UI (gateway/ui)" >&2; exit 1; }
+(cd gateway/ui && npm run --silent lint && npm run --silent typecheck && npm test --silent) || exit 1
 
 started=$(mktemp)
 cleanup() {

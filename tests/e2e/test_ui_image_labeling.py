@@ -12,6 +12,7 @@ import httpx
 import pytest
 from labelstream_gateway.testing import (
     chromium,
+    editor_point,
     known_to_labeling,
     logged_in,
     png,
@@ -25,14 +26,6 @@ from tests.storage import ensure_bucket, minio_client
 from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, ensure_user, gateway_client
 
 pytestmark = pytest.mark.e2e
-
-
-async def canvas_point(page: Page, x: float, y: float) -> tuple[float, float]:
-    """Where image pixel (x, y) is on the screen."""
-    sx, sy = await page.evaluate("([x, y]) => window.labelstreamEditor.toScreen([x, y])", [x, y])
-    box = await page.locator("canvas.surface").bounding_box()
-    assert box is not None
-    return box["x"] + sx, box["y"] + sy
 
 
 async def shape_count(page: Page) -> int:
@@ -87,8 +80,8 @@ async def test_label_an_image_end_to_end(unique: str) -> None:
 
             # draw a polygon: click points, then the first point again; add a new label in the dialog
             for x, y in [(120, 100), (320, 100), (320, 290), (120, 290)]:
-                await page.mouse.click(*await canvas_point(page, x, y))
-            await page.mouse.click(*await canvas_point(page, 120, 100))
+                await page.mouse.click(*await editor_point(page, x, y))
+            await page.mouse.click(*await editor_point(page, 120, 100))
             await page.fill("dialog input[name=new_label]", f"car-{unique[:4]}")
             await page.fill("dialog input[name=color]", "#ff8800")
             await page.click("dialog button:has-text('Add')")
@@ -164,7 +157,7 @@ async def test_label_an_image_end_to_end(unique: str) -> None:
             await page.goto(f"/#/datasets/{dataset_id}/samples")
             await page.wait_for_selector("[data-testid=grid] .sample")
             assert await page.locator("[data-testid=delete]").count() == 0
-            token = await page.evaluate("JSON.parse(sessionStorage.getItem('labelstream.session')).token")
+            token = await page.evaluate("JSON.parse(localStorage.getItem('labelstream.session')).token")
             async with httpx.AsyncClient(base_url=ui_gateway_url(), timeout=30) as client:
                 auth = {"Authorization": f"Bearer {token}"}
                 body = {"sample_ids": ["x"], "delete_source": True}

@@ -10,6 +10,7 @@ import io
 import pytest
 from labelstream_gateway.testing import (
     chromium,
+    click_in_editor,
     logged_in,
     png,
     screenshot,
@@ -17,20 +18,11 @@ from labelstream_gateway.testing import (
     ui_gateway_url,
     wait_for,
 )
-from playwright.async_api import Page
 
 from tests.storage import ensure_bucket, minio_client
 from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, ensure_user, gateway_client
 
 pytestmark = pytest.mark.e2e
-
-
-async def click_image(page: Page, points: list[tuple[float, float]]) -> None:
-    box = await page.locator("canvas.surface").bounding_box()
-    assert box is not None
-    for x, y in points:
-        sx, sy = await page.evaluate("([x, y]) => window.labelstreamEditor.toScreen([x, y])", [x, y])
-        await page.mouse.click(box["x"] + sx, box["y"] + sy)
 
 
 async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> None:
@@ -129,7 +121,7 @@ async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> Non
                 assert [v["name"] for v in versions if v["is_current"]] == not_current
                 await screenshot(page, "dashboard-versions")
 
-                # a stale save: someone else saved since the page opened -> offered a reload
+                # a stale save: someone else saved since the page opened (another shape) -> both edits combined
                 await page.goto(f"/#/datasets/{dataset_id}/label/{first}?tab=all")
                 await page.wait_for_function("window.labelstreamEditor && window.labelstreamEditor.width === 400")
                 path = f"/api/labeling/datasets/{dataset_id}/samples/{first}/annotation"
@@ -139,20 +131,18 @@ async def test_jobs_add_data_versions_conflicts_and_a_viewer(unique: str) -> Non
                 )
                 saved = await api.put(path, json={"shapes": [other]}, headers={"If-Match": '"0"'})
                 assert saved.status_code == 200, saved.text
-                await click_image(page, [(100, 100), (200, 100), (200, 200), (100, 100)])
+                await click_in_editor(page, [(100, 100), (200, 100), (200, 200), (100, 100)])
                 await page.fill("dialog input[name=new_label]", "mine")
                 await page.click("dialog button:has-text('Add')")
                 await page.click("[data-testid=save]")
-                await page.wait_for_selector("dialog:has-text('Changed by someone else')")
-                await page.click("dialog button:has-text('Reload')")
-                await page.wait_for_function(
-                    "(() => { const s = window.labelstreamEditor.shapes;"
-                    " return s.length === 1 && s[0].label === 'other'; })()"
-                )
+                await page.wait_for_selector("[data-testid=status]:has-text('Saved (revision 2)')")
+                assert await page.locator("dialog").count() == 0
+                assert sorted(s["label"] for s in (await api.get(path)).json()["shapes"]) == ["mine", "other"]
+                await page.wait_for_function("window.labelstreamEditor.shapes.length === 2")
 
                 # a self-intersecting polygon: 422, the shape at fault is marked
                 await page.click("[data-testid=tool-polygon]")
-                await click_image(page, [(100, 100), (250, 250), (250, 100), (100, 250), (100, 100)])
+                await click_in_editor(page, [(100, 100), (250, 250), (250, 100), (100, 250), (100, 100)])
                 await page.select_option("dialog select[name=label]", "other")
                 await page.click("dialog button:has-text('Add')")
                 await page.click("[data-testid=save]")

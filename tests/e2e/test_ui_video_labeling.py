@@ -8,24 +8,20 @@ import asyncio
 import io
 
 import pytest
-from labelstream_gateway.testing import chromium, logged_in, mp4, screenshot, synced_dataset, ui_gateway_url
-from playwright.async_api import Page
+from labelstream_gateway.testing import (
+    chromium,
+    drag_in_editor,
+    logged_in,
+    mp4,
+    screenshot,
+    synced_dataset,
+    ui_gateway_url,
+)
 
 from tests.storage import ensure_bucket, minio_client
 from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, gateway_client
 
 pytestmark = pytest.mark.e2e
-
-
-async def drag_box(page: Page, x0: float, y0: float, x1: float, y1: float) -> None:
-    box = await page.locator("canvas.surface").bounding_box()
-    assert box is not None
-    a = await page.evaluate("([x, y]) => window.labelstreamEditor.toScreen([x, y])", [x0, y0])
-    b = await page.evaluate("([x, y]) => window.labelstreamEditor.toScreen([x, y])", [x1, y1])
-    await page.mouse.move(box["x"] + a[0], box["y"] + a[1])
-    await page.mouse.down()
-    await page.mouse.move(box["x"] + b[0], box["y"] + b[1], steps=5)
-    await page.mouse.up()
 
 
 async def test_label_a_video_at_paused_time_points(unique: str) -> None:
@@ -72,7 +68,7 @@ async def test_label_a_video_at_paused_time_points(unique: str) -> None:
                 first = frame + 10
                 await page.wait_for_selector(f".video-stage[data-frame='{first}']")
 
-                await drag_box(page, 40, 60, 160, 180)
+                await drag_in_editor(page, (40, 60), (160, 180))
                 await page.fill("dialog input[name=new_label]", label)
                 await page.click("dialog button:has-text('Add')")
                 await page.wait_for_selector("dialog", state="detached")  # the shape is added when it closes
@@ -87,7 +83,7 @@ async def test_label_a_video_at_paused_time_points(unique: str) -> None:
                     await page.click("[data-testid=frame-forward]")
                 second = first + 5
                 await page.wait_for_selector(f".video-stage[data-frame='{second}']")
-                await drag_box(page, 150, 80, 260, 200)
+                await drag_in_editor(page, (150, 80), (260, 200))
                 await page.select_option("dialog select[name=label]", label)
                 await page.click("dialog button:has-text('Add')")
                 await page.wait_for_selector("dialog", state="detached")  # the shape is added when it closes
@@ -120,7 +116,7 @@ async def test_label_a_video_at_paused_time_points(unique: str) -> None:
                     await page.click("[data-testid=frame-forward]")
                 third = second + 5
                 await page.wait_for_selector(f".video-stage[data-frame='{third}']")
-                await drag_box(page, 20, 20, 90, 90)
+                await drag_in_editor(page, (20, 20), (90, 90))
                 await page.select_option("dialog select[name=label]", label)
                 await page.click("dialog button:has-text('Add')")
                 await page.wait_for_selector("dialog", state="detached")  # the shape is added when it closes

@@ -41,15 +41,34 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
+def default_latency_ms() -> float:
+    """Network latency every browser test emulates (LS_UI_LATENCY_MS, default none): the flake hunt sets it."""
+    return float(os.environ.get("LS_UI_LATENCY_MS", "0") or 0)
+
+
+async def emulate_latency(page: Page, latency_ms: float) -> None:
+    """Add `latency_ms` to every request of `page` (Chrome DevTools Protocol), as on a slow network."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    conditions = {"offline": False, "latency": latency_ms, "downloadThroughput": -1, "uploadThroughput": -1}
+    await cdp.send("Network.emulateNetworkConditions", conditions)
+
+
 @asynccontextmanager
-async def logged_in(browser: Browser, username: str, password: str) -> AsyncIterator[tuple[BrowserContext, Page]]:
-    """A fresh browser context (its own cookies and storage) logged in through the login form."""
+async def logged_in(
+    browser: Browser, username: str, password: str, *, latency_ms: float | None = None
+) -> AsyncIterator[tuple[BrowserContext, Page]]:
+    """A fresh browser context (its own cookies and storage) logged in through the login form; with `latency_ms`
+    (default LS_UI_LATENCY_MS) every request of the page is delayed that long."""
     # bypass_csp: Playwright evaluates test expressions as strings, which the UI's policy (no eval) forbids
     context = await browser.new_context(
         base_url=ui_gateway_url(), viewport={"width": 1440, "height": 900}, bypass_csp=True
     )
     context.set_default_timeout(20_000)
     page = await context.new_page()
+    latency = default_latency_ms() if latency_ms is None else latency_ms
+    if latency:
+        await emulate_latency(page, latency)
     try:
         await page.goto("/#/login")
         await page.fill("input[name=username]", username)
@@ -66,6 +85,28 @@ async def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     await page.screenshot(path=str(path))
     return path
+
+
+async def editor_point(page: Page, x: float, y: float) -> tuple[float, float]:
+    """Where image pixel (x, y) of the labeling page's canvas is on the screen."""
+    sx, sy = await page.evaluate("([x, y]) => window.labelstreamEditor.toScreen([x, y])", [x, y])
+    box = await page.locator("canvas.surface").bounding_box()
+    assert box is not None
+    return box["x"] + sx, box["y"] + sy
+
+
+async def click_in_editor(page: Page, points: list[tuple[float, float]]) -> None:
+    """Click image pixels one after the other (a polygon's vertices)."""
+    for x, y in points:
+        await page.mouse.click(*await editor_point(page, x, y))
+
+
+async def drag_in_editor(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press at image pixel `start`, move to `end`, release (draws a box, moves a shape)."""
+    await page.mouse.move(*await editor_point(page, *start))
+    await page.mouse.down()
+    await page.mouse.move(*await editor_point(page, *end), steps=5)
+    await page.mouse.up()
 
 
 def png(width: int, height: int, color: tuple[int, int, int], *, text: str = "") -> bytes:

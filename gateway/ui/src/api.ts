@@ -1,54 +1,54 @@
-// The gateway's REST API as the UI uses it: bearer token, JSON, errors as ApiError.
+// The gateway's REST API as the UI uses it: bearer token, JSON, errors as ApiError. The types are the services'
+// OpenAPI schemas (src/generated/, written by `npm run gen:api`); the names below are the UI's words for them.
+import type { components as DatasetApi } from "./generated/dataset";
+import type { components as GatewayApi } from "./generated/gateway";
+import type { components as LabelingApi } from "./generated/labeling";
+import type { components as SyncApi } from "./generated/sync";
+import { SessionStore } from "./session";
 
-export type Role = "admin" | "annotator" | "viewer";
-export interface User { username: string; role: Role }
-export interface Label { name: string; color: string }
-export interface BucketPath { bucket: string; prefix: string }
-export type LabelingType = "image_segmentation" | "video_labeling" | "object_detection";
-export interface Dataset {
-  id: string; name: string; description: string; labeling_type: LabelingType;
-  input_path: BucketPath; output_path: BucketPath; labels: Label[]; created_at: string;
-}
-export interface MediaMetadata {
-  width?: number | null; height?: number | null; duration_s?: number | null; fps?: number | null;
-  frame_count?: number | null;
-}
-export interface Sample {
-  id: string; dataset_id: string; key: string; file_name: string; media_kind: "image" | "video";
-  status: string; hard_example: boolean; labeled_by: string | null; label_counts: Record<string, number>;
-  media: MediaMetadata | null; media_status?: string; bucket?: string;
-}
-export interface Counts { all: number; unlabeled: number; labeled: number }
-export interface SamplePage { items: Sample[]; next_cursor: string | null; counts: Counts | null }
-export interface Page<T> { items: T[]; next_cursor: string | null }
-export type ShapeKind = "polygon" | "rectangle" | "circle" | "polyline" | "point" | "rotated_rectangle";
-export interface Shape {
-  shape_id: string; kind: ShapeKind; label: string; points: [number, number][];
-  rotation?: number | null; time_point_s?: number | null; frame_index?: number | null; object_id?: string | null;
-}
-export interface Annotation {
-  sample_id: string; dataset_id: string; revision: number; status: string; shapes: Shape[];
-  labeled_by: string | null; hard_example: boolean; media_kind: string | null;
-}
-export interface TimePoint { time_point_s: number; frame_index: number | null; shapes: number; labels: string[] }
-export interface Version {
-  id: string; name: string; status: string; is_current: boolean; sample_count: number; description: string;
-  statistics: { samples: number; labeled_samples: number; shapes: number };
-  created_at: string; published_at: string | null;
-}
-export interface SyncRun {
-  id: string; status: string; error: string | null;
-  counts: { listed: number; added: number; removed: number; changed: number; unchanged: number; skipped: number; failed: number };
-}
-export interface ImportTask {
-  id: string; status: string; mode: string; labeled: boolean; created_at: string; error: string | null;
-  source: { kind: string; bucket?: string; prefix?: string; key?: string; file_name?: string };
-  counts: { total: number; imported: number; already_present: number; skipped: number; failed: number };
-  errors: { item: string; error: string }[];
-}
-export interface Job { id: string; dataset_id: string; name: string; labeling_type: LabelingType; created_at: string }
-export interface JobDetails { job: Job; counts: Counts; labels: { name: string; color: string; samples: number }[] }
-export interface Session { token: string; expires_at: number; user: User }
+type DatasetSchemas = DatasetApi["schemas"];
+type LabelingSchemas = LabelingApi["schemas"];
+type SyncSchemas = SyncApi["schemas"];
+
+// pydantic leaves fields that have a default out of a response schema's `required`, although the response always
+// carries them: these aliases say so where the UI reads such a field.
+type Sent<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: Exclude<T[P], undefined> };
+
+export type User = GatewayApi["schemas"]["UserPublic"];
+export type Role = User["role"];
+export type Session = GatewayApi["schemas"]["Session"];
+export type Label = DatasetSchemas["LabelDefinition"];
+export type BucketPath = DatasetSchemas["BucketPath"];
+export type Dataset = DatasetSchemas["DatasetPublic"];
+export type LabelingType = Dataset["labeling_type"];
+export type MediaMetadata = DatasetSchemas["MediaMetadata"];
+export type Counts = DatasetSchemas["SampleCountsPublic"];
+export type Version = DatasetSchemas["VersionPublic"];
+/** A page of any listing (the services' `Page[X]` schemas). */
+export type Page<T> = Omit<DatasetSchemas["Page_DatasetPublic_"], "items"> & { items: T[] };
+
+// The sample browser lists dataset-svc's samples and a labeling job's (labeling-svc): a Sample is what both send,
+// plus dataset-svc's fields (bucket, media status...), which a job's samples lack.
+type DatasetSample = DatasetSchemas["SamplePublic"];
+type JobSample = LabelingSchemas["JobSamplePublic"];
+type SampleFieldsOfBoth = keyof DatasetSample & keyof JobSample;
+export type Sample = Pick<JobSample, SampleFieldsOfBoth> & Partial<Omit<DatasetSample, SampleFieldsOfBoth>>;
+/** dataset-svc's `SamplePage` or labeling-svc's `JobSamplePage` (whose `counts` is null unless asked for). */
+export type SamplePage = Omit<DatasetSchemas["SamplePage"], "items" | "counts"> & { items: Sample[]; counts: Counts | null };
+
+export type Shape = LabelingSchemas["Shape"];
+export type ShapeKind = Shape["kind"];
+export type Annotation = LabelingSchemas["AnnotationPublic"];
+export type TimePoint = LabelingSchemas["TimePoint"];
+export type Job = LabelingSchemas["LabelingJob"];
+export type JobDetails = LabelingSchemas["JobDetails"];
+
+export type SyncRun = Sent<SyncSchemas["SyncRun"], "counts" | "error">;
+type ImportSource = SyncSchemas["BucketSource"] | SyncSchemas["ManifestSource"] | SyncSchemas["UploadSource"];
+/** An import task; `source` is flattened (every kind's fields, optional) so a view can show any kind in one line. */
+export type ImportTask = Omit<Sent<SyncSchemas["ImportTask"], "counts" | "error">, "source"> & {
+  source: { kind: ImportSource["kind"]; bucket?: string; prefix?: string; key?: string; file_name?: string };
+};
 
 export class ApiError extends Error {
   constructor(public status: number, public body: { error?: string; message?: string; details?: unknown }) {
@@ -56,30 +56,46 @@ export class ApiError extends Error {
   }
 }
 
-const TOKEN_KEY = "labelstream.session";
-let session: Session | null = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || "null");
+let sessions: SessionStore | null = null;
 let onUnauthenticated: () => void = () => undefined;
 
-export function currentUser(): User | null {
-  return session && session.expires_at * 1000 > Date.now() ? session.user : null;
-}
-export function setUnauthenticatedHandler(handler: () => void): void { onUnauthenticated = handler; }
-function keep(s: Session | null): void {
-  session = s;
-  if (s) sessionStorage.setItem(TOKEN_KEY, JSON.stringify(s)); else sessionStorage.removeItem(TOKEN_KEY);
+// Created on first use (not at import, so pure helpers such as query() load in the unit tests without a browser).
+function store(): SessionStore {
+  if (!sessions) {
+    const created = new SessionStore(localStorage);
+    window.addEventListener("storage", (e) => {
+      if (e.storageArea === localStorage && created.changedElsewhere(e.key)) onUnauthenticated();
+    });
+    sessions = created;
+  }
+  return sessions;
 }
 
+export function currentUser(): User | null { return store().valid()?.user ?? null; }
+export function setUnauthenticatedHandler(handler: () => void): void { onUnauthenticated = handler; }
+
 export async function request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  const h = init.headers as Record<string, string>;
-  if (session) h["Authorization"] = `Bearer ${session.token}`;
-  if (body instanceof Blob || body instanceof ArrayBuffer) init.body = body;
-  else if (body !== undefined) { h["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
-  const response = await fetch(path, init);
-  if (response.status === 401 && !path.startsWith("/api/auth/login")) { keep(null); onUnauthenticated(); }
+  const send = (token: string | undefined): Promise<Response> => {
+    const h: Record<string, string> = { ...headers };
+    const init: RequestInit = { method, headers: h };
+    if (token) h["Authorization"] = `Bearer ${token}`;
+    if (body instanceof Blob || body instanceof ArrayBuffer) init.body = body;
+    else if (body !== undefined) { h["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    return fetch(path, init);
+  };
+  const token = store().current()?.token;
+  let response = await send(token);
+  if (response.status === 401 && !path.startsWith("/api/auth/login")) {
+    // another tab may have refreshed or logged in again since: then this tab goes on with that session
+    const newer = store().refused(token);
+    if (newer) {
+      response = await send(newer.token);
+      if (response.status === 401) store().refused(newer.token);
+    }
+    if (response.status === 401) onUnauthenticated();
+  }
   if (!response.ok) {
-    let parsed: ApiError["body"] = {};
-    try { parsed = await response.json(); } catch { parsed = { message: response.statusText }; }
+    const parsed: ApiError["body"] = await response.json().catch(() => ({ message: response.statusText }));
     throw new ApiError(response.status, parsed);
   }
   if (response.status === 204) return undefined as T;
@@ -91,16 +107,24 @@ export const get = <T>(path: string): Promise<T> => request<T>("GET", path);
 export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>("POST", path, body);
 
 export async function login(username: string, password: string): Promise<User> {
-  keep(await post<Session>("/api/auth/login", { username, password }));
-  return session!.user;
+  const session = await post<Session>("/api/auth/login", { username, password });
+  store().keep(session);
+  return session.user;
 }
 export async function logout(): Promise<void> {
-  try { await post("/api/auth/logout"); } finally { keep(null); }
+  try { await post("/api/auth/logout"); } finally { store().keep(null); }
 }
+/** A fresh token, unless another tab already got one (then this tab takes that). */
 export async function refresh(): Promise<void> {
-  if (session) keep(await post<Session>("/api/auth/refresh"));
+  const before = store().current();
+  const latest = store().latest();
+  if (!latest || latest !== before) return;
+  store().keep(await post<Session>("/api/auth/refresh"));
 }
-export function tokenExpiresInMs(): number { return session ? session.expires_at * 1000 - Date.now() : 0; }
+export function tokenExpiresInMs(): number {
+  const s = store().current();
+  return s ? s.expires_at * 1000 - Date.now() : 0;
+}
 
 export function query(params: Record<string, string | number | boolean | string[] | null | undefined>): string {
   const q = new URLSearchParams();

@@ -42,7 +42,7 @@ export function dialog<T>(title: string, body: Node, buttons: { label: string; v
     // Enter in a text field presses the primary button
     d.addEventListener("keydown", (e) => {
       const primary = buttons.find((b) => b.primary);
-      if (e.key === "Enter" && primary && (e.target as HTMLElement).tagName === "INPUT") { e.preventDefault(); done(primary.value); }
+      if (e.key === "Enter" && primary && ["INPUT", "SELECT"].includes((e.target as HTMLElement).tagName)) { e.preventDefault(); done(primary.value); }
     });
     document.body.append(d);
     d.showModal();

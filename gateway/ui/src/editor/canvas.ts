@@ -1,8 +1,11 @@
 // The drawing surface: one canvas, redrawn on requestAnimationFrame, shapes culled with a spatial index and
 // batched by colour. Tools: polygon (click points, click the first to close), rectangle, circle, polyline
 // (double-click or Enter ends), point, rotated rectangle, and "drag" (move a shape or a vertex, pan).
+// The canvas is a view of the annotation model: it shows the shapes of one scope (the image, or the video frame
+// whose picture is shown) and sends every edit to the model; it keeps no shapes of its own.
 import type { Shape, ShapeKind } from "../api";
-import { Pt, SpatialIndex, hits, outline, translate, vertexAt } from "./geometry";
+import { Pt, SpatialIndex, bounds, hits, outline, translate, vertexAt } from "./geometry";
+import type { AnnotationModel } from "./model";
 
 export type Tool = ShapeKind | "drag";
 type Gesture =
@@ -12,10 +15,11 @@ type Gesture =
   | { kind: "box"; start: Pt; end: Pt };
 
 export interface EditorHooks {
-  /** A shape was drawn: resolve with its label (null cancels the shape). */
-  pickLabel: (shape: Shape) => Promise<string | null>;
+  /** A shape was drawn (stamped with the time point of the picture shown): label it and add it to the model. */
+  create: (shape: Shape) => Promise<void>;
   colorOf: (label: string) => string;
-  changed: () => void;
+  /** The selection changed (the panels highlight it). */
+  selected: () => void;
 }
 
 const ZOOM_SETTLE_MS = 250; // the shapes layer is redrawn at the new scale once the wheel has rested this long
@@ -26,10 +30,14 @@ const newId = () => `s${Date.now().toString(36)}${(idCounter++).toString(36)}`;
 export class CanvasEditor {
   readonly canvas = document.createElement("canvas");
   private ctx = this.canvas.getContext("2d")!;
+  /** The shapes of the scope shown, as the model holds them (a view; refreshed on every model change). */
   shapes: Shape[] = [];
+  /** The shapes as the server last had them, for "reset shape". */
   originals = new Map<string, Shape>();
-  errors = new Map<number, string>();
   selected = -1;
+  /** The frame whose picture is shown (null: an image); new shapes get its time point. */
+  scope: number | null = null;
+  readOnly = false;
   visible = true;
   tool: Tool = "polygon";
   scale = 1;
@@ -39,8 +47,6 @@ export class CanvasEditor {
   height = 1;
   private picture: CanvasImageSource | null = null;
   private index = new SpatialIndex();
-  private undoStack: Shape[][] = [];
-  private redoStack: Shape[][] = [];
   private draft: Pt[] = [];
   private hover: Pt | null = null;
   private gesture: Gesture | null = null;
@@ -52,7 +58,8 @@ export class CanvasEditor {
   /** Milliseconds each redraw took (the UI's frame cost), for the performance test. */
   readonly frameTimes: number[] = [];
 
-  constructor(private hooks: EditorHooks) {
+  constructor(readonly model: AnnotationModel, private hooks: EditorHooks) {
+    model.onChange(() => this.sync());
     this.canvas.className = "surface";
     this.canvas.tabIndex = 0;
     this.canvas.addEventListener("mousedown", (e) => this.down(e));
@@ -64,6 +71,23 @@ export class CanvasEditor {
     new ResizeObserver(() => this.resize()).observe(this.canvas);
     window.addEventListener("keydown", this.onKey);
     window.addEventListener("keyup", this.onKeyUp);
+  }
+
+  /** Show the shapes of `scope` (a frame index, or null for an image). */
+  setScope(scope: number | null): void { this.scope = scope; this.draft = []; this.selected = -1; this.sync(); }
+
+  /** Problems the server found in the shapes shown, by their index here. */
+  get errors(): Map<number, string> {
+    const found = new Map<number, string>();
+    this.shapes.forEach((s, i) => { const e = this.model.errors.get(s.shape_id); if (e) found.set(i, e); });
+    return found;
+  }
+
+  private sync(): void {
+    const selectedId = this.shapes[this.selected]?.shape_id;
+    this.shapes = this.model.at(this.scope);
+    this.selected = selectedId ? this.shapes.findIndex((s) => s.shape_id === selectedId) : -1;
+    this.reindex();
   }
 
   destroy(): void {
@@ -83,53 +107,25 @@ export class CanvasEditor {
   /** A new picture of the same size (the next video frame): the view stays. */
   replacePicture(picture: CanvasImageSource): void { this.picture = picture; this.request(); }
 
-  load(shapes: Shape[]): void {
-    this.shapes = shapes.map((s) => ({ ...s, points: s.points.map((p) => [p[0], p[1]] as [number, number]) }));
-    this.originals = new Map(this.shapes.map((s) => [s.shape_id, s]));
-    this.undoStack = [];
-    this.redoStack = [];
-    this.selected = -1;
-    this.errors.clear();
-    this.reindex();
-  }
-
-  // --- history -------------------------------------------------------------------------------------------
-  /** Record the state before a change; every change goes through here so undo/redo see it. */
-  private commit(next: Shape[]): void {
-    this.undoStack.push(this.shapes);
-    if (this.undoStack.length > 200) this.undoStack.shift();
-    this.redoStack = [];
-    this.shapes = next;
-    this.errors.clear();
-    this.reindex();
-    this.hooks.changed();
-  }
-  get canUndo(): boolean { return this.undoStack.length > 0; }
-  get canRedo(): boolean { return this.redoStack.length > 0; }
+  // --- edits go to the model (which keeps the undo history of the whole sample) ----------------------------
+  get canUndo(): boolean { return this.draft.length > 0 || this.model.canUndo; }
+  get canRedo(): boolean { return this.model.canRedo; }
   undo(): void {
     if (this.draft.length) { this.draft.pop(); this.request(); return; }
-    const prev = this.undoStack.pop();
-    if (!prev) return;
-    this.redoStack.push(this.shapes);
-    this.shapes = prev;
-    this.selected = -1;
-    this.reindex();
-    this.hooks.changed();
+    this.model.undo();
   }
-  redo(): void {
-    const next = this.redoStack.pop();
-    if (!next) return;
-    this.undoStack.push(this.shapes);
-    this.shapes = next;
-    this.reindex();
-    this.hooks.changed();
-  }
+  redo(): void { this.model.redo(); }
 
-  addShape(shape: Shape): void { this.commit([...this.shapes, shape]); this.selected = this.shapes.length - 1; }
-  replaceShape(i: number, shape: Shape): void { this.commit(this.shapes.map((s, j) => (j === i ? shape : s))); }
+  replaceShape(i: number, shape: Shape): void {
+    const s = this.shapes[i];
+    if (s && !this.readOnly) this.model.replace(s.shape_id, shape);
+  }
+  /** Remove the shapes of this scope that match. */
   removeShapes(unwanted: (s: Shape, i: number) => boolean): void {
-    this.commit(this.shapes.filter((s, i) => !unwanted(s, i)));
+    if (this.readOnly) return;
+    const ids = new Set(this.shapes.filter((s, i) => unwanted(s, i)).map((s) => s.shape_id));
     this.selected = -1;
+    if (ids.size) this.model.remove((s) => ids.has(s.shape_id));
   }
   deleteAll(): void { if (this.shapes.length) this.removeShapes(() => true); }
   /** Put the selected shape back where it was when the image was opened. */
@@ -137,6 +133,10 @@ export class CanvasEditor {
     const s = this.shapes[this.selected];
     const original = s && this.originals.get(s.shape_id);
     if (original) this.replaceShape(this.selected, original);
+  }
+  select(shapeId: string | null): void {
+    this.selected = shapeId ? this.shapes.findIndex((s) => s.shape_id === shapeId) : -1;
+    this.request();
   }
   toggleVisible(): void { this.visible = !this.visible; this.request(); }
 
@@ -325,14 +325,14 @@ export class CanvasEditor {
       this.gesture = { kind: "pan", sx: e.clientX, sy: e.clientY, ox: this.ox, oy: this.oy };
       return;
     }
-    if (this.tool === "drag") {
-      const sel = this.shapes[this.selected];
+    if (this.tool === "drag" || this.readOnly) {
+      const sel = this.readOnly ? undefined : this.shapes[this.selected];
       const v = sel ? vertexAt(sel, p, tol * 1.5) : -1;
       if (sel && v >= 0) { this.gesture = { kind: "vertex", index: this.selected, vertex: v, before: sel }; return; }
       const hit = this.pick(p, tol);
       this.selected = hit;
-      this.hooks.changed();
-      this.gesture = hit >= 0
+      this.hooks.selected();
+      this.gesture = hit >= 0 && !this.readOnly
         ? { kind: "move", index: hit, start: p, before: this.shapes[hit] }
         : { kind: "pan", sx: e.clientX, sy: e.clientY, ox: this.ox, oy: this.oy };
       this.request();
@@ -363,8 +363,11 @@ export class CanvasEditor {
     if (g.kind === "pan") { this.ox = g.ox + e.clientX - g.sx; this.oy = g.oy + e.clientY - g.sy; }
     else if (g.kind === "box") g.end = this.clamp(this.at(e));
     else if (g.kind === "move") {
-      const p = this.at(e);
-      this.shapes[g.index] = translate(g.before, p[0] - g.start[0], p[1] - g.start[1]);
+      // the shape stays inside the image: the move is limited by its bounds
+      const p = this.at(e), b = bounds(g.before);
+      const dx = Math.max(-b.x0, Math.min(this.width - b.x1, p[0] - g.start[0]));
+      const dy = Math.max(-b.y0, Math.min(this.height - b.y1, p[1] - g.start[1]));
+      this.shapes[g.index] = translate(g.before, Math.round(dx * 10) / 10, Math.round(dy * 10) / 10);
     } else if (g.kind === "vertex") {
       const s = this.shapes[g.index];
       const points = s.points.slice();
@@ -385,8 +388,8 @@ export class CanvasEditor {
       const moved = this.shapes[g.index];
       if (moved === g.before) return;
       this.shapes[g.index] = g.before;
-      this.replaceShape(g.index, moved);
       this.selected = g.index;
+      this.replaceShape(g.index, moved);
     }
     this.request();
   };
@@ -395,7 +398,7 @@ export class CanvasEditor {
   private onKey = (e: KeyboardEvent): void => {
     if ((e.target as HTMLElement)?.closest?.("input, textarea, select, dialog")) return;
     if (e.key === " ") { this.spaceDown = true; e.preventDefault(); }
-    else if (e.key === "Escape") { this.draft = []; this.selected = -1; this.request(); }
+    else if (e.key === "Escape") { this.draft = []; this.selected = -1; this.hooks.selected(); this.request(); }
     else if (e.key === "Enter") this.finishPolyline();
     else if ((e.key === "Delete" || e.key === "Backspace") && this.selected >= 0) { const i = this.selected; this.removeShapes((_s, j) => j === i); }
     else if ((e.key === "[" || e.key === "]") && this.shapes[this.selected]?.kind === "rotated_rectangle") {
@@ -431,8 +434,9 @@ export class CanvasEditor {
   private async finish(shape: Shape): Promise<void> {
     this.hover = null;
     this.request();
-    const label = await this.hooks.pickLabel(shape);
-    if (label) this.addShape({ ...shape, label });
-    this.request();
+    if (this.readOnly) return;
+    const stamp = this.scope === null ? {} : this.model.stampFor(this.scope);
+    await this.hooks.create({ ...shape, ...stamp });
+    this.select(shape.shape_id);
   }
 }

@@ -1,15 +1,11 @@
-// The video stage: player with play/pause, frame stepping and a timeline with markers at the labeled time
-// points. Paused, it shows the exact frame (from media-svc) in the canvas editor with that time point's shapes.
-import { Sample, Shape, media } from "../api";
-import { confirmDialog, h } from "../dom";
+// The video stage: player with play/pause, frame stepping and a timeline with markers at the labeled time points.
+// Paused, it shows the exact frame (from media-svc) in the canvas editor; the editor's scope becomes that frame only
+// once its picture is on screen, so a shape is always stamped with the frame the annotator saw. Playing, pausing and
+// stepping never touch the annotation model.
+import { Sample, media } from "../api";
+import { h } from "../dom";
 import type { CanvasEditor } from "./canvas";
-
-export interface PanelActions {
-  colorOf: (label: string) => string;
-  edit: (s: Shape) => Promise<void>;
-  remove: (s: Shape) => void;
-  save: () => Promise<boolean>;
-}
+import type { AnnotationModel } from "./model";
 
 export class VideoStage {
   readonly el = h("div", { class: "video-stage" });
@@ -18,17 +14,18 @@ export class VideoStage {
   private timeline = h("div", { class: "timeline", "data-testid": "timeline" });
   private playhead = h("div", { class: "playhead" });
   private time = h("span", { class: "time mono", "data-testid": "time" });
-  private playButton = h("button", { class: "tool", "data-testid": "play", title: "Play / pause (K)", onclick: () => this.toggle() }, "▶");
-  private editor!: CanvasEditor;
-  private others: Shape[] = [];
+  private playButton = h("button", { class: "tool", "data-testid": "play", title: "Play / pause (K)", "aria-label": "Play", onclick: () => this.toggle() }, "▶");
   readonly fps: number;
   readonly duration: number;
-  frame = 0;
+  /** The frame whose picture is on screen (and whose shapes the editor shows). */
+  shown = -1;
+  /** The frame asked for last (stepping runs ahead of slow frame loads). */
+  wanted = 0;
   private fitted = false;
-  private expanded = new Set<number>();
 
-  constructor(private datasetId: string, private sample: Sample, _editor: CanvasEditor, private changed: () => void) {
-    this.fps = sample.media?.fps || 25;
+  constructor(private datasetId: string, private sample: Sample, private model: AnnotationModel, private editor: CanvasEditor,
+    private frameShown: (frame: number) => void) {
+    this.fps = model.fps || 25;
     this.duration = sample.media?.duration_s || (sample.media?.frame_count ? sample.media.frame_count / this.fps : 10);
     this.video.src = media.video(datasetId, sample.id);
     this.video.addEventListener("pause", () => void this.showFrame(Math.round(this.video.currentTime * this.fps)));
@@ -39,60 +36,40 @@ export class VideoStage {
       const r = this.timeline.getBoundingClientRect();
       void this.seek(((e.clientX - r.left) / r.width) * this.duration);
     });
-    this.el.append(this.frameArea, h("div", { class: "controls" },
-      this.playButton,
-      h("button", { class: "tool", "data-testid": "frame-back", title: "Previous frame (←)", onclick: () => void this.step(-1) }, "|◀"),
-      h("button", { class: "tool", "data-testid": "frame-forward", title: "Next frame (→)", onclick: () => void this.step(1) }, "▶|"),
-      this.time, this.timeline));
-  }
-
-  mount(editor: CanvasEditor): void {
-    this.editor = editor;
     this.frameArea.append(this.video, editor.canvas);
     this.video.hidden = true;
+    this.el.append(this.frameArea, h("div", { class: "controls" },
+      this.playButton,
+      h("button", { class: "tool", "data-testid": "frame-back", title: "Previous frame (←)", "aria-label": "Previous frame", onclick: () => void this.step(-1) }, "|◀"),
+      h("button", { class: "tool", "data-testid": "frame-forward", title: "Next frame (→)", "aria-label": "Next frame", onclick: () => void this.step(1) }, "▶|"),
+      this.time, this.timeline));
+    model.onChange(() => this.renderMarkers());
   }
 
   destroy(): void { this.video.pause(); this.video.removeAttribute("src"); this.video.load(); }
 
-  load(shapes: Shape[]): void {
-    this.others = shapes.slice();
-    this.editor?.load([]);
-    void this.showFrame(this.frame, true);
-  }
-
-  /** Every shape of the video: the other time points' and the current one's (stamped with its time point). */
-  allShapes(): Shape[] { return [...this.others.filter((s) => !this.atFrame(s, this.frame)), ...this.stamped()]; }
-
-  private stamped(): Shape[] {
-    const t = Number((this.frame / this.fps).toFixed(6));
-    return this.editor.shapes.map((s) => (s.time_point_s === undefined || s.time_point_s === null ? { ...s, time_point_s: t, frame_index: this.frame } : s));
-  }
-
-  private atFrame(s: Shape, n: number): boolean {
-    if (s.frame_index !== null && s.frame_index !== undefined) return s.frame_index === n;
-    return Math.round((s.time_point_s || 0) * this.fps) === n;
-  }
+  get playing(): boolean { return !this.video.paused; }
 
   private setPlaying(playing: boolean): void {
     this.video.hidden = !playing;
     this.editor.canvas.hidden = playing;
+    this.el.classList.toggle("playing", playing);
     this.playButton.textContent = playing ? "⏸" : "▶";
+    this.playButton.setAttribute("aria-label", playing ? "Pause" : "Play");
     this.playButton.setAttribute("aria-pressed", String(playing));
   }
 
   toggle(): void {
     if (this.video.paused) {
-      this.others = this.allShapes();
-      this.editor.load([]);
-      this.video.currentTime = this.frame / this.fps;
+      this.video.currentTime = this.wanted / this.fps;
       this.setPlaying(true);
-      this.video.play().catch(() => this.setPlaying(false));
+      this.video.play().catch(() => { this.setPlaying(false); void this.showFrame(this.wanted); });
     } else this.video.pause();
   }
 
   async step(delta: number): Promise<void> {
     if (!this.video.paused) this.video.pause();
-    await this.showFrame(Math.max(0, Math.min(this.lastFrame(), this.frame + delta)));
+    await this.showFrame(this.wanted + delta);
   }
 
   async seek(t: number): Promise<void> {
@@ -100,25 +77,26 @@ export class VideoStage {
     await this.showFrame(Math.round(t * this.fps));
   }
 
-  private lastFrame(): number { return Math.max(0, (this.sample.media?.frame_count || Math.round(this.duration * this.fps)) - 1); }
+  lastFrame(): number { return Math.max(0, (this.sample.media?.frame_count || Math.round(this.duration * this.fps)) - 1); }
 
-  /** Paused at frame `n`: the exact frame as the picture, that time point's shapes in the editor. */
-  async showFrame(n: number, initial = false): Promise<void> {
-    n = Math.max(0, Math.min(this.lastFrame(), n));
-    if (!initial) this.others = this.allShapes();
-    this.frame = n;
+  /** Paused at frame `n`: once the exact frame has loaded (and nothing newer was asked for), show it with its shapes. */
+  async showFrame(n: number): Promise<void> {
+    n = Math.max(0, Math.min(this.lastFrame(), Math.round(n)));
+    this.wanted = n;
     this.setPlaying(false);
     this.updateHead(n / this.fps);
     const img = new Image();
     img.src = `${media.frame(this.datasetId, this.sample.id, 0).split("?")[0]}?n=${n}`;
     await img.decode().catch(() => undefined);
-    if (this.frame !== n) return;
+    if (this.wanted !== n || !this.video.paused) return; // a newer frame was asked for, or playback resumed
     const w = img.naturalWidth || this.sample.media?.width || 640, hgt = img.naturalHeight || this.sample.media?.height || 360;
     if (!this.fitted) { this.editor.setPicture(img, w, hgt); this.fitted = true; }
     else this.editor.replacePicture(img);
-    this.editor.load(this.others.filter((s) => this.atFrame(s, n)));
+    this.shown = n;
+    this.editor.setScope(n);
     this.el.dataset.frame = String(n);
-    this.changed();
+    this.renderMarkers();
+    this.frameShown(n);
   }
 
   private updateHead(t: number): void {
@@ -133,48 +111,18 @@ export class VideoStage {
     return false;
   }
 
-  /** The labeled time points, each expandable to edit or delete its labels, or delete all of them. */
-  renderPanel(panel: HTMLElement, a: PanelActions): void {
-    const all = this.allShapes();
-    const points = new Map<number, Shape[]>();
-    for (const s of all) {
-      const n = s.frame_index ?? Math.round((s.time_point_s || 0) * this.fps);
-      points.set(n, [...(points.get(n) || []), s]);
-    }
-    const frames = [...points.keys()].sort((x, y) => x - y);
+  /** Timeline markers at the labeled time points (computed from the model). */
+  private renderMarkers(): void {
     this.timeline.querySelectorAll(".marker").forEach((m) => m.remove());
-    for (const n of frames) {
-      this.timeline.append(h("span", { class: "marker", style: { left: `${(100 * n) / this.fps / this.duration}%` }, title: fmt(n / this.fps),
-        onclick: (e: Event) => { e.stopPropagation(); void this.showFrame(n); } }));
+    for (const tp of this.model.timePoints()) {
+      this.timeline.append(h("span", { class: `marker${tp.frame === this.shown ? " current" : ""}`, "data-frame": tp.frame,
+        style: { left: `${(100 * tp.frame) / this.fps / this.duration}%` }, title: fmt(tp.frame / this.fps),
+        onclick: (e: Event) => { e.stopPropagation(); void this.showFrame(tp.frame); } }));
     }
-    const current = new Set(this.editor.shapes);
-    panel.replaceChildren(h("h2", {}, "All labels"), h("ul", { class: "time-points", "data-testid": "time-points" }, ...frames.map((n) => {
-      const shapes = points.get(n)!;
-      const open = this.expanded.has(n);
-      return h("li", { "data-frame": n, class: n === this.frame ? "current" : "" },
-        h("div", { class: "tp" },
-          h("button", { class: "icon", "aria-label": `Expand ${fmt(n / this.fps)}`, "aria-expanded": String(open), onclick: () => { if (open) this.expanded.delete(n); else this.expanded.add(n); this.changed(); } }, open ? "▾" : "▸"),
-          h("button", { class: "link-button", title: "Go to this time point", onclick: () => void this.showFrame(n) }, `${fmt(n / this.fps)}`), h("span", { class: "muted" }, `frame ${n} · ${shapes.length} label(s)`),
-          h("button", { class: "icon", title: "Delete all labels at this time point", "aria-label": `Delete all labels at ${fmt(n / this.fps)}`, onclick: async () => {
-            if (!(await confirmDialog("Delete labels", `Delete all ${shapes.length} label(s) at ${fmt(n / this.fps)}?`, "OK", "Cancel"))) return;
-            this.others = this.allShapes().filter((s) => !shapes.includes(s));
-            this.editor.removeShapes((s) => this.atFrame({ ...s, frame_index: s.frame_index ?? this.frame }, n));
-            await a.save();
-          } }, "✕")),
-        open ? h("ul", { class: "tp-labels" }, ...shapes.map((s) => h("li", { "data-label": s.label },
-          h("i", { class: "swatch", style: { background: a.colorOf(s.label) } }), h("span", {}, s.label), h("span", { class: "muted" }, s.kind),
-          h("button", { class: "icon", "aria-label": `Edit label ${s.label}`, onclick: async () => { if (n !== this.frame) await this.showFrame(n); const mine = this.editor.shapes.find((x) => x.shape_id === s.shape_id); if (mine) await a.edit(mine); } }, "✎"),
-          h("button", { class: "icon", "aria-label": `Delete ${s.label}`, onclick: async () => {
-            if (!(await confirmDialog("Delete label", `Delete ${s.label} at ${fmt(n / this.fps)}?`, "OK", "Cancel"))) return;
-            if (current.has(s) || this.editor.shapes.some((x) => x.shape_id === s.shape_id)) a.remove(this.editor.shapes.find((x) => x.shape_id === s.shape_id)!);
-            else this.others = this.others.filter((x) => x.shape_id !== s.shape_id);
-            await a.save();
-          } }, "✕")))) : null);
-    })), frames.length ? "" : h("p", { class: "muted" }, "No labeled time point yet: pause and draw."));
   }
 }
 
-function fmt(t: number): string {
+export function fmt(t: number): string {
   const m = Math.floor(t / 60), s = t - m * 60;
   return `${String(m).padStart(2, "0")}:${s.toFixed(3).padStart(6, "0")}`;
 }

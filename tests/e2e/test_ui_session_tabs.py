@@ -1,0 +1,46 @@
+"""Issue 10: one login serves every tab of a browser while tokens stay short-lived. A tab opened after the login is
+logged in; a refresh made in one tab keeps the others logged in; a logout in one tab sends the others to the login
+page (the session lives in localStorage; tabs follow each other through the `storage` event)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from labelstream_gateway.testing import chromium, logged_in, ui_gateway_url
+
+from tests.support import ensure_user
+
+pytestmark = pytest.mark.e2e
+
+STORED = "localStorage.getItem('labelstream.session')"
+# What api.ts's refresh() does, run in the first tab: a fresh token, stored for every tab.
+REFRESH = """async () => {
+  const s = JSON.parse(localStorage.getItem('labelstream.session'));
+  await new Promise((r) => setTimeout(r, 1100));  // tokens carry seconds: a new second gives a new token
+  const r = await fetch('/api/auth/refresh', {method: 'POST', headers: {Authorization: 'Bearer ' + s.token}});
+  localStorage.setItem('labelstream.session', JSON.stringify(await r.json()));
+}"""
+
+
+async def test_one_login_serves_every_tab_and_one_logout_ends_it_everywhere(unique: str) -> None:
+    user = f"tabs-{unique}"
+    await ensure_user(user, "viewer", "tabs-pw", base_url=ui_gateway_url())
+    async with chromium() as browser, logged_in(browser, user, "tabs-pw") as (context, first):
+        assert await first.evaluate("sessionStorage.length") == 0
+        second = await context.new_page()
+        await second.goto("/#/jobs")
+        await second.wait_for_selector("[data-testid=who]")
+        assert await second.inner_text("[data-testid=who]") == f"{user} (viewer)"
+
+        before = json.loads(await first.evaluate(STORED))["token"]
+        await first.evaluate(REFRESH)
+        assert json.loads(await first.evaluate(STORED))["token"] != before
+        await second.goto("/#/datasets")
+        await second.wait_for_selector("[data-testid=who]")
+        assert "#/login" not in second.url
+
+        await first.click("text=Log out")
+        await first.wait_for_url("**/#/login*")
+        await second.wait_for_url("**/#/login*")
+        assert await second.evaluate(STORED) is None
