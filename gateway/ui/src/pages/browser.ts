@@ -4,6 +4,7 @@
 import { Counts, Label, Sample, SamplePage, get, media, query } from "../api";
 import { h, labelChip } from "../dom";
 import { describeError } from "../errors";
+import type { components as LabelingApi } from "../generated/labeling";
 import type { LiveEvent } from "../live";
 import { navigate } from "../nav";
 
@@ -27,7 +28,7 @@ export interface BrowserOptions {
   onDeleteLabels?: (s: Sample) => void;
 }
 
-interface Labeler { username: string; samples: number }
+type Labeler = LabelingApi["schemas"]["Labeler"];
 const SIZES = [20, 50, 100];
 
 export class SampleBrowser {
@@ -109,7 +110,7 @@ export class SampleBrowser {
 
   private async loadLabelers(): Promise<void> {
     try {
-      this.labelers = (await get<{ items: Labeler[] }>(`/api/labeling/datasets/${this.o.datasetId}/labelers`)).items;
+      this.labelers = (await get<LabelingApi["schemas"]["LabelerList"]>(`/api/labeling/datasets/${this.o.datasetId}/labelers`)).items;
     } catch { this.labelers = []; }
     this.renderFilters();
   }
