@@ -134,7 +134,12 @@ async def test_job_page_steps_of_the_segmentation_seed(unique: str) -> None:
             assert href is not None
             link = parse_qs(href.partition("?")[2])
             assert (link["tab"], link["job"]) == (["labeled"], [job_id])
-            assert link["from"] == [urlsplit(page.url).fragment]
+            list_hash = urlsplit(page.url).fragment
+            assert link["from"] == [list_hash]
+            await page.click(f"[data-sample='{ids[0]}'] a.thumb")  # the labeling page's Back returns to this list
+            await page.click("[data-testid=back]")
+            await page.wait_for_function("h => location.hash === '#' + h", arg=list_hash)
+            await cards(page, 2)
 
             # delete a file's labels (the x on its card, OK): it moves to Unlabeled
             await page.click(f"[data-sample='{ids[0]}'] [data-testid=delete-labels]")
