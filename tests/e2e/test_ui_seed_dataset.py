@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 
 import pytest
 from labelstream_gateway.testing import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url, wait_for
-from playwright.async_api import Page, Response
+from playwright.async_api import Page, Response, Route
 
 from tests.e2e.test_ui_seed_job import box, cards, hash_query
 from tests.storage import ensure_bucket, minio_client
@@ -149,3 +150,57 @@ async def test_dataset_page_pager_url_thumbnails_and_read_only_roles(unique: str
         await page.click("[data-tab=unlabeled]")
         await cards(page, 23)
         await page.wait_for_selector("[data-count=labeled]:text-is('0')")
+
+
+async def test_a_thumbnail_not_ready_is_a_placeholder_until_its_media_processed_arrives(unique: str) -> None:
+    """The listing says the media is pending (the response is held to that) and the live events are held back: the
+    card shows a placeholder and no thumbnail is asked for; MediaProcessed arrives and the picture is filled in."""
+    storage = minio_client()
+    bucket = f"ui-seed-thumb-{unique}"
+    await asyncio.to_thread(ensure_bucket, storage, bucket)
+    data = png(160, 120, (200, 90, 40), text="late")
+    await asyncio.to_thread(storage.put_object, bucket, "in/late.png", io.BytesIO(data), len(data))
+    base = ui_gateway_url()
+    async with gateway_client(await admin_headers(base_url=base), base_url=base) as api:
+        dataset_id = await synced_dataset(
+            api, name=f"seed thumb {unique}", labeling_type="image_segmentation", bucket=bucket, prefix="in/", samples=1
+        )
+        sample_id = (await api.get(f"/api/datasets/{dataset_id}/samples")).json()["items"][0]["id"]
+    released = asyncio.Event()
+    thumbnails: list[int] = []
+
+    async def pending_listing(route: Route) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        for item in body["items"]:
+            item["media_status"] = "pending"
+        await route.fulfill(response=response, json=body)
+
+    async def held_events(route: Route) -> None:
+        await released.wait()
+        event = {"type": "MediaProcessed", "dataset_id": dataset_id, "sample_id": sample_id, "status": "ready"}
+        await route.fulfill(
+            status=200,
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
+            body=f"event: MediaProcessed\ndata: {json.dumps(event)}\n\n",
+        )
+
+    def on_response(response: Response) -> None:
+        if "/thumbnail" in response.url:
+            thumbnails.append(response.status)
+
+    async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
+        page.on("response", on_response)
+        await page.route(f"**/api/datasets/{dataset_id}/samples?*", pending_listing)
+        await page.route("**/api/events?*", held_events)
+        await page.goto(f"/#/datasets/{dataset_id}/samples")
+        await page.wait_for_selector(f"[data-pending='{sample_id}']:has-text('Processing')")
+        assert thumbnails == []
+        released.set()
+        await page.wait_for_function(
+            f"(() => {{ const i = document.querySelector(\"[data-sample='{sample_id}'] img\");"
+            " return !!i && i.complete && i.naturalWidth > 0; })()"
+        )
+        assert await page.locator("[data-pending]").count() == 0
+        assert thumbnails and all(status == 200 for status in thumbnails)
+        await page.unroute_all(behavior="ignoreErrors")
