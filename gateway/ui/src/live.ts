@@ -3,7 +3,10 @@ export interface LiveEvent { type: string; dataset_id?: string; sample_id?: stri
 
 let source: EventSource | null = null;
 
-export function openLive(datasetId: string, onEvent: (e: LiveEvent) => void): void {
+/** Follow a dataset's events (one stream at a time). `owner`: the page's element; a page that is no longer on screen
+ * (another was asked for while it loaded) opens nothing, so it cannot take the stream from the page that is. */
+export function openLive(datasetId: string, onEvent: (e: LiveEvent) => void, owner?: Element): void {
+  if (owner && !owner.isConnected) return;
   closeLive();
   source = new EventSource(`/api/events?dataset_id=${encodeURIComponent(datasetId)}`);
   const handler = (m: MessageEvent) => { try { onEvent(JSON.parse(m.data)); } catch { /* ignore */ } };

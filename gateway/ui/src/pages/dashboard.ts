@@ -57,7 +57,7 @@ export async function dashboardPage(root: HTMLElement, p: Record<string, string>
     } catch (e) { toast(describeError(e, "Could not publish a version"), "error"); return; }
     await load();
   }
-  openLive(id, debounce(() => void load(), 800));
+  openLive(id, debounce(() => void load(), 800), root);
   await load();
 }
 

@@ -99,7 +99,7 @@ export async function jobPage(root: HTMLElement, p: Record<string, string>, q: U
     browser.refreshLabels();
     await browser.load();
   }, 1000);
-  openLive(job.dataset_id, (e) => { browser.live(e); reload(); });
+  openLive(job.dataset_id, (e) => { browser.live(e); reload(); }, root);
   await browser.load();
   return { update: (next) => browser.apply(next) };
 }

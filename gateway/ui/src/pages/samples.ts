@@ -35,7 +35,7 @@ export async function samplesPage(root: HTMLElement, p: Record<string, string>, 
     window.clearInterval(settle);
     settle = window.setInterval(() => { if (--left <= 0) window.clearInterval(settle); void browser.load(); }, 3000);
   }, 1000);
-  openLive(id, (e) => { browser.live(e); reload(); });
+  openLive(id, (e) => { browser.live(e); reload(); }, root);
   await browser.load();
   return { cleanup: () => window.clearInterval(settle), update: (next) => browser.apply(next) };
 }
