@@ -7,10 +7,9 @@ import { describeError } from "../errors";
 import type { components as LabelingApi } from "../generated/labeling";
 import type { LiveEvent } from "../live";
 import { navigate } from "../nav";
+import { Filters, ListState, PAGE_SIZES, Params, Tab, listKey, listParams, readListState } from "./listState";
 
-export type Tab = "all" | "unlabeled" | "labeled";
-export interface Filters { hard_example: string; label: string[]; name: string; labeled_by: string }
-type Params = Record<string, string | number | boolean | string[] | null>;
+export type { Filters, Tab } from "./listState";
 export interface BrowserOptions {
   datasetId: string;
   /** The page's route without query, e.g. `/jobs/j1`. */
@@ -29,7 +28,6 @@ export interface BrowserOptions {
 }
 
 type Labeler = LabelingApi["schemas"]["Labeler"];
-const SIZES = [20, 50, 100];
 
 export class SampleBrowser {
   readonly el = h("div", { class: "browser" });
@@ -62,20 +60,17 @@ export class SampleBrowser {
     void this.loadLabelers();
   }
 
-  /** The browser's state as query params (defaults left out, the tab always in). */
-  private params(change: Partial<{ tab: Tab; filters: Filters; pageSize: number; page: number; cursor: string | null }> = {}): Params {
-    const f = change.filters ?? this.filters;
+  /** The browser's state, changed by `change`, as query params. */
+  private params(change: Partial<ListState> = {}): Params {
     const page = change.page ?? this.pageIndex;
-    const cursor = change.cursor !== undefined ? change.cursor : this.cursors.get(page) ?? null;
-    const size = change.pageSize ?? this.pageSize;
-    return {
-      tab: change.tab ?? this.tab, label: f.label, labeled_by: f.labeled_by || null, name: f.name || null,
-      hard: f.hard_example || null, size: size === 50 ? null : size, page: page ? page + 1 : null, cursor: page ? cursor : null,
-    };
+    return listParams({
+      tab: change.tab ?? this.tab, filters: change.filters ?? this.filters, pageSize: change.pageSize ?? this.pageSize,
+      page, cursor: change.cursor !== undefined ? change.cursor : this.cursors.get(page) ?? null,
+    });
   }
 
   /** Navigate to a new state: from page 1 unless a page is given. */
-  private go(change: Parameters<SampleBrowser["params"]>[0]): void {
+  private go(change: Partial<ListState>): void {
     navigate(`${this.o.path}${query(this.params({ page: 0, ...change }))}`);
   }
 
@@ -83,17 +78,11 @@ export class SampleBrowser {
   hash(): string { return `${this.o.path}${query(this.params())}`; }
 
   private read(q: URLSearchParams): void {
-    const tab = q.get("tab");
-    this.tab = tab === "all" || tab === "unlabeled" || tab === "labeled" ? tab : this.o.defaultTab;
-    this.filters = { hard_example: q.get("hard") || "", label: q.getAll("label"), name: q.get("name") || "", labeled_by: q.get("labeled_by") || "" };
-    const size = Number(q.get("size"));
-    this.pageSize = SIZES.includes(size) ? size : 50;
-    const key = JSON.stringify([this.tab, this.filters, this.pageSize]);
+    const state = readListState(q, this.o.defaultTab);
+    ({ tab: this.tab, filters: this.filters, pageSize: this.pageSize, page: this.pageIndex } = state);
+    const key = listKey(state);
     if (key !== this.listKey) { this.cursors = new Map([[0, null]]); this.listKey = key; }
-    const page = Math.max(0, (Number(q.get("page")) || 1) - 1);
-    const cursor = q.get("cursor");
-    this.pageIndex = page && cursor ? page : 0;
-    if (this.pageIndex) this.cursors.set(this.pageIndex, cursor);
+    if (state.page) this.cursors.set(state.page, state.cursor);
   }
 
   /** Take the state of a new query (navigation, back/forward) and show it. */
@@ -127,7 +116,7 @@ export class SampleBrowser {
       ...this.labelers.map((l) => h("option", { value: l.username, selected: f.labeled_by === l.username }, `${l.username} (${l.samples})`)),
       f.labeled_by && !names.has(f.labeled_by) ? h("option", { value: f.labeled_by, selected: true }, f.labeled_by) : null);
     const size = h("select", { "aria-label": "Page size", onchange: () => this.go({ pageSize: Number(size.value) }) },
-      ...SIZES.map((n) => h("option", { value: n, selected: n === this.pageSize }, `${n} / page`)));
+      ...PAGE_SIZES.map((n) => h("option", { value: n, selected: n === this.pageSize }, `${n} / page`)));
     this.filterBar.replaceChildren(h("span", { class: "muted" }, "Filter:"), hard, this.labelFilter(), name, by, h("span", { class: "spacer" }), size);
   }
 
