@@ -26,9 +26,9 @@ EXPECTED: dict[str, set[str]] = {
     "getSample": ALL, "publishVersion": ADMIN, "listVersions": ALL, "getVersion": ALL, "deleteVersion": ADMIN,
     "setCurrentVersion": ADMIN,
     # labeling-svc
-    "listLabelingDatasets": ALL, "getLabelingDataset": ALL, "addLabel": LABELERS, "changeLabel": LABELERS,
-    "deleteLabel": LABELERS, "createLabelingJob": ADMIN, "listLabelingJobs": ALL, "getLabelingJob": ALL,
-    "synchronizeLabelingJob": LABELERS, "listLabelingJobSamples": ALL, "getAnnotation": ALL,
+    "listLabelingDatasets": ALL, "getLabelingDataset": ALL, "listLabelers": ALL, "addLabel": LABELERS,
+    "changeLabel": LABELERS, "deleteLabel": LABELERS, "createLabelingJob": ADMIN, "listLabelingJobs": ALL,
+    "getLabelingJob": ALL, "synchronizeLabelingJob": LABELERS, "listLabelingJobSamples": ALL, "getAnnotation": ALL,
     "saveAnnotation": LABELERS, "deleteShape": LABELERS, "deleteShapes": LABELERS, "setHardExample": LABELERS,
     "listTimePoints": ALL, "getFrameShapes": ALL, "listAnnotationHistory": ALL,
     # media-svc

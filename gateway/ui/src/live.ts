@@ -1,9 +1,12 @@
 // Live updates from the gateway (server-sent events, authenticated by the session cookie).
-export interface LiveEvent { type: string; dataset_id?: string; sample_id?: string; sample_ids?: string[]; revision?: number; labeled_by?: string; count?: number }
+export interface LiveEvent { type: string; dataset_id?: string; sample_id?: string; sample_ids?: string[]; revision?: number; labeled_by?: string; count?: number; status?: string }
 
 let source: EventSource | null = null;
 
-export function openLive(datasetId: string, onEvent: (e: LiveEvent) => void): void {
+/** Follow a dataset's events (one stream at a time). `owner`: the page's element; a page that is no longer on screen
+ * (another was asked for while it loaded) opens nothing, so it cannot take the stream from the page that is. */
+export function openLive(datasetId: string, onEvent: (e: LiveEvent) => void, owner?: Element): void {
+  if (owner && !owner.isConnected) return;
   closeLive();
   source = new EventSource(`/api/events?dataset_id=${encodeURIComponent(datasetId)}`);
   const handler = (m: MessageEvent) => { try { onEvent(JSON.parse(m.data)); } catch { /* ignore */ } };

@@ -9,10 +9,12 @@ import { samplesPage } from "./pages/samples";
 import { jobsPage, jobPage } from "./pages/jobs";
 import { labelPage } from "./pages/label";
 import { closeLive } from "./live";
-import { navigate, setLeaveGuard, takeLeaveGuard } from "./nav";
+import { describeError } from "./errors";
+import { PageHandle, navigate, setLeaveGuard, takeLeaveGuard } from "./nav";
 
 type Cleanup = () => void;
-type Page = (root: HTMLElement, params: Record<string, string>, q: URLSearchParams) => Promise<Cleanup | void> | Cleanup | void;
+type Result = Cleanup | PageHandle | void;
+type Page = (root: HTMLElement, params: Record<string, string>, q: URLSearchParams) => Promise<Result> | Result;
 
 const routes: [RegExp, string[], Page][] = [
   [/^\/login$/, [], loginPage],
@@ -25,11 +27,19 @@ const routes: [RegExp, string[], Page][] = [
 ];
 
 let cleanup: Cleanup | void;
+let update: PageHandle["update"];
 
 let current = "";
+let renders = 0;
 async function render(): Promise<void> {
   const hash = location.hash.slice(1) || "/datasets";
   if (hash === current) return;
+  // The same page with another query (its state in the URL): the page takes it without being built again.
+  if (update && hash.split("?")[0] === current.split("?")[0]) {
+    current = hash;
+    await update(new URLSearchParams(hash.split("?")[1] || ""));
+    return;
+  }
   const guard = takeLeaveGuard();
   if (guard && !(await guard())) { history.replaceState(null, "", `#${current}`); setLeaveGuard(guard); return; }
   current = hash;
@@ -37,6 +47,7 @@ async function render(): Promise<void> {
   if (!currentUser() && path !== "/login") { navigate(`/login?next=${encodeURIComponent(hash)}`); return; }
   if (cleanup) cleanup();
   cleanup = undefined;
+  update = undefined;
   closeLive();
   const root = document.getElementById("app")!;
   root.replaceChildren(path === "/login" ? "" : header());
@@ -46,8 +57,15 @@ async function render(): Promise<void> {
     const m = pattern.exec(path);
     if (!m) continue;
     const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
-    try { cleanup = await page(main, params, new URLSearchParams(search)); }
-    catch (e) { main.append(h("p", { class: "error" }, `Could not load the page: ${(e as Error).message}`)); }
+    const seq = ++renders;
+    try {
+      const result = await page(main, params, new URLSearchParams(search));
+      const done = typeof result === "function" ? result : result?.cleanup;
+      // another page was asked for while this one loaded: this one is gone, the other's handles stay
+      if (seq !== renders) { done?.(); return; }
+      cleanup = done;
+      update = typeof result === "object" ? result.update : undefined;
+    } catch (e) { main.append(h("p", { class: "error" }, describeError(e, "Could not load the page"))); }
     return;
   }
   main.append(h("p", {}, "Nothing here. ", h("a", { href: "#/datasets" }, "Datasets")));

@@ -38,6 +38,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/labeling/datasets/{dataset_id}/labelers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Labelers
+         * @description Who labeled in the dataset (the Labeled By filter's choices), by username, each with the number of labeled
+         *     samples they changed last.
+         */
+        get: operations["listLabelers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/labeling/datasets/{dataset_id}/labels": {
         parameters: {
             query?: never;
@@ -544,6 +565,22 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * Labeler
+         * @description Someone who labeled in a dataset, with how many of its samples they labeled last (the Labeled By filter's
+         *     choices).
+         */
+        Labeler: {
+            /** Samples */
+            samples: number;
+            /** Username */
+            username: string;
+        };
+        /** LabelerList */
+        LabelerList: {
+            /** Items */
+            items: components["schemas"]["Labeler"][];
+        };
         /** LabelingDataset */
         LabelingDataset: {
             /**
@@ -828,6 +865,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LabelingDataset"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    listLabelers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelerList"];
                 };
             };
             /** @description Validation Error */

@@ -1,6 +1,7 @@
 import { Dataset, Page, SamplePage, Version, currentUser, get, post } from "../api";
 import { confirmDialog, formatDate, h, labelChip, toast } from "../dom";
 import { openLive, debounce } from "../live";
+import { describeError } from "../errors";
 import { TYPE_NAMES } from "./datasets";
 
 export async function dashboardPage(root: HTMLElement, p: Record<string, string>): Promise<void> {
@@ -39,16 +40,24 @@ export async function dashboardPage(root: HTMLElement, p: Record<string, string>
       h("td", {}, v.status), h("td", {}, v.statistics.samples), h("td", {}, v.statistics.labeled_samples), h("td", {}, v.statistics.shapes),
       h("td", {}, formatDate(v.published_at)),
       h("td", {}, admin && v.status === "published" && !v.is_current
-        ? h("button", { onclick: async () => { await post(`/api/datasets/${id}/versions/${v.id}/current`); toast(`${v.name} is the current version`); await load(); } }, "Set to current version")
+        ? h("button", { onclick: () => void setCurrent(v) }, "Set to current version")
         : null))));
+  }
+  async function setCurrent(v: Version): Promise<void> {
+    try { await post(`/api/datasets/${id}/versions/${v.id}/current`); }
+    catch (e) { toast(describeError(e, `Could not make ${v.name} the current version`), "error"); return; }
+    toast(`${v.name} is the current version`);
+    await load();
   }
   async function publish(): Promise<void> {
     if (!(await confirmDialog("Publish version", "Publish a new version of this dataset (its samples and labels as they are now)?", "Publish", "Cancel"))) return;
-    const v = await post<Version>(`/api/datasets/${id}/versions`, { description: "" });
-    toast(`Publishing ${v.name}…`);
+    try {
+      const v = await post<Version>(`/api/datasets/${id}/versions`, { description: "" });
+      toast(`Publishing ${v.name}…`);
+    } catch (e) { toast(describeError(e, "Could not publish a version"), "error"); return; }
     await load();
   }
-  openLive(id, debounce(() => void load(), 800));
+  openLive(id, debounce(() => void load(), 800), root);
   await load();
 }
 

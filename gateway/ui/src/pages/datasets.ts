@@ -1,5 +1,6 @@
-import { ApiError, Dataset, LabelingType, Page, currentUser, get, post } from "../api";
+import { Dataset, LabelingType, Page, currentUser, get, post } from "../api";
 import { dialog, formatDate, h, toast } from "../dom";
+import { describeError } from "../errors";
 import { navigate } from "../nav";
 
 export const TYPE_NAMES: Record<LabelingType, string> = {
@@ -58,6 +59,6 @@ async function createDataset(): Promise<void> {
       toast(`Dataset ${d.name} created`);
       navigate(`/datasets/${d.id}/samples`);
       return;
-    } catch (e) { error.textContent = e instanceof ApiError ? e.message : String(e); }
+    } catch (e) { error.textContent = describeError(e, "Could not create the dataset"); }
   }
 }

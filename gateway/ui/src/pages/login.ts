@@ -1,5 +1,6 @@
 import { ApiError, login } from "../api";
 import { h } from "../dom";
+import { describeError } from "../errors";
 import { navigate } from "../nav";
 
 export function loginPage(root: HTMLElement, _p: Record<string, string>, q: URLSearchParams): void {
@@ -13,7 +14,7 @@ export function loginPage(root: HTMLElement, _p: Record<string, string>, q: URLS
       await login(user.value, password.value);
       navigate(q.get("next") || "/datasets");
     } catch (err) {
-      error.textContent = err instanceof ApiError && err.status === 401 ? "Wrong user name or password." : String((err as Error).message);
+      error.textContent = err instanceof ApiError && err.status === 401 ? "Wrong user name or password." : describeError(err, "Could not log in");
     }
   } },
     h("h1", {}, "Labelstream"),

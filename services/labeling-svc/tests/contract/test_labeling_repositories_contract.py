@@ -1,17 +1,18 @@
 """One body, two backends (the fakes and MongoDB): samples with early media, annotation saves guarded by revision,
-listing filters equal to the domain's own filter, label lookups, removal, history paging."""
+listing filters equal to the domain's own filter, label lookups, labelers, removal, history paging."""
 
 from __future__ import annotations
 
 import itertools
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 from labeling_svc.adapters.memory import in_memory_runner
 from labeling_svc.adapters.mongo import MongoLabelingTransaction, ensure_indexes
 from labeling_svc.app.ports import LabelingTransaction
-from labeling_svc.domain.annotations import Annotation, HistoryEntry, RevisionSummary
+from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler, RevisionSummary
 from labeling_svc.domain.samples import LabelingSample, SampleQuery
 from labeling_svc.testing import added, image_processed
 from labelstream_shared.clock import utc_now
@@ -173,6 +174,12 @@ async def test_listing_filters_equal_the_domain_filter(run: TransactionRunner[La
             return found, counts.all if query.tab == "all" else getattr(counts, query.tab)
 
         assert await run(page_through) == (expected, len(expected)), query
+
+    async def labelers(tx: LabelingTransaction) -> tuple[list[Labeler], list[Labeler]]:
+        return await tx.annotations.labelers("d1"), await tx.annotations.labelers("nope")
+
+    by = Counter(s.labeled_by for s in stored if s.status == "labeled")
+    assert await run(labelers) == ([Labeler(username=u, samples=n) for u, n in sorted(by.items())], [])
 
 
 async def test_history_pages_in_revision_order(run: TransactionRunner[LabelingTransaction]) -> None:

@@ -48,9 +48,10 @@ async def client(labeling: InMemoryLabeling) -> AsyncIterator[httpx.AsyncClient]
 
 
 async def save(
-    client: httpx.AsyncClient, sample_id: str, shapes: list[dict[str, Any]], revision: int
+    client: httpx.AsyncClient, sample_id: str, shapes: list[dict[str, Any]], revision: int, *, user: str = "tester"
 ) -> httpx.Response:
-    return await client.put(URL.format(sample_id), json={"shapes": shapes}, headers={"If-Match": f'"{revision}"'})
+    headers = {"If-Match": f'"{revision}"', "X-User": user}
+    return await client.put(URL.format(sample_id), json={"shapes": shapes}, headers=headers)
 
 
 async def test_a_save_lands_once_and_a_stale_one_gets_409(
@@ -162,3 +163,21 @@ async def test_jobs_count_and_filter_their_samples(client: httpx.AsyncClient) ->
     assert [s["id"] for s in page["items"]] == [B]
     video_jobs = (await client.get("/api/labeling/jobs", params={"labeling_type": "video_labeling"})).json()
     assert video_jobs["items"] == []
+
+
+async def test_labelers_are_who_labeled_the_labeled_samples(
+    client: httpx.AsyncClient, labeling: InMemoryLabeling
+) -> None:
+    url = "/api/labeling/datasets/d1/labelers"
+    assert (await client.get(url)).json() == {"items": []}
+    await save(client, A, [box("cat", 1, 1, 5, 5)], 0, user="zoe")
+    await save(client, B, [box("dog", 1, 1, 5, 5)], 0, user="amy")
+    assert (await client.get(url)).json() == {
+        "items": [{"username": "amy", "samples": 1}, {"username": "zoe", "samples": 1}]
+    }
+    await save(client, B, [box("dog", 1, 1, 5, 5)], 1, user="zoe")  # the last to change it counts
+    assert (await client.get(url)).json() == {"items": [{"username": "zoe", "samples": 2}]}
+    cleared = await client.delete(f"{URL.format(A)}/shapes", headers={"If-Match": '"1"', "X-User": "amy"})
+    assert cleared.status_code == 200
+    assert (await client.get(url)).json() == {"items": [{"username": "zoe", "samples": 1}]}  # unlabeled: not counted
+    assert (await client.get("/api/labeling/datasets/nope/labelers")).status_code == 404

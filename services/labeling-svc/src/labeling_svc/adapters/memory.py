@@ -4,6 +4,7 @@ A sample row holds the sample, its annotation and the annotation's summary, like
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,7 @@ from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 from labeling_svc.app.ports import LabelingTransaction
-from labeling_svc.domain.annotations import Annotation, HistoryEntry
+from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.jobs import LabelingJob
 from labeling_svc.domain.samples import STATUSES, LabelingSample, SampleCounts, SampleQuery
@@ -150,6 +151,11 @@ class InMemoryAnnotationRepository:
         rows = [r for r in self._rows.values() if r["dataset_id"] == dataset_id and "status" in r]
         found = sorted((r for r in rows if r["label_counts"].get(label, 0) > 0), key=lambda r: str(r["id"]))
         return [_annotation(r) for r in found[:limit]]
+
+    async def labelers(self, dataset_id: str) -> list[Labeler]:
+        rows = [r for r in self._rows.values() if r["dataset_id"] == dataset_id and r.get("status") == "labeled"]
+        counts = Counter(str(r["labeled_by"]) for r in rows if r.get("labeled_by") is not None)
+        return [Labeler(username=name, samples=n) for name, n in sorted(counts.items())]
 
 
 class InMemoryHistoryRepository:

@@ -19,7 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from labeling_svc.app.ports import LabelingTransaction
-from labeling_svc.domain.annotations import Annotation, HistoryEntry
+from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.jobs import LabelingJob
 from labeling_svc.domain.samples import STATUSES, LabelingSample, SampleCounts, SampleQuery
@@ -211,6 +211,16 @@ class MongoAnnotationRepository:
         query = {"dataset_id": dataset_id, "label_counts.label": label}
         cursor = self._collection.find(query, _ANNOTATION_PROJECTION, session=self._session).hint("by_label")
         return [_annotation_from(d) async for d in cursor.limit(limit)]
+
+    async def labelers(self, dataset_id: str) -> list[Labeler]:
+        # labeled_by is set on labeled samples only (removed ones keep none): the index's prefix covers the match.
+        pipeline: list[Document] = [
+            {"$match": {"dataset_id": dataset_id, "labeled_by": {"$type": "string"}}},
+            {"$group": {"_id": "$labeled_by", "samples": {"$sum": 1}}},
+            {"$sort": {"_id": ASCENDING}},
+        ]
+        cursor = await self._collection.aggregate(pipeline, hint="by_labeled_by", session=self._session)
+        return [Labeler(username=d["_id"], samples=d["samples"]) async for d in cursor]
 
 
 def _annotation_fields(annotation: Annotation) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from labelstream_shared.events.contracts import LabelingType, MediaMetadata
 from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import Transaction
 
-from labeling_svc.domain.annotations import Annotation, HistoryEntry
+from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.jobs import LabelingJob
 from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
@@ -74,6 +74,9 @@ class AnnotationRepository(Protocol):
         """Store the annotation (and the sample's summary) if the stored revision is still `expected_revision`."""
 
     async def with_label(self, dataset_id: str, label: str, *, limit: int) -> list[Annotation]: ...
+
+    async def labelers(self, dataset_id: str) -> list[Labeler]:
+        """Who labeled the dataset's labeled samples (the last to change each), by username."""
 
 
 class HistoryRepository(Protocol):

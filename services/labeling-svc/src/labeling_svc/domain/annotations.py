@@ -98,6 +98,16 @@ def summary_of(change: AnnotationChange, *, operation: str) -> str:
     return f"{operation}: {', '.join(counted) or 'no shape changed'}"
 
 
+class Labeler(BaseModel):
+    """Someone who labeled in a dataset, with how many of its samples they labeled last (the Labeled By filter's
+    choices)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    username: str
+    samples: int
+
+
 class RevisionSummary(BaseModel):
     """An annotation at one revision, summarised: shapes per label."""
 

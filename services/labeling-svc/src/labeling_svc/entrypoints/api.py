@@ -22,6 +22,7 @@ from labeling_svc.app.ports import (
     LabelingTransaction,
     SampleRepository,
 )
+from labeling_svc.domain.annotations import Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 
 router = APIRouter(prefix="/api/labeling", tags=["labeling"])
@@ -61,6 +62,17 @@ async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: CursorQuery 
 @router.get("/datasets/{dataset_id}", operation_id="getLabelingDataset")
 async def get_dataset(dataset: CurrentDataset) -> LabelingDataset:
     return dataset
+
+
+class LabelerList(BaseModel):
+    items: list[Labeler]
+
+
+@router.get("/datasets/{dataset_id}/labelers", operation_id="listLabelers")
+async def list_labelers(dataset: CurrentDataset, deps: Deps) -> LabelerList:
+    """Who labeled in the dataset (the Labeled By filter's choices), by username, each with the number of labeled
+    samples they changed last."""
+    return LabelerList(items=await deps.annotations.labelers(dataset.id))
 
 
 class LabelUpdate(BaseModel):
