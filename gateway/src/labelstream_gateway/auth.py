@@ -6,7 +6,8 @@ import asyncio
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import jwt
@@ -129,6 +130,34 @@ class Tokens:
         return Principal(username=str(claims["sub"]), role=role)
 
 
+class CurrentRoles:
+    """The role each user has now, read from the user store and kept for `ttl_s` seconds. A token's role claim is
+    what the user had at login: a demoted or deleted user must not keep those rights until the token expires. The
+    gateway that changes a user forgets the entry at once; other replicas follow within `ttl_s`."""
+
+    def __init__(self, users: UserStore, *, ttl_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._users = users
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._known: dict[str, tuple[float, Role | None]] = {}
+
+    async def of(self, username: str) -> Role | None:
+        """The user's role now; None when the user no longer exists."""
+        now = self._clock()
+        cached = self._known.get(username)
+        if cached is not None and now - cached[0] < self._ttl_s:
+            return cached[1]
+        user = await self._users.get(username)
+        role = user.role if user is not None else None
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[username] = (now, role)
+        return role
+
+    def forget(self, username: str) -> None:
+        self._known.pop(username, None)
+
+
 @dataclass(frozen=True)
 class Auth:
     """What the gateway's routes need to authenticate a request."""
@@ -136,10 +165,15 @@ class Auth:
     enabled: bool
     tokens: Tokens
     users: UserStore
+    roles: CurrentRoles = field(init=False)
 
-    def principal(self, request: Request) -> Principal:
-        """Who calls: the bearer token, or (for reads only: media in <img>, the event stream) the cookie.
-        Raises 401 when authentication is on and neither is valid."""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "roles", CurrentRoles(self.users))
+
+    async def principal(self, request: Request) -> Principal:
+        """Who calls: the bearer token, or (for reads only: media in <img>, the event stream) the cookie, with the
+        role the user has now (not the one the token was issued with). Raises 401 when authentication is on and
+        neither is valid, or the user no longer exists."""
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not token and request.method in ("GET", "HEAD"):
@@ -148,7 +182,11 @@ class Auth:
             if not self.enabled:
                 return Principal(username="anonymous", role="admin")
             raise UnauthenticatedError("log in first: Authorization: Bearer <token> (POST /api/auth/login)")
-        return self.tokens.check(token)
+        claimed = self.tokens.check(token)
+        role = await self.roles.of(claimed.username)
+        if role is None:
+            raise UnauthenticatedError("this user no longer exists: log in again")
+        return Principal(username=claimed.username, role=role)
 
 
 async def ensure_bootstrap_admin(users: UserStore, *, username: str, password: str) -> bool:

@@ -35,8 +35,8 @@ def auth_of(request: Request) -> Auth:
 AuthDep = Annotated[Auth, Depends(auth_of)]
 
 
-def caller(request: Request, auth: AuthDep) -> Principal:
-    return auth.principal(request)
+async def caller(request: Request, auth: AuthDep) -> Principal:
+    return await auth.principal(request)
 
 
 Caller = Annotated[Principal, Depends(caller)]
@@ -147,6 +147,7 @@ async def update_user(username: str, body: UserUpdate, _: Admin, auth: AuthDep) 
         }
     )
     await auth.users.update(changed)
+    auth.roles.forget(username)
     return UserPublic.of(changed)
 
 
@@ -156,4 +157,5 @@ async def delete_user(username: str, who: Admin, auth: AuthDep) -> Response:
         raise ConflictError("an admin cannot delete themself")
     if not await auth.users.delete(username):
         raise NotFoundError(f"user {username!r} not found")
+    auth.roles.forget(username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -47,7 +47,7 @@ class GatewayDeps:
     include_in_schema=False,
 )
 async def forward(path: str, request: Request, deps: Annotated[GatewayDeps, Depends(app_deps)]) -> Response:
-    who = deps.auth.principal(request)
+    who = await deps.auth.principal(request)
     roles = allowed_roles(request.method, path.strip("/"))
     if who.role not in roles:
         raise ForbiddenError(f"{request.method} /api/{path}: a {who.role} may not; {' or '.join(sorted(roles))} may")

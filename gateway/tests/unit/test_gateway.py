@@ -146,6 +146,46 @@ async def test_admins_manage_users_and_others_may_not(gateway: httpx.AsyncClient
     assert me.json() == {"username": "ann2", "role": "annotator"}
 
 
+async def test_a_demoted_or_deleted_admin_loses_the_rights_at_once(gateway: httpx.AsyncClient) -> None:
+    admin = await token(gateway, "admin")
+    made = await gateway.post(
+        "/api/auth/users", json={"username": "boss", "password": "pw-boss", "role": "admin"}, headers=admin
+    )
+    assert made.status_code == 201
+    boss = await token_of(gateway, "boss", "pw-boss")
+    new_user = {"username": "x1", "password": "pw-x1", "role": "viewer"}
+    assert (await gateway.post("/api/auth/users", json=new_user, headers=boss)).status_code == 201
+    # demoted: the token (issued to an admin) now carries a viewer's rights
+    assert (await gateway.patch("/api/auth/users/boss", json={"role": "viewer"}, headers=admin)).status_code == 200
+    assert (await gateway.get("/api/auth/me", headers=boss)).json()["role"] == "viewer"
+    again = {**new_user, "username": "x2"}
+    assert (await gateway.post("/api/auth/users", json=again, headers=boss)).status_code == 403
+    assert (await gateway.post("/api/datasets/d1/things", json={}, headers=boss)).status_code == 403
+    refreshed = await gateway.post("/api/auth/refresh", headers=boss)
+    assert refreshed.json()["user"]["role"] == "viewer"
+    # deleted: the token is refused
+    assert (await gateway.delete("/api/auth/users/boss", headers=admin)).status_code == 204
+    refused = await gateway.post("/api/auth/users", json=again, headers=boss)
+    assert refused.status_code == 401 and "no longer exists" in refused.json()["message"]
+    assert (await gateway.get("/api/datasets/d1", headers=boss)).status_code == 401
+
+
+async def test_current_roles_are_read_again_after_their_time() -> None:
+    from labelstream_gateway.auth import CurrentRoles
+
+    users, now = MemoryUserStore(), [0.0]
+    await users.add(new_user("u", "admin", "x"))
+    roles = CurrentRoles(users, ttl_s=2.0, clock=lambda: now[0])
+    assert await roles.of("u") == "admin"
+    await users.update(new_user("u", "viewer", "x"))  # changed by another gateway replica
+    assert await roles.of("u") == "admin"
+    now[0] = 2.5
+    assert await roles.of("u") == "viewer"
+    await users.delete("u")
+    roles.forget("u")
+    assert await roles.of("u") is None
+
+
 async def token_of(gateway: httpx.AsyncClient, name: str, password: str) -> dict[str, str]:
     response = await gateway.post("/api/auth/login", json={"username": name, "password": password})
     return {"Authorization": f"Bearer {response.json()['token']}"}
