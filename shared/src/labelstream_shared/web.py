@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -12,7 +13,8 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
+from pydantic_core import PydanticCustomError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labelstream_shared.errors import DomainError
@@ -142,6 +144,19 @@ def app_deps(request: Request) -> Any:
 
 
 CursorQuery = Annotated[str | None, Query(max_length=128, description="next_cursor of the previous page")]
+# The cursors of listings ordered by id: an id (hex), or a history entry's "<sample id>:<revision>".
+_ID_CURSOR = re.compile(r"^[0-9a-f]{8,64}(:[0-9]{1,12})?$")
+
+
+def _id_cursor(value: str | None) -> str | None:
+    if value is not None and not _ID_CURSOR.match(value):
+        raise PydanticCustomError("cursor", "not a cursor of this listing (pass next_cursor back as is)")
+    return value
+
+
+IdCursorQuery = Annotated[
+    str | None, Query(max_length=128, description="next_cursor of the previous page"), AfterValidator(_id_cursor)
+]
 LimitQuery = Annotated[int, Query(ge=1, le=500)]
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 from labelstream_shared.uow import TransactionRunner
-from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, page_of
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.app import use_cases
@@ -98,7 +98,7 @@ async def create_dataset(body: DatasetCreate, deps: Deps) -> DatasetPublic:
 
 
 @router.get("", operation_id="listDatasets")
-async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[DatasetPublic]:
+async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: IdCursorQuery = None) -> Page[DatasetPublic]:
     found = await deps.datasets.list(limit=limit + 1, after=cursor)
     return page_of([DatasetPublic.of(d) for d in found], limit=limit, cursor_of=lambda d: d.id)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response
 from labelstream_shared.errors import DomainError, NotFoundError
 from labelstream_shared.events.contracts import MediaKind, Shape
-from labelstream_shared.web import CursorQuery, LimitQuery, Page, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, page_of
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from labeling_svc.app import annotations as cases
@@ -256,7 +256,7 @@ async def frame_shapes(
 
 @router.get("/annotation/history", operation_id="listAnnotationHistory")
 async def list_history(
-    dataset_id: str, sample_id: str, deps: Deps, limit: LimitQuery = 50, cursor: CursorQuery = None
+    dataset_id: str, sample_id: str, deps: Deps, limit: LimitQuery = 50, cursor: IdCursorQuery = None
 ) -> Page[HistoryEntry]:
     """Every accepted change of the sample's annotation, oldest first: who, when, what, before and after."""
     await _annotation(deps, dataset_id, sample_id)

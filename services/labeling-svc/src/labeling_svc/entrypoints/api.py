@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header
 from labelstream_shared.errors import NotFoundError
 from labelstream_shared.events.contracts import LabelDefinition
 from labelstream_shared.uow import TransactionRunner
-from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, page_of
 from pydantic import BaseModel, ConfigDict, Field
 
 from labeling_svc.app import labels as label_cases
@@ -53,7 +53,7 @@ CurrentDataset = Annotated[LabelingDataset, Depends(current_dataset)]
 
 
 @router.get("/datasets", operation_id="listLabelingDatasets")
-async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: CursorQuery = None) -> Page[LabelingDataset]:
+async def list_datasets(deps: Deps, limit: LimitQuery = 50, cursor: IdCursorQuery = None) -> Page[LabelingDataset]:
     """Datasets labeling-svc knows of (learnt from DatasetCreated events)."""
     found = await deps.datasets.list(limit=limit + 1, after=cursor)
     return page_of(found, limit=limit, cursor_of=lambda d: d.id)

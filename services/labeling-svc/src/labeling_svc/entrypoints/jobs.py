@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from labelstream_shared.errors import NotFoundError
 from labelstream_shared.events.contracts import LabelingType, MediaKind, MediaMetadata
 from labelstream_shared.sample_listing import SamplePosition
-from labelstream_shared.web import CursorQuery, LimitQuery, Page, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, page_of
 from pydantic import BaseModel, ConfigDict, Field
 
 from labeling_svc.app import jobs as job_cases
@@ -56,7 +56,7 @@ async def list_jobs(
     labeling_type: LabelingType | None = None,
     dataset_id: Annotated[str | None, Query(max_length=100)] = None,
     limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    cursor: IdCursorQuery = None,
 ) -> Page[LabelingJob]:
     """Jobs, oldest first, optionally of one labeling type or dataset."""
     found = await deps.jobs.list(limit=limit + 1, after=cursor, labeling_type=labeling_type, dataset_id=dataset_id)

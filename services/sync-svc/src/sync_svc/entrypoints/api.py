@@ -9,7 +9,7 @@ from typing import Annotated, BinaryIO, cast
 from fastapi import APIRouter, Depends, Request, status
 from labelstream_shared.errors import InvalidInputError, NotFoundError, TooLargeError
 from labelstream_shared.uow import TransactionRunner
-from labelstream_shared.web import CursorQuery, LimitQuery, Page, app_deps, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, page_of
 from pydantic import BaseModel, Field
 
 from sync_svc.app import imports, runs, uploads
@@ -43,7 +43,7 @@ async def start_sync_run(dataset_id: str, deps: Deps) -> SyncRun:
 
 @router.get("/datasets/{dataset_id}/runs", operation_id="listSyncRuns")
 async def list_sync_runs(
-    dataset_id: str, deps: Deps, limit: LimitQuery = 20, cursor: CursorQuery = None
+    dataset_id: str, deps: Deps, limit: LimitQuery = 20, cursor: IdCursorQuery = None
 ) -> Page[SyncRun]:
     """A dataset's runs, newest first."""
     await runs.require_dataset(deps.reads.datasets, dataset_id)
@@ -74,7 +74,7 @@ async def start_import(dataset_id: str, body: ImportCreate, deps: Deps) -> Impor
 
 @router.get("/datasets/{dataset_id}/imports", operation_id="listImports")
 async def list_imports(
-    dataset_id: str, deps: Deps, limit: LimitQuery = 20, cursor: CursorQuery = None
+    dataset_id: str, deps: Deps, limit: LimitQuery = 20, cursor: IdCursorQuery = None
 ) -> Page[ImportTask]:
     """The history of a dataset's import tasks, newest first."""
     await runs.require_dataset(deps.reads.datasets, dataset_id)
