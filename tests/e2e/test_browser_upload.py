@@ -42,10 +42,21 @@ async def test_uploaded_file_becomes_a_sample(gateway: httpx.AsyncClient, unique
     refused = await gateway.put(f"/api/sync/datasets/{dataset_id}/uploads/readme.txt", content=b"hello")
     assert refused.status_code == 422
 
+    # names are forwarded as the client encoded them (issue 11, point 5): ? and # stay part of the name
+    base = f"/api/sync/datasets/{dataset_id}/uploads"
+    for encoded in ("q%3Fmark.png", "hash%23tag.png"):
+        stored = await gateway.put(f"{base}/{encoded}", content=PNG_HEADER * 10)
+        assert stored.status_code == 201, (encoded, stored.text)
+    for hostile in ("nul%00byte.png", f"{'n' * 300}.png"):
+        answer = await gateway.put(f"{base}/{hostile}", content=PNG_HEADER * 10)
+        assert answer.status_code == 422, (hostile, answer.status_code, answer.text)
+        assert "file name" in answer.json()["message"], answer.text
+
     async def sample_listed() -> bool:
         page = (await gateway.get(f"/api/datasets/{dataset_id}/samples")).json()
-        return [s["key"] for s in page["items"]] == ["in/street/frame 01.png"]
+        return sorted(s["key"] for s in page["items"]) == ["in/hash#tag.png", "in/q?mark.png", "in/street/frame 01.png"]
 
     await eventually(sample_listed, timeout=30, what="the uploaded file is a sample")
     history = (await gateway.get(f"/api/sync/datasets/{dataset_id}/imports")).json()["items"]
-    assert [t["source"] for t in history] == [{"kind": "upload", "file_name": "street/frame 01.png"}]
+    names = sorted(t["source"]["file_name"] for t in history)
+    assert names == ["hash#tag.png", "q?mark.png", "street/frame 01.png"], history

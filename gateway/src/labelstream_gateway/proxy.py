@@ -57,9 +57,12 @@ async def forward(path: str, request: Request, deps: Annotated[GatewayDeps, Depe
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
     headers["x-user"] = who.username
     headers[CORRELATION_HEADER.lower()] = current_correlation_id()
+    # the path as the client encoded it: decoding it here would turn a name's %3F into a query, %23 into a fragment
+    # and %00 into an invalid URL
+    raw_path = request.scope.get("raw_path") or f"/api/{path}".encode()
     upstream = deps.client.build_request(
         request.method,
-        f"{deps.upstreams[service]}/api/{path}",
+        httpx.URL(deps.upstreams[service]).copy_with(raw_path=raw_path),
         params=list(request.query_params.multi_items()),  # repeated parameters (label=a&label=b) stay
         headers=headers,
         content=request.stream(),

@@ -29,7 +29,7 @@ async def fake_services(request: httpx.Request) -> httpx.Response:
     echo = json.dumps(
         {
             "host": request.url.host,
-            "path": request.url.path,
+            "path": request.url.raw_path.split(b"?")[0].decode(),  # as it came over the wire
             "query": str(request.url.query, "ascii"),
             "body": (await request.aread()).decode(),
             "correlation": request.headers.get("x-correlation-id"),
@@ -91,6 +91,16 @@ async def test_forwards_method_path_query_body_and_correlation_id(gateway: httpx
         "user": "admin",
         "credentials": [],
     }
+
+
+async def test_forwards_the_path_as_the_client_encoded_it(gateway: httpx.AsyncClient) -> None:
+    headers = await token(gateway, "admin")
+    for name in ("q%3Fmark.jpg", "hash%23tag.jpg", "nul%00byte.jpg", "sp%20ace%2Fslash.jpg"):
+        response = await gateway.put(f"/api/datasets/d1/uploads/{name}?x=1", content=b"1", headers=headers)
+        assert response.status_code == 201, (name, response.text)
+        echoed = response.json()
+        assert echoed["path"] == f"/api/datasets/d1/uploads/{name}", echoed
+        assert echoed["query"] == "x=1"
 
 
 async def test_unknown_api_is_404_and_a_down_service_is_502(gateway: httpx.AsyncClient) -> None:

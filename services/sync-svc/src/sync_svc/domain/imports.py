@@ -131,6 +131,7 @@ def parse_manifest_line(text: str) -> ManifestLine:
 
 
 MAX_UPLOAD_NAME = 512
+MAX_NAME_PART_BYTES = 255
 
 
 def check_upload_name(name: str) -> str:
@@ -141,4 +142,8 @@ def check_upload_name(name: str) -> str:
         raise ValueError(f"file name {name!r} must be a relative path without '.', '..' or empty parts")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise ValueError("file name must not contain control characters")
+    if any(len(part.encode()) > MAX_NAME_PART_BYTES for part in name.split("/")):
+        raise ValueError(
+            f"each part of a file name must be at most {MAX_NAME_PART_BYTES} bytes (object storage's limit)"
+        )
     return name
