@@ -15,7 +15,7 @@ from labelstream_gateway.testing import chromium, known_to_labeling, logged_in, 
 from tests.e2e.test_ui_image_labeling import until_cards
 from tests.e2e.test_ui_seed_job import cards
 from tests.storage import ensure_bucket, minio_client
-from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, gateway_client
+from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, dataset_known_to_sync, gateway_client
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +30,9 @@ async def test_dataset_page_steps_of_the_video_seed(unique: str) -> None:
     base = ui_gateway_url()
     async with gateway_client(await admin_headers(base_url=base), base_url=base) as api:
         name = f"seed video {unique}"
-        body = {
-            "name": name,
-            "labeling_type": "video_labeling",
-            "input_path": {"bucket": bucket, "prefix": "in/"},
-            "output_path": {"bucket": bucket, "prefix": "out/"},
-        }
-        created = await api.post("/api/datasets", json=body)
-        assert created.status_code == 201, created.text
-        dataset_id = created.json()["id"]
+        dataset_id = await dataset_known_to_sync(
+            api, name=name, bucket=bucket, prefix="in/", labeling_type="video_labeling"
+        )
 
         async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
             # the dataset's Dashboard -> Label: the details page shows all data

@@ -90,6 +90,7 @@ export class SavePipeline {
   adopt(annotation: Annotation): void {
     this.base = { revision: annotation.revision, shapes: annotation.shapes };
     this.checkedVersion = -1;
+    this.hooks.saved(annotation);
     this.setState(this.dirty ? { kind: "dirty" } : { kind: "saved", revision: annotation.revision });
   }
 
@@ -97,6 +98,7 @@ export class SavePipeline {
   reset(annotation: Annotation): void {
     this.base = { revision: annotation.revision, shapes: annotation.shapes };
     this.model.load(annotation.shapes);
+    this.hooks.saved(annotation);
     this.setState({ kind: "saved", revision: annotation.revision });
   }
 
@@ -151,7 +153,7 @@ export class SavePipeline {
     if (result.conflicts.length) {
       const choice = await this.hooks.conflict(result, theirs);
       if (choice === "cancel") { this.setState({ kind: "failed", message: "Not saved: someone else changed the same shapes; save again to choose how to merge." }); return false; }
-      if (choice === "theirs") { this.reset(theirs); this.hooks.saved(theirs); return true; }
+      if (choice === "theirs") { this.reset(theirs); return true; }
       result = merge(this.base.shapes, this.model.all(), theirs.shapes, "mine");
     } else this.hooks.merged(result, theirs);
     this.base = { revision: theirs.revision, shapes: theirs.shapes };

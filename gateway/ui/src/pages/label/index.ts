@@ -43,8 +43,14 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
     put: (shapes, basedOn) => request<Annotation>("PUT", annotationPath(datasetId, sampleId), { shapes }, { "If-Match": `"${basedOn}"` }),
   };
   const pipeline = new SavePipeline(model, store, {
-    stateChanged: (s) => { status.show(s); if (s.kind === "saved") void forgetDraft(); },
-    saved: (a) => { annotation = a; noteLabels(a.shapes); editor.originals = new Map(a.shapes.map((s) => [s.shape_id, s])); panel.render(); },
+    stateChanged: (s) => { status.show(s); if (s.kind === "saved") syncDraft(); },
+    saved: (a) => {
+      annotation = a;
+      hardBox.checked = a.hard_example;
+      noteLabels(a.shapes);
+      editor.originals = new Map(a.shapes.map((s) => [s.shape_id, s]));
+      panel.render();
+    },
     invalid: (e) => showProblems(e),
     conflict: (result, theirs) => askConflict(result, theirs, model.all()),
     merged: (_r, theirs) => { noteLabels(theirs.shapes); toast(`Combined with the changes ${theirs.labeled_by || "someone else"} saved meanwhile (revision ${theirs.revision}).`); },
@@ -69,16 +75,16 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
   }
 
   // --- edits kept in the browser until the server has them ----------------------------------------------
+  // Nothing is written until a draft left from before has been offered back: loading the server's shapes must not
+  // delete it while the question is open (a crash then would lose it).
   let draftWrite: Promise<void> = Promise.resolve();
-  function keepDraft(): void {
-    if (!drafts) return;
+  let draftsOffered = false;
+  /** The draft follows the model: kept while there are unsaved edits, removed once the server has them. */
+  function syncDraft(): void {
+    if (!drafts || !draftsOffered) return;
+    const dirty = pipeline.dirty;
     const draft: Draft = { key, shapes: model.all().slice(), baseRevision: pipeline.base.revision, baseShapes: pipeline.base.shapes, savedAt: Date.now() };
-    draftWrite = draftWrite.then(() => (pipeline.dirty ? drafts.put(draft) : drafts.delete(key))).catch(() => undefined);
-  }
-  function forgetDraft(): Promise<void> {
-    if (!drafts) return Promise.resolve();
-    draftWrite = draftWrite.then(() => (pipeline.dirty ? undefined : drafts.delete(key))).catch(() => undefined);
-    return draftWrite;
+    draftWrite = draftWrite.then(() => (dirty ? drafts.put(draft) : drafts.delete(key))).catch(() => undefined);
   }
   async function offerDraft(): Promise<void> {
     const draft = drafts && (await drafts.get(key).catch(() => undefined));
@@ -88,6 +94,7 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
       [{ label: "Discard", value: false, danger: true }, { label: "Restore and save", value: true, primary: true }]);
     if (!restore) { await drafts!.delete(key); return; }
     pipeline.base = { revision: draft.baseRevision, shapes: draft.baseShapes };
+    draftsOffered = true;
     model.load(draft.shapes);
     void pipeline.save();
   }
@@ -148,7 +155,6 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
     try {
       await pipeline.exclusive(async () => {
         const a = await request<Annotation>("PUT", `${annotationPath(datasetId, sampleId)}/hard-example`, { hard_example: wanted }, { "If-Match": `"${pipeline.base.revision}"` });
-        annotation = a;
         pipeline.adopt(a);
       });
     } catch (e) { box.checked = !wanted; toast(describeError(e, "The hard-example mark was not saved"), "error"); }
@@ -182,7 +188,7 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
 
   let autosaveTimer: number | undefined;
   model.onChange(() => {
-    keepDraft();
+    syncDraft();
     panel.render();
     toolbar.refresh();
     window.clearTimeout(autosaveTimer);
@@ -204,6 +210,7 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
   status.show(pipeline.state);
   toolbar.refresh();
   if (canWrite) await offerDraft();
+  draftsOffered = true;
 
   function keepFrameInUrl(n: number): void {
     const params = new URLSearchParams(q);
