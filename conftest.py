@@ -8,11 +8,14 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from labeling_svc.testing import LabelingPlatform, started_producer
 from labelstream_shared.mongo import Document, connect
 from labelstream_shared.settings import ServiceSettings
 from labelstream_shared.storage import ObjectStorage
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.support import admin_headers, gateway_client
 
 MONGO_URL = os.environ.get("LS_MONGO_URL", "mongodb://127.0.0.1:27017/?replicaSet=rs0")
 KAFKA_BOOTSTRAP = os.environ.get("LS_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -38,6 +41,20 @@ async def mongo_db(mongo_client: AsyncMongoClient[Document], unique: str) -> Asy
     db = mongo_client[f"test_{unique}"]
     yield db
     await mongo_client.drop_database(db.name)
+
+
+@pytest.fixture
+async def platform() -> AsyncIterator[LabelingPlatform]:
+    """The running platform as the labeling end-to-end tests drive it: the gateway as admin, and a Kafka producer
+    standing in for the services upstream of labeling (sync, media)."""
+    producer = await started_producer(KAFKA_BOOTSTRAP)
+    try:
+        async with gateway_client(
+            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=60
+        ) as gateway:
+            yield LabelingPlatform(gateway, producer)
+    finally:
+        await producer.stop()
 
 
 PLATFORM_BUCKETS = ("raw-data", "out-data")

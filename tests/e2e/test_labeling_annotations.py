@@ -3,28 +3,15 @@ keyframe interpolation, labels edited everywhere, jobs with counts, and dataset-
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from labeling_svc.testing import LabelingPlatform, box, started_producer
+from labeling_svc.testing import LabelingPlatform, box
 
-from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import admin_headers, ensure_user, eventually, gateway_client
+from conftest import GATEWAY_URL
+from tests.support import ensure_user, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def platform() -> AsyncIterator[LabelingPlatform]:
-    producer = await started_producer(KAFKA_BOOTSTRAP)
-    try:
-        async with gateway_client(
-            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30
-        ) as gateway:
-            yield LabelingPlatform(gateway, producer)
-    finally:
-        await producer.stop()
 
 
 async def test_save_with_revisions_history_and_hard_example(platform: LabelingPlatform, unique: str) -> None:

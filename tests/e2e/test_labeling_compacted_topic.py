@@ -5,32 +5,19 @@ whole dataset were deleted (tombstones)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from labeling_svc.testing import LabelingPlatform, box, started_producer
+from labeling_svc.testing import LabelingPlatform, box
 from labelstream_shared.events.topics import LABELS_LATEST
 
-from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import admin_headers, eventually, gateway_client
+from conftest import KAFKA_BOOTSTRAP
+from tests.support import eventually
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def platform() -> AsyncIterator[LabelingPlatform]:
-    producer = await started_producer(KAFKA_BOOTSTRAP)
-    try:
-        async with gateway_client(
-            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30
-        ) as gateway:
-            yield LabelingPlatform(gateway, producer)
-    finally:
-        await producer.stop()
 
 
 async def rebuild_from_kafka() -> dict[str, dict[str, Any]]:

@@ -7,15 +7,14 @@ from __future__ import annotations
 import itertools
 import os
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from labeling_svc.testing import LabelingPlatform, box, started_producer
+from labeling_svc.testing import LabelingPlatform, box
 
-from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import admin_headers, ensure_user, eventually, gateway_client
+from conftest import GATEWAY_URL
+from tests.support import ensure_user, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -25,18 +24,6 @@ LABELS = ("cat", "dog", "bird")
 LABELING_URL = os.environ.get("LS_LABELING_URL", "http://127.0.0.1:8002")
 DATASET_URL = os.environ.get("LS_DATASET_URL", "http://127.0.0.1:8001")
 USERS = ("ann", "bob")
-
-
-@pytest.fixture
-async def platform() -> AsyncIterator[LabelingPlatform]:
-    producer = await started_producer(KAFKA_BOOTSTRAP)
-    try:
-        async with gateway_client(
-            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=30
-        ) as gateway:
-            yield LabelingPlatform(gateway, producer)
-    finally:
-        await producer.stop()
 
 
 def brute_force(samples: list[dict[str, Any]], query: dict[str, Any]) -> list[str]:

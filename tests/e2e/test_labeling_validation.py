@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from labeling_svc.testing import LabelingPlatform, box, started_producer
-
-from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
-from tests.support import admin_headers, gateway_client
+from labeling_svc.testing import LabelingPlatform, box
 
 pytestmark = pytest.mark.e2e
 
@@ -83,18 +79,6 @@ CASES: list[tuple[str, Any, str]] = [
     ("revision is a string", {"shapes": [GOOD], "base_revision": "one"}, "body.base_revision"),
     ("shape is a string", ["rectangle"], "shapes.0"),
 ]
-
-
-@pytest.fixture
-async def platform() -> AsyncIterator[LabelingPlatform]:
-    producer = await started_producer(KAFKA_BOOTSTRAP)
-    try:
-        async with gateway_client(
-            await admin_headers(base_url=GATEWAY_URL), base_url=GATEWAY_URL, timeout=60
-        ) as gateway:
-            yield LabelingPlatform(gateway, producer)
-    finally:
-        await producer.stop()
 
 
 def test_there_are_fifty_cases() -> None:

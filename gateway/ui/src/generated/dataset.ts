@@ -292,11 +292,19 @@ export interface components {
             id: string;
             input_path: components["schemas"]["BucketPath"];
             /**
+             * Label Set Revision
+             * @description The revision of labeling-svc's label set that `labels` shows
+             */
+            label_set_revision: number;
+            /**
              * Labeling Type
              * @enum {string}
              */
             labeling_type: "image_segmentation" | "video_labeling" | "object_detection";
-            /** Labels */
+            /**
+             * Labels
+             * @description The label set as labeling-svc, its owner, last announced it (LabelSetChanged); edit it there
+             */
             labels: components["schemas"]["LabelDefinition"][];
             /** Name */
             name: string;
@@ -311,7 +319,10 @@ export interface components {
         DatasetUpdate: {
             /** Description */
             description?: string | null;
-            /** Labels */
+            /**
+             * Labels
+             * @description Accepted only when equal to the current set (nothing changes); the label set is edited through /api/labeling/datasets/{id}/labels, which owns it
+             */
             labels?: components["schemas"]["LabelDefinition"][] | null;
             /** Name */
             name?: string | null;

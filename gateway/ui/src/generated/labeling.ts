@@ -70,7 +70,7 @@ export interface paths {
         put?: never;
         /**
          * Add Label
-         * @description Add a label to the dataset's label set while labeling (409 when the name exists).
+         * @description Add a label to the dataset's label set (409 when the name exists).
          */
         post: operations["addLabel"];
         delete?: never;
@@ -591,6 +591,11 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Label Set Revision
+             * @default 0
+             */
+            label_set_revision: number;
+            /**
              * Labeling Type
              * @enum {string}
              */
@@ -912,7 +917,10 @@ export interface operations {
     addLabel: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description who makes the change */
+                "X-User"?: string;
+            };
             path: {
                 dataset_id: string;
             };

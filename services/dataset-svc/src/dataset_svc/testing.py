@@ -13,6 +13,7 @@ from labelstream_shared.clock import utc_now
 from labelstream_shared.consumer import EventProcessor, IncomingMessage, Outcome
 from labelstream_shared.events import DataAdded, EventPayload, LabelChanged
 from labelstream_shared.events.contracts import AddedSample, AnnotationChange, BucketPath, LabelDefinition, Shape
+from labelstream_shared.samples import sample_id_for
 from labelstream_shared.testing import event_bytes
 from labelstream_shared.uow import InMemoryTransactionRunner, TransactionRunner
 
@@ -36,15 +37,14 @@ from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.entrypoints.api import DatasetDeps
 
-_NAMESPACE = uuid.UUID("5d0c6a59-3f0e-4d39-8a43-0f6f3b7c9e21")
 _offsets = itertools.count()
 INPUT_BUCKET = "raw-data"
 OUTPUT_BUCKET = "out-data"
 
 
-def sample_id(dataset_id: str, key: str, *, bucket: str = INPUT_BUCKET) -> str:
-    """A deterministic id per dataset and object, as sync-svc derives them."""
-    return uuid.uuid5(_NAMESPACE, f"{dataset_id}\x00{bucket}\x00{key}").hex
+def sample_id(dataset_id: str, key: str) -> str:
+    """The sample id of an object key in a dataset, by the platform's one rule (`labelstream_shared.samples`)."""
+    return sample_id_for(dataset_id, key)
 
 
 def dataset(name: str = "cats", *, labels: Iterable[str] = ()) -> Dataset:
@@ -63,7 +63,7 @@ def added_sample(
 ) -> AddedSample:
     kind: Literal["image", "video"] = "video" if key.endswith((".mp4", ".mov", ".mkv", ".webm", ".avi")) else "image"
     return AddedSample(
-        sample_id=sample_id(dataset_id, key, bucket=bucket),
+        sample_id=sample_id(dataset_id, key),
         bucket=bucket,
         key=key,
         size=size,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from dataset_svc.adapters.memory import (
+    InMemoryDatasetRepository,
     InMemoryDatasetTransaction,
     InMemorySampleCountRepository,
     InMemorySampleRepository,
@@ -14,7 +15,9 @@ from dataset_svc.adapters.memory_versions import InMemorySampleLabelRepository
 from dataset_svc.domain.labels import LabelTally
 from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.testing import data_added, dataset, deliver, label_changed, sample, sample_id, shape
-from labelstream_shared.events.contracts import LabelStatistic
+from labelstream_shared.clock import utc_now
+from labelstream_shared.events import LabelSetChanged
+from labelstream_shared.events.contracts import LabelDefinition, LabelSetChange, LabelStatistic
 from labelstream_shared.testing import event_bytes
 from labelstream_shared.uow import InMemoryTransactionRunner
 
@@ -138,3 +141,23 @@ async def test_the_hard_example_flag_follows_labeling_and_an_event_without_it_ke
     await deliver(run, label_changed(d, "a.jpg", revision=3, labels=[], hard_example=False))
     a = await one(run, d, "a.jpg")
     assert (a.hard_example, a.status) == (False, "unlabeled")
+
+
+async def test_the_label_set_follows_labelings_revisions_and_ignores_stale_ones(run: Runner) -> None:
+    dataset_id = await add_dataset(run)
+
+    def label_set(revision: int, *names: str) -> LabelSetChanged:
+        labels = tuple(LabelDefinition(name=n, color="#123456") for n in names)
+        return LabelSetChanged(
+            dataset_id=dataset_id, revision=revision, labels=labels, change=LabelSetChange(), changed_at=utc_now()
+        )
+
+    await deliver(run, label_set(2, "feline", "zebra"))
+    await deliver(run, label_set(1, "feline", "dog"))  # older: ignored
+    await deliver(run, label_set(2, "cat"))  # the same revision again: ignored
+    stored = await InMemoryDatasetRepository(run.state).get(dataset_id)
+    assert stored is not None
+    assert ([lb.name for lb in stored.labels], stored.label_set_revision) == (["feline", "zebra"], 2)
+    await deliver(run, label_set(3, "zebra"))
+    stored = await InMemoryDatasetRepository(run.state).get(dataset_id)
+    assert stored is not None and [lb.name for lb in stored.labels] == ["zebra"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import MediaResult, SampleCounts, SampleQuery, file_name_of, new_samples
 from dataset_svc.testing import added_sample, dataset, sample
 from labelstream_shared.clock import utc_now
@@ -101,11 +102,21 @@ def test_a_media_result_of_another_source_version_is_stale() -> None:
 def test_editing_a_dataset_keeps_its_paths_and_checks_its_rules() -> None:
     d = dataset("cats", labels=("cat",))
     assert d.edited() is d and d.edited(name=" cats ") is d
-    edited = d.edited(description="new", labels=(LabelDefinition(name="dog", color="#000000"),))
+    edited = d.edited(description="new", labels=d.labels)
     assert (edited.description, edited.input_path, edited.created_at) == ("new", d.input_path, d.created_at)
-    assert edited.updated_at is not None
+    assert edited.updated_at is not None and edited.labels == d.labels
     with pytest.raises(InvalidInputError, match="name: must not be blank"):
         d.edited(name="  ")
+    with pytest.raises(InvalidInputError, match="owns it") as refused:
+        d.edited(labels=(LabelDefinition(name="dog", color="#000000"),))
+    assert refused.value.code == "label_set_owned_by_labeling"
     twice = (LabelDefinition(name="a", color="#000000"), LabelDefinition(name="A", color="#000000"))
     with pytest.raises(InvalidInputError, match="duplicate label name"):
-        d.edited(labels=twice)
+        Dataset.create(
+            name="x",
+            description="",
+            labeling_type="object_detection",
+            input_path=d.input_path,
+            output_path=d.output_path,
+            labels=twice,
+        )

@@ -5,7 +5,6 @@ Kafka the way sync-svc and media-svc would."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from fastapi import FastAPI
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
 from labelstream_shared.events import DataAdded, EventPayload, LabelChanged, MediaProcessed, SampleDeleted
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata
+from labelstream_shared.samples import sample_id_for
 from labelstream_shared.testing import event_bytes
 from labelstream_shared.uow import InMemoryTransactionRunner
 
@@ -34,7 +34,7 @@ from labeling_svc.settings import LabelingSettings
 
 
 def sample_id_of(dataset_id: str, key: str) -> str:
-    return hashlib.sha256(f"{dataset_id}/{key}".encode()).hexdigest()[:24]
+    return sample_id_for(dataset_id, key)
 
 
 def added(dataset_id: str, key: str, *, kind: MediaKind = "image") -> AddedSample:

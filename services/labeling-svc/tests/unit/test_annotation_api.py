@@ -18,7 +18,7 @@ from labeling_svc.testing import (
     samples_deleted,
 )
 from labelstream_shared.clock import utc_now
-from labelstream_shared.events import DatasetDeleted, DatasetUpdated
+from labelstream_shared.events import DatasetDeleted, DatasetUpdated, LabelSetChanged
 from labelstream_shared.events.contracts import LabelDefinition
 from labelstream_shared.events.topics import LABELS_LATEST
 from labelstream_shared.testing import dataset_created
@@ -110,6 +110,21 @@ async def test_deleting_shapes_labels_and_samples(client: httpx.AsyncClient, lab
     assert [s["label"] for s in (await client.get(URL.format(A))).json()["shapes"]] == ["hound"]
     deleted = await client.delete("/api/labeling/datasets/d1/labels/hound")
     assert deleted.json()["samples_changed"] == 1
+    assert (await client.patch("/api/labeling/datasets/d1/labels/cat", json={"color": "#111111"})).status_code == 200
+    assert (
+        await client.post("/api/labeling/datasets/d1/labels", json={"name": " CAT", "color": "#333333"})
+    ).status_code == 409
+    # every edit of the set (and only an edit: the unchanged colour above is none) is announced, revision by revision
+    sets = [p for p in (o.envelope.payload() for o in labeling.run.state.outbox) if isinstance(p, LabelSetChanged)]
+    assert [(e.revision, [lb.name for lb in e.labels]) for e in sets] == [
+        (1, ["cat", "dog", "owl"]),
+        (2, ["cat", "hound", "owl"]),
+        (3, ["cat", "owl"]),
+    ]
+    assert sets[1].change.renamed[0].model_dump() == {"old": "dog", "new": "hound"}
+    assert (sets[0].change.added, sets[2].change.removed) == (("owl",), ("hound",))
+    current = (await client.get("/api/labeling/datasets/d1")).json()
+    assert current["label_set_revision"] == 3
     after = (await client.get(URL.format(A))).json()
     assert (after["status"], after["revision"], after["labeled_by"]) == ("unlabeled", 4, None)
     history = (await client.get(f"{URL.format(A)}/history")).json()["items"]
@@ -133,14 +148,15 @@ async def test_deleting_shapes_labels_and_samples(client: httpx.AsyncClient, lab
     assert (await save(client, A, [box("cat", 1, 1, 5, 5)], 5)).json()["revision"] == 6
 
 
-async def test_dataset_updates_keep_labels_and_deletion_tombstones_labeled_samples(
+async def test_dataset_updates_rename_only_and_deletion_tombstones_labeled_samples(
     client: httpx.AsyncClient, labeling: InMemoryLabeling
 ) -> None:
     assert (await save(client, B, [box("cat", 1, 1, 5, 5)], 0)).status_code == 200
     owl = LabelDefinition(name="owl", color="#444444")
     await labeling.deliver(DatasetUpdated(dataset_id="d1", name="renamed", labels=(owl,), updated_at=utc_now()))
     dataset = (await client.get("/api/labeling/datasets/d1")).json()
-    assert (dataset["name"], [lb["name"] for lb in dataset["labels"]]) == ("renamed", ["owl", "cat", "dog"])
+    # labeling owns the label set: the labels of dataset-svc's event (its projection) change nothing here
+    assert (dataset["name"], [lb["name"] for lb in dataset["labels"]]) == ("renamed", ["cat", "dog"])
     await labeling.deliver(DatasetDeleted(dataset_id="d1", deleted_at=utc_now()))
     assert (await client.get("/api/labeling/datasets/d1")).status_code == 404
     assert await purge_once(labeling.run, batch=1) == 2  # in the background, a batch per transaction

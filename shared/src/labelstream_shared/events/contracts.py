@@ -64,7 +64,9 @@ class DatasetCreated(EventPayload):
 
 
 class DatasetUpdated(EventPayload):
-    """The editable fields of a dataset changed; carries their new values (input and output paths are fixed)."""
+    """The name or description of a dataset changed; carries their new values (input and output paths are fixed).
+    `labels` is dataset-svc's projection of the label set, for readers of this event only: the label set's owner is
+    labeling-svc and its changes travel as `LabelSetChanged`."""
 
     event_name: ClassVar[str] = "DatasetUpdated"
     topic: ClassVar[str] = topics.DATASETS
@@ -74,6 +76,40 @@ class DatasetUpdated(EventPayload):
     description: str = ""
     labels: tuple[LabelDefinition, ...] = ()
     updated_at: datetime
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class LabelRename(Contract):
+    old: str
+    new: str
+
+
+class LabelSetChange(Contract):
+    """What one edit of a label set did, by label name (a rename is not a removal and an addition)."""
+
+    added: tuple[str, ...] = ()
+    renamed: tuple[LabelRename, ...] = ()
+    recoloured: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+class LabelSetChanged(EventPayload):
+    """The label set of a dataset changed. Emitted by its one owner, labeling-svc, in the transaction of the edit:
+    `labels` is the whole new set, `revision` counts the edits (the set of `DatasetCreated` is revision 0), so a
+    projection applies an event only when it is newer than what it holds. Shapes of a renamed or removed label are
+    rewritten afterwards, each with its own `LabelChanged`."""
+
+    event_name: ClassVar[str] = "LabelSetChanged"
+    topic: ClassVar[str] = topics.DATASETS
+
+    dataset_id: str
+    revision: int = Field(ge=1)
+    labels: tuple[LabelDefinition, ...]
+    change: LabelSetChange
+    changed_by: str | None = None
+    changed_at: datetime
 
     def partition_key(self) -> str:
         return self.dataset_id
@@ -302,6 +338,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     for cls in (
         DatasetCreated,
         DatasetUpdated,
+        LabelSetChanged,
         DatasetDeleted,
         DataAdded,
         SourceChanged,

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.sample_listing import SamplePosition
+from labelstream_shared.samples import STATUSES
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 from dataset_svc.adapters.memory_versions import (
@@ -21,7 +22,7 @@ from dataset_svc.adapters.memory_versions import (
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.deletion import ObjectReference, SourceObject
-from dataset_svc.domain.samples import STATUSES, MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
+from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
 
 
 class InMemoryDatasetRepository(InMemoryRows):

@@ -23,13 +23,14 @@ from collections.abc import Iterable, Sequence
 from labelstream_shared.clock import utc_now
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
 from labelstream_shared.sample_listing import SAMPLE_INDEXES, SamplePosition, after_position, index_for, match_samples
+from labelstream_shared.samples import STATUSES
 from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
 from dataset_svc.domain.deletion import ObjectReference, SourceObject
-from dataset_svc.domain.samples import STATUSES, MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
+from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
 
 SAMPLES = "samples"
 SAMPLE_COUNTS = "sample_counts"

@@ -1,4 +1,5 @@
-"""Event handlers of dataset-svc: samples learnt from sync, media and label events. Each runs in the consumer's
+"""Event handlers of dataset-svc: samples learnt from sync, media and label events, and the projection of each
+dataset's label set (owned by labeling-svc, LabelSetChanged). Each runs in the consumer's
 transaction together with its ledger record. Events of datasets that no longer exist are ignored.
 
 MediaProcessed and LabelChanged travel on other topics than DataAdded and may be read before the sample is added:
@@ -15,6 +16,7 @@ from labelstream_shared.events import (
     DataAdded,
     EventEnvelope,
     LabelChanged,
+    LabelSetChanged,
     MediaProcessed,
     SourceChanged,
     SourceDeleted,
@@ -101,6 +103,16 @@ async def record_labels(tx: DatasetTransaction, event: LabelChanged, _envelope: 
         await tx.sample_counts.add(event.dataset_id, counts)
 
 
+async def project_label_set(tx: DatasetTransaction, event: LabelSetChanged, _envelope: EventEnvelope) -> None:
+    """The dataset's labels follow labeling-svc's set, revision by revision (an older revision is ignored)."""
+    dataset = await tx.datasets.get(event.dataset_id)
+    if dataset is None:
+        return
+    projected = dataset.label_set_changed(event)
+    if projected is not dataset:
+        await tx.datasets.replace(projected)
+
+
 def _of_dataset(samples: list[Sample], dataset_id: str) -> list[Sample]:
     return [s for s in samples if s.dataset_id == dataset_id]
 
@@ -111,4 +123,5 @@ SUBSCRIPTIONS: list[Subscription[DatasetTransaction, Any]] = [
     Subscription(SourceDeleted, flag_missing_sources),
     Subscription(MediaProcessed, record_media),
     Subscription(LabelChanged, record_labels),
+    Subscription(LabelSetChanged, project_label_set),
 ]

@@ -7,14 +7,13 @@ from datetime import datetime
 from typing import Literal
 
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata, MediaPlayback, MediaProcessed
+from labelstream_shared.samples import STATUSES, SampleStatus
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.domain.labels import SampleLabels
 
-SampleStatus = Literal["unlabeled", "labeled"]
 MediaStatus = Literal["pending", "ready", "failed"]
 Tab = Literal["all", "unlabeled", "labeled"]
-STATUSES: tuple[SampleStatus, ...] = ("unlabeled", "labeled")
 
 
 class MediaResult(BaseModel):

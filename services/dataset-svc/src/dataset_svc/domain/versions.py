@@ -10,10 +10,11 @@ from typing import Literal
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import BucketPath, MediaKind, MediaMetadata, Shape
+from labelstream_shared.samples import SampleStatus
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.domain.labels import LabelStatistics, SampleLabels
-from dataset_svc.domain.samples import Sample, SampleStatus
+from dataset_svc.domain.samples import Sample
 
 # publishing -> published | failed; published | failed -> deleting (then gone). Only `published` is ever current.
 VersionStatus = Literal["publishing", "published", "failed", "deleting"]

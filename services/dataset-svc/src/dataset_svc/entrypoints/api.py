@@ -72,7 +72,11 @@ class DatasetUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=2000)
-    labels: LabelList | None = None
+    labels: LabelList | None = Field(
+        default=None,
+        description="Accepted only when equal to the current set (nothing changes); the label set is edited through "
+        "/api/labeling/datasets/{id}/labels, which owns it",
+    )
 
 
 class DatasetPublic(BaseModel):
@@ -82,7 +86,10 @@ class DatasetPublic(BaseModel):
     labeling_type: LabelingType
     input_path: BucketPath
     output_path: BucketPath
-    labels: list[LabelDefinition]
+    labels: list[LabelDefinition] = Field(
+        description="The label set as labeling-svc, its owner, last announced it (LabelSetChanged); edit it there"
+    )
+    label_set_revision: int = Field(description="The revision of labeling-svc's label set that `labels` shows")
     created_at: datetime
     updated_at: datetime | None
 

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from labelstream_shared.events.contracts import MediaKind, MediaMetadata, MediaPlayback
 from labelstream_shared.sample_listing import SamplePosition
+from labelstream_shared.samples import SampleStatus
 from labelstream_shared.web import LimitQuery, Page, page_of
 from pydantic import BaseModel
 
 from dataset_svc.app import samples as sample_queries
-from dataset_svc.domain.samples import MediaStatus, Sample, SampleCounts, SampleQuery, SampleStatus, Tab
+from dataset_svc.domain.samples import MediaStatus, Sample, SampleCounts, SampleQuery, Tab
 from dataset_svc.entrypoints.api import CurrentDataset, Deps
 
 router = APIRouter(prefix="/api/datasets/{dataset_id}/samples", tags=["samples"])

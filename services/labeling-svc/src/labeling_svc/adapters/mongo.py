@@ -14,6 +14,7 @@ from typing import Any
 from labelstream_shared.events.contracts import LabelingType, MediaMetadata
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document, page_by_id
 from labelstream_shared.sample_listing import SAMPLE_INDEXES, SamplePosition, after_position, index_for, match_samples
+from labelstream_shared.samples import STATUSES
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,7 +23,7 @@ from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.jobs import LabelingJob
-from labeling_svc.domain.samples import STATUSES, LabelingSample, SampleCounts, SampleQuery
+from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
 
 DATASETS, SAMPLES, HISTORY, JOBS = "datasets", "samples", "history", "jobs"
 _SORT = [("key", ASCENDING), ("_id", ASCENDING)]

@@ -1,13 +1,16 @@
-"""Use cases on a dataset's label set: add a label while labeling; rename or recolour it, or delete it, everywhere.
+"""Use cases on a dataset's label set, which labeling-svc owns: add a label; rename or recolour it, or delete it,
+everywhere.
 
-A rename or a deletion changes every annotation holding the label: the label set changes in the first transaction,
-then the annotations in batches, each batch one transaction with a new revision, history entry and LabelChanged
-per annotation (a dataset's labels may be on a million samples: one transaction would not hold them)."""
+Every edit is a new revision of the set, announced by LabelSetChanged in the edit's transaction (dataset-svc projects
+it). A rename or a deletion then changes every annotation holding the label, in batches, each batch one transaction
+with a new revision, history entry and LabelChanged per annotation (a dataset's labels may be on a million samples:
+one transaction would not hold them)."""
 
 from __future__ import annotations
 
+from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import NotFoundError
-from labelstream_shared.events.contracts import LabelDefinition
+from labelstream_shared.events.contracts import LabelDefinition, LabelSetChange, LabelSetChanged
 from labelstream_shared.uow import TransactionRunner
 
 from labeling_svc.app.annotations import record_change
@@ -24,10 +27,29 @@ async def _dataset(tx: LabelingTransaction, dataset_id: str) -> LabelingDataset:
     return dataset
 
 
-async def add_label(tx: LabelingTransaction, *, dataset_id: str, label: LabelDefinition) -> LabelingDataset:
-    dataset = (await _dataset(tx, dataset_id)).label_added(label)
+async def _save_edit(
+    tx: LabelingTransaction, dataset: LabelingDataset, change: LabelSetChange, *, by: str
+) -> LabelingDataset:
+    """Store an edited set and announce it, in one transaction; an empty change is no edit."""
+    if change == LabelSetChange():
+        return dataset
     await tx.datasets.save(dataset)
+    tx.emit(
+        LabelSetChanged(
+            dataset_id=dataset.id,
+            revision=dataset.label_set_revision,
+            labels=dataset.labels,
+            change=change,
+            changed_by=by,
+            changed_at=utc_now(),
+        )
+    )
     return dataset
+
+
+async def add_label(tx: LabelingTransaction, *, dataset_id: str, label: LabelDefinition, by: str) -> LabelingDataset:
+    dataset, change = (await _dataset(tx, dataset_id)).label_added(label)
+    return await _save_edit(tx, dataset, change, by=by)
 
 
 async def change_label(
@@ -42,9 +64,8 @@ async def change_label(
     """Rename and/or recolour; returns the dataset and how many samples' shapes were renamed."""
 
     async def change_set(tx: LabelingTransaction) -> LabelingDataset:
-        dataset = (await _dataset(tx, dataset_id)).label_changed(name, new_name=new_name, color=color)
-        await tx.datasets.save(dataset)
-        return dataset
+        dataset, change = (await _dataset(tx, dataset_id)).label_changed(name, new_name=new_name, color=color)
+        return await _save_edit(tx, dataset, change, by=by)
 
     dataset = await run(change_set)
     changed = 0
@@ -59,9 +80,8 @@ async def delete_label(
     """The label leaves the label set and every shape of it is deleted; returns how many samples changed."""
 
     async def change_set(tx: LabelingTransaction) -> LabelingDataset:
-        dataset = (await _dataset(tx, dataset_id)).label_removed(name)
-        await tx.datasets.save(dataset)
-        return dataset
+        dataset, change = (await _dataset(tx, dataset_id)).label_removed(name)
+        return await _save_edit(tx, dataset, change, by=by)
 
     dataset = await run(change_set)
     return dataset, await _rewrite(run, dataset_id=dataset_id, label=name, new_name=None, by=by)

@@ -12,9 +12,8 @@ from datetime import datetime
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.events.contracts import AnnotationChange, Shape
+from labelstream_shared.samples import SampleStatus
 from pydantic import BaseModel, ConfigDict
-
-SampleStatus = str  # "unlabeled" | "labeled"
 
 
 class StaleRevisionError(ConflictError):

@@ -1,13 +1,22 @@
 """Datasets as labeling sees them: what it needs to label their samples, learnt from DatasetCreated and
-DatasetUpdated, and the label set, which labeling also edits (labels added, renamed, recoloured, deleted while
-labeling). Pure: no IO."""
+DatasetUpdated, and the label set, which labeling owns: it starts as the set of DatasetCreated (revision 0) and only
+labeling edits it (labels added, renamed, recoloured, deleted), each edit a new revision announced by
+LabelSetChanged. Pure: no IO."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from labelstream_shared.errors import ConflictError, NotFoundError
-from labelstream_shared.events.contracts import DatasetCreated, DatasetUpdated, LabelDefinition, LabelingType
+from labelstream_shared.events.contracts import (
+    DatasetCreated,
+    DatasetUpdated,
+    LabelDefinition,
+    LabelingType,
+    LabelRename,
+    LabelSetChange,
+)
+from labelstream_shared.label_sets import check_label_set, name_key
 from pydantic import BaseModel, ConfigDict
 
 
@@ -18,6 +27,7 @@ class LabelingDataset(BaseModel):
     name: str
     labeling_type: LabelingType
     labels: tuple[LabelDefinition, ...] = ()
+    label_set_revision: int = 0
     created_at: datetime
     registered_from_event: str
 
@@ -36,28 +46,43 @@ class LabelingDataset(BaseModel):
     def label_names(self) -> frozenset[str]:
         return frozenset(label.name for label in self.labels)
 
+    def _taken(self, name: str, *, but: str | None = None) -> bool:
+        return any(name_key(lb.name) == name_key(name) for lb in self.labels if lb.name != but)
+
     def updated(self, event: DatasetUpdated) -> LabelingDataset:
-        """Name and labels edited in dataset-svc. Labels the event does not name are kept: shapes may use them,
-        and labels are deleted from shapes only here (DELETE label)."""
-        named = {label.name for label in event.labels}
-        kept = tuple(label for label in self.labels if label.name not in named)
-        return self.model_copy(update={"name": event.name, "labels": (*event.labels, *kept)})
+        """Renamed in dataset-svc. The event's labels are dataset-svc's projection of the set owned here: ignored (a
+        stale projection must never bring back a deleted label)."""
+        return self.model_copy(update={"name": event.name})
 
-    def label_added(self, label: LabelDefinition) -> LabelingDataset:
-        if label.name in self.label_names:
+    def label_added(self, label: LabelDefinition) -> tuple[LabelingDataset, LabelSetChange]:
+        if self._taken(label.name):
             raise ConflictError(f"label {label.name!r} exists already")
-        return self.model_copy(update={"labels": (*self.labels, label)})
+        return self._edited((*self.labels, label)), LabelSetChange(added=(label.name,))
 
-    def label_changed(self, name: str, *, new_name: str | None, color: str | None) -> LabelingDataset:
+    def label_changed(
+        self, name: str, *, new_name: str | None, color: str | None
+    ) -> tuple[LabelingDataset, LabelSetChange]:
+        """Rename and/or recolour. Nothing to change is no edit: the same dataset and an empty change."""
         current = self.label(name)
-        if new_name is not None and new_name != name and new_name in self.label_names:
+        renamed = new_name is not None and new_name != name
+        if new_name is not None and self._taken(new_name, but=name):
             raise ConflictError(f"label {new_name!r} exists already")
         changed = LabelDefinition(name=new_name or name, color=color or current.color)
-        return self.model_copy(update={"labels": tuple(changed if lb.name == name else lb for lb in self.labels)})
+        if changed == current:
+            return self, LabelSetChange()
+        change = LabelSetChange(
+            renamed=(LabelRename(old=name, new=changed.name),) if renamed else (),
+            recoloured=(changed.name,) if changed.color != current.color else (),
+        )
+        return self._edited(tuple(changed if lb.name == name else lb for lb in self.labels)), change
 
-    def label_removed(self, name: str) -> LabelingDataset:
+    def label_removed(self, name: str) -> tuple[LabelingDataset, LabelSetChange]:
         self.label(name)
-        return self.model_copy(update={"labels": tuple(lb for lb in self.labels if lb.name != name)})
+        return self._edited(tuple(lb for lb in self.labels if lb.name != name)), LabelSetChange(removed=(name,))
+
+    def _edited(self, labels: tuple[LabelDefinition, ...]) -> LabelingDataset:
+        check_label_set(labels)
+        return self.model_copy(update={"labels": labels, "label_set_revision": self.label_set_revision + 1})
 
     def label(self, name: str) -> LabelDefinition:
         for label in self.labels:

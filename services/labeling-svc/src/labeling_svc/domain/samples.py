@@ -7,14 +7,13 @@ from datetime import datetime
 from typing import Literal
 
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata
+from labelstream_shared.samples import STATUSES, SampleStatus
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from labeling_svc.domain.annotations import Annotation
 from labeling_svc.domain.shapes import MediaInfo
 
-SampleStatus = Literal["unlabeled", "labeled"]
 Tab = Literal["all", "unlabeled", "labeled"]
-STATUSES: tuple[SampleStatus, ...] = ("unlabeled", "labeled")
 
 
 def media_info(kind: MediaKind, metadata: MediaMetadata | None) -> MediaInfo:

@@ -95,10 +95,10 @@ class LabelChangeResult(BaseModel):
 
 
 @router.post("/datasets/{dataset_id}/labels", operation_id="addLabel", status_code=201)
-async def add_label(dataset_id: str, body: LabelCreate, deps: Deps) -> LabelingDataset:
-    """Add a label to the dataset's label set while labeling (409 when the name exists)."""
+async def add_label(dataset_id: str, body: LabelCreate, deps: Deps, user: User = "anonymous") -> LabelingDataset:
+    """Add a label to the dataset's label set (409 when the name exists)."""
     label = LabelDefinition(name=body.name, color=body.color)
-    return await deps.run(lambda tx: label_cases.add_label(tx, dataset_id=dataset_id, label=label))
+    return await deps.run(lambda tx: label_cases.add_label(tx, dataset_id=dataset_id, label=label, by=user))
 
 
 @router.patch("/datasets/{dataset_id}/labels/{name}", operation_id="changeLabel")

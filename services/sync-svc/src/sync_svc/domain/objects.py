@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from labelstream_shared.events.contracts import AddedSample, MediaKind
+from labelstream_shared.samples import sample_id_for as sample_id_for  # the rule lives in shared; sync-svc applies it
 from pydantic import BaseModel, ConfigDict
-
-_SAMPLE_NAMESPACE = uuid.UUID("0b5c3f4e-6a51-4c1e-9f53-1d1a5e0c7a11")
-
-
-def sample_id_for(dataset_id: str, key: str) -> str:
-    """Deterministic: the same object in the same dataset is always the same sample (idempotent re-adds)."""
-    return uuid.uuid5(_SAMPLE_NAMESPACE, f"{dataset_id}\x00{key}").hex
 
 
 @dataclass(frozen=True, slots=True)
