@@ -1,6 +1,8 @@
 """Background jobs recorded in the database (sync runs, imports, version publications, sample deletions) and the
 worker that runs them. A job is claimed by one owner, who proves it still runs it with heartbeats; when a worker
-stops, its jobs go stale and another worker (or this one after a restart) takes them over."""
+stops, its jobs go stale and another worker (or this one after a restart) takes them over.
+
+The port (`JobQueue`) and the worker only: the MongoDB side is `mongo_jobs`, the in-memory twin `memory_jobs`."""
 
 from __future__ import annotations
 
@@ -9,17 +11,9 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Protocol
-
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.asynchronous.collection import AsyncCollection
-
-from labelstream_shared.clock import utc_now
-from labelstream_shared.mongo import Document
 
 
 @dataclass(frozen=True)
@@ -102,38 +96,3 @@ class JobWorker:
             await self.execute(claim, self.owner)
         except Exception:
             log.exception("%s job %s failed", self.name, claim.job_id)
-
-
-async def claim_job(
-    collection: AsyncCollection[Document],
-    *,
-    owner: str,
-    stale_after_s: float,
-    statuses: Sequence[str],
-    order_by: str,
-    also_set: Mapping[str, object] | None = None,
-    session: AsyncClientSession | None = None,
-) -> Claim | None:
-    """MongoDB side of JobQueue.claim_next: take the first job in one of `statuses` that has no owner, or whose
-    owner was silent for `stale_after_s`; the claim counts as an attempt."""
-    now = utc_now()
-    free = [{"owner": None}, {"heartbeat_at": {"$lt": now - timedelta(seconds=stale_after_s)}}]
-    doc = await collection.find_one_and_update(
-        {"status": {"$in": list(statuses)}, "$or": free},
-        {"$set": {**(also_set or {}), "owner": owner, "heartbeat_at": now}, "$inc": {"attempts": 1}},
-        sort=[(order_by, ASCENDING)],
-        projection={"attempts": 1},
-        return_document=ReturnDocument.AFTER,
-        session=session,
-    )
-    return Claim(job_id=doc["_id"], attempts=doc["attempts"]) if doc else None
-
-
-async def heartbeat_job(
-    collection: AsyncCollection[Document], job_id: str, *, owner: str, session: AsyncClientSession | None = None
-) -> bool:
-    """MongoDB side of JobQueue.heartbeat: False when `owner` no longer holds the job."""
-    found = await collection.update_one(
-        {"_id": job_id, "owner": owner}, {"$set": {"heartbeat_at": utc_now()}}, session=session
-    )
-    return found.matched_count == 1

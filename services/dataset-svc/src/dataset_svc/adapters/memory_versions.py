@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from labelstream_shared.clock import utc_now
-from labelstream_shared.jobs import Claim
+from labelstream_shared.memory_jobs import InMemoryJobQueue
 from labelstream_shared.uow import InMemoryState
 from pydantic import BaseModel
 
@@ -30,10 +29,7 @@ class InMemoryRows:
 
     def __init__(self, state: InMemoryState) -> None:
         self._state = state
-
-    @property
-    def _rows(self) -> dict[Any, Row]:
-        return self._state.collection(self.collection)
+        self._rows: dict[Any, Row] = state.collection(self.collection)  # rolled back in place: the same dict
 
 
 def _remove_some(rows: dict[Any, Row], *, limit: int, where: dict[str, str]) -> int:
@@ -43,30 +39,7 @@ def _remove_some(rows: dict[Any, Row], *, limit: int, where: dict[str, str]) -> 
     return len(doomed)
 
 
-class InMemoryJobs(InMemoryRows):
-    active: tuple[str, ...]
-
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        now = utc_now()
-        stale = now - timedelta(seconds=stale_after_s)
-        free = [
-            r
-            for r in self._rows.values()
-            if r["status"] in self.active and (r.get("owner") is None or r["heartbeat_at"] < stale)
-        ]
-        if not free:
-            return None
-        row = min(free, key=lambda r: r["created_at"])
-        row.update(owner=owner, heartbeat_at=now, attempts=row.get("attempts", 0) + 1)
-        return Claim(job_id=row["id"], attempts=row["attempts"])
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        row = self._rows.get(job_id)
-        if row is None or row.get("owner") != owner:
-            return False
-        row["heartbeat_at"] = utc_now()
-        return True
-
+class InMemoryJobs(InMemoryRows, InMemoryJobQueue):
     def _save(self, model: BaseModel, *, job_id: str, status: str) -> None:
         row = self._rows.get(job_id)
         if row is None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from labelstream_shared.clock import utc_now
-from labelstream_shared.jobs import Claim, claim_job, heartbeat_job
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
+from labelstream_shared.mongo_jobs import MongoJobQueue
 from pydantic import BaseModel
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -36,27 +36,12 @@ def by_dataset_index() -> IndexModel:
     return IndexModel([("dataset_id", ASCENDING)], name="by_dataset")
 
 
-class MongoJobs:
-    """A collection of jobs: documents with a `status`, claimed while it is one of `active`."""
-
-    active: tuple[str, ...]
+class MongoJobs(MongoJobQueue):
+    """A collection of jobs: documents with a `status`, claimed (oldest first) while it is one of `active`."""
 
     def __init__(self, collection: AsyncCollection[Document], session: AsyncClientSession | None) -> None:
         self._collection = collection
         self._session = session
-
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        return await claim_job(
-            self._collection,
-            owner=owner,
-            stale_after_s=stale_after_s,
-            statuses=self.active,
-            order_by="created_at",
-            session=self._session,
-        )
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
 
     async def _save(self, model: BaseModel, *, status: str) -> None:
         """Store the model's fields; the claim stays while the job is active and goes when it is not."""

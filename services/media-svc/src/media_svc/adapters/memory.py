@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from labelstream_shared.clock import utc_now
-from labelstream_shared.jobs import Claim
+from labelstream_shared.memory_jobs import InMemoryJobQueue
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
 from media_svc.app.ports import MediaTransaction, SourceMissingError
@@ -18,24 +17,13 @@ from media_svc.domain.limits import MediaRejectedError
 from media_svc.domain.records import MediaRecord
 
 
-def _claim(rows: dict[Any, dict[str, Any]], *, owner: str, stale_after_s: float) -> Claim | None:
-    """The twin of labelstream_shared.jobs.claim_job with the adapters' order: newest queued first."""
-    now = utc_now()
-    free = [
-        i
-        for i, r in rows.items()
-        if r["status"] in ("queued", "running")
-        and (r.get("owner") is None or (r.get("heartbeat_at") or now) < now - timedelta(seconds=stale_after_s))
-    ]
-    if not free:
-        return None
-    job_id = min(free, key=lambda i: (-rows[i]["queued_at"].timestamp(), i))
-    attempts = rows[job_id].get("attempts", 0) + 1
-    rows[job_id] = {**rows[job_id], "status": "running", "owner": owner, "heartbeat_at": now, "attempts": attempts}
-    return Claim(job_id=job_id, attempts=attempts)
+class InMemoryMediaRecords(InMemoryJobQueue):
+    active = ("queued", "running")
+    claimed_status = "running"
 
+    def claim_key(self, job_id: Any, row: dict[str, Any]) -> Any:
+        return (-row["queued_at"].timestamp(), job_id)  # newest first, as MongoMediaRecords
 
-class InMemoryMediaRecords:
     def __init__(self, state: InMemoryState) -> None:
         self._rows = state.collection("records")
         self._indexes = state.collection("frame_indexes")
@@ -68,16 +56,6 @@ class InMemoryMediaRecords:
             del self._rows[sample_id]
             self._indexes.pop(sample_id, None)
 
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        return _claim(self._rows, owner=owner, stale_after_s=stale_after_s)
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        row = self._rows.get(job_id)
-        if row is None or row.get("owner") != owner:
-            return False
-        row["heartbeat_at"] = utc_now()
-        return True
-
 
 class InMemoryMediaDatasets:
     def __init__(self, state: InMemoryState) -> None:
@@ -94,7 +72,11 @@ class InMemoryMediaDatasets:
         self._rows.pop(dataset_id, None)
 
 
-class InMemoryTranscodes:
+class InMemoryTranscodes(InMemoryJobQueue):
+    active = ("queued", "running")
+    claim_order = "queued_at"
+    claimed_status = "running"
+
     def __init__(self, state: InMemoryState) -> None:
         self._rows = state.collection("transcodes")
 
@@ -107,12 +89,6 @@ class InMemoryTranscodes:
 
     async def done(self, sample_id: str) -> None:
         self._rows.pop(sample_id, None)
-
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        return _claim(self._rows, owner=owner, stale_after_s=stale_after_s)
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        return bool(self._rows.get(job_id, {}).get("owner") == owner)
 
 
 class InMemoryFrameIndexes:

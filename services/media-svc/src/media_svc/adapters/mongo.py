@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from bson import Binary
 from labelstream_shared.clock import utc_now
-from labelstream_shared.jobs import Claim, claim_job, heartbeat_job
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
+from labelstream_shared.mongo_jobs import MongoJobQueue
 from pymongo import ASCENDING, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,7 +33,13 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db[TRANSCODES].create_index([("status", ASCENDING), ("queued_at", ASCENDING)], name="queue")
 
 
-class MongoMediaRecords:
+class MongoMediaRecords(MongoJobQueue):
+    """Media jobs, one per sample, claimed newest first (see `_record_document`)."""
+
+    active = ("queued", "running")
+    claim_order = "newest_first"
+    claimed_status = "running"
+
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
         self._collection = db[RECORDS]
         self._indexes = db[FRAME_INDEXES]
@@ -78,20 +84,6 @@ class MongoMediaRecords:
         if ids:
             await self._indexes.delete_many({"_id": {"$in": ids}}, session=self._session)
 
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        return await claim_job(
-            self._collection,
-            owner=owner,
-            stale_after_s=stale_after_s,
-            statuses=("queued", "running"),
-            order_by="newest_first",
-            also_set={"status": "running"},
-            session=self._session,
-        )
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
-
 
 def _record_document(record: MediaRecord) -> Document:
     """Newest jobs first: samples added now get their thumbnails while a backlog (a new replica group reading the
@@ -123,7 +115,11 @@ class MongoMediaDatasets:
         await self._collection.delete_one({"_id": dataset_id}, session=self._session)
 
 
-class MongoTranscodes:
+class MongoTranscodes(MongoJobQueue):
+    active = ("queued", "running")
+    claim_order = "queued_at"
+    claimed_status = "running"
+
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
         self._collection = db[TRANSCODES]
         self._session = session
@@ -138,20 +134,6 @@ class MongoTranscodes:
 
     async def done(self, sample_id: str) -> None:
         await self._collection.delete_one({"_id": sample_id}, session=self._session)
-
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        return await claim_job(
-            self._collection,
-            owner=owner,
-            stale_after_s=stale_after_s,
-            statuses=("queued", "running"),
-            order_by="queued_at",
-            also_set={"status": "running"},
-            session=self._session,
-        )
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
 
 
 def _packed(values: tuple[int, ...]) -> Binary:

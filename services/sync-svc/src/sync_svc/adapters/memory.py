@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import BinaryIO, Generic, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
-from labelstream_shared.jobs import Claim
+from labelstream_shared.memory_jobs import InMemoryJobQueue
 from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 from pydantic import BaseModel
 
@@ -121,9 +121,15 @@ class InMemoryKnownObjects:
             del self._rows[key]
 
 
-class InMemoryJobs(Generic[J]):
+class InMemoryJobs(InMemoryJobQueue, Generic[J]):
     model: type[J]
     name: str
+    active = ("queued", "running")
+    claimed_status = "running"
+    started_field = "started_at"
+
+    def claim_key(self, job_id: Any, row: dict[str, Any]) -> Any:
+        return job_id  # oldest first: ids grow with time, as MongoJobs' `_id` order
 
     def __init__(self, state: InMemoryState) -> None:
         self._rows = state.collection(self.name)
@@ -138,24 +144,6 @@ class InMemoryJobs(Generic[J]):
     async def list_for(self, dataset_id: str, *, limit: int, before: str | None) -> list[J]:
         ids = sorted((i for i, r in self._rows.items() if r["dataset_id"] == dataset_id), reverse=True)
         return [self.model.model_validate(self._rows[i]) for i in ids if before is None or i < before][:limit]
-
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        queued = sorted(i for i, r in self._rows.items() if r["status"] == "queued")
-        if not queued:
-            return None
-        row = self._rows[queued[0]]
-        attempts = row.get("attempts", 0) + 1
-        self._rows[queued[0]] = {
-            **row,
-            "status": "running",
-            "started_at": utc_now(),
-            "owner": owner,
-            "attempts": attempts,
-        }
-        return Claim(job_id=queued[0], attempts=attempts)
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        return bool(self._rows.get(job_id, {}).get("owner") == owner)
 
     async def finish(self, job_id: str, *, error: str | None) -> None:
         status = "failed" if error else "succeeded"

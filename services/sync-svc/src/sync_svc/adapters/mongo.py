@@ -7,8 +7,8 @@ from typing import Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
-from labelstream_shared.jobs import Claim, claim_job, heartbeat_job
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
+from labelstream_shared.mongo_jobs import MongoJobQueue
 from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -96,8 +96,14 @@ class MongoKnownObjects:
         await self._collection.delete_many({"dataset_id": dataset_id}, session=self._session)
 
 
-class MongoJobs(Generic[J]):
-    """A queue of background jobs (runs, imports): newest-first listing, atomic claim, stale requeue."""
+class MongoJobs(MongoJobQueue, Generic[J]):
+    """A queue of background jobs (runs, imports): newest-first listing; the oldest job that is queued, or running
+    under a worker silent for the stale time, is claimed (MongoJobQueue)."""
+
+    active = ("queued", "running")
+    claim_order = "_id"
+    claimed_status = "running"
+    started_field = "started_at"
 
     model: type[J]
 
@@ -116,22 +122,6 @@ class MongoJobs(Generic[J]):
         query: Document = {"dataset_id": dataset_id, **({"_id": {"$lt": before}} if before else {})}
         cursor = self._collection.find(query, session=self._session).sort("_id", DESCENDING).limit(limit)
         return [model_from_document(self.model, doc) async for doc in cursor]
-
-    async def claim_next(self, *, owner: str, stale_after_s: float) -> Claim | None:
-        """The oldest job that is queued, or running under a worker silent for `stale_after_s`."""
-        now = utc_now()
-        return await claim_job(
-            self._collection,
-            owner=owner,
-            stale_after_s=stale_after_s,
-            statuses=("queued", "running"),
-            order_by="_id",
-            also_set={"status": "running", "started_at": now},
-            session=self._session,
-        )
-
-    async def heartbeat(self, job_id: str, *, owner: str) -> bool:
-        return await heartbeat_job(self._collection, job_id, owner=owner, session=self._session)
 
     async def finish(self, job_id: str, *, error: str | None) -> None:
         status = "failed" if error else "succeeded"
