@@ -15,6 +15,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 from labelstream_shared.errors import DomainError
+from labelstream_shared.errors import ForbiddenError as ForbiddenError  # raised here, kinds of the shared errors
+from labelstream_shared.errors import UnauthenticatedError as UnauthenticatedError
 from pydantic import BaseModel
 
 from labelstream_gateway.policy import ROLES, Role
@@ -22,16 +24,6 @@ from labelstream_gateway.policy import ROLES, Role
 TOKEN_COOKIE = "ls_token"  # noqa: S105 - the name of the cookie
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _hasher = PasswordHasher()  # argon2id, the library's RFC 9106 low-memory profile
-
-
-class UnauthenticatedError(DomainError):
-    status_code = 401
-    code = "unauthenticated"
-
-
-class ForbiddenError(DomainError):
-    status_code = 403
-    code = "forbidden"
 
 
 class User(BaseModel):

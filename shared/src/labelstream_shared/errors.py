@@ -1,12 +1,12 @@
-"""Domain errors every service raises; one exception handler maps them to HTTP (see web.py)."""
+"""Domain errors every service raises: the kind of problem, a stable machine-readable `code`, a message and details.
+They know nothing of HTTP: the one exception handler at the edge (web.py, `HTTP_STATUS`) maps each kind to a status."""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of errors a client can act on. `code` is stable and machine-readable."""
+    """Base of errors a client can act on (a bad request unless a subclass says which kind)."""
 
-    status_code = 400
     code = "bad_request"
 
     def __init__(self, message: str, *, details: object | None = None) -> None:
@@ -16,20 +16,28 @@ class DomainError(Exception):
 
 
 class NotFoundError(DomainError):
-    status_code = 404
     code = "not_found"
 
 
 class ConflictError(DomainError):
-    status_code = 409
     code = "conflict"
 
 
 class InvalidInputError(DomainError):
-    status_code = 422
     code = "invalid"
 
 
 class TooLargeError(DomainError):
-    status_code = 413
     code = "too_large"
+
+
+class UnauthenticatedError(DomainError):
+    """No caller, or one the platform no longer recognises (bad, expired or revoked token)."""
+
+    code = "unauthenticated"
+
+
+class ForbiddenError(DomainError):
+    """A known caller whose role does not allow the operation."""
+
+    code = "forbidden"

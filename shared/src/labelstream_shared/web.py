@@ -17,9 +17,33 @@ from pydantic import AfterValidator, BaseModel
 from pydantic_core import PydanticCustomError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from labelstream_shared.errors import DomainError
+from labelstream_shared.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    TooLargeError,
+    UnauthenticatedError,
+)
 from labelstream_shared.logging import CORRELATION_HEADER, correlation_id, new_correlation_id
 from labelstream_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+# The one place a kind of domain error becomes an HTTP status (the most specific kind in its class hierarchy wins).
+HTTP_STATUS: dict[type[DomainError], int] = {
+    DomainError: 400,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    TooLargeError: 413,
+    InvalidInputError: 422,
+}
+
+
+def http_status(error: DomainError) -> int:
+    return next(HTTP_STATUS[kind] for kind in type(error).__mro__ if kind in HTTP_STATUS)
+
 
 ReadinessCheck = Callable[[], Awaitable[str]]
 READINESS_TIMEOUT_S = 3.0
@@ -92,7 +116,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"error": exc.code, "message": exc.message}
         if exc.details is not None:
             body["details"] = exc.details
-        return JSONResponse(body, status_code=exc.status_code)
+        return JSONResponse(body, status_code=http_status(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from labelstream_shared.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from labelstream_shared.errors import ConflictError, InvalidInputError, NotFoundError
 
 from media_svc.app.ports import Decoder, FrameIndexes, MediaRecords, MediaStore, SourceMissingError
 from media_svc.domain.frames import FrameIndex, FrameTarget, parse_time_points
@@ -19,10 +19,9 @@ MAX_EXTRACTED = 10_000
 RECORD_TTL_S = 2.0
 
 
-class UndecodableError(DomainError):
+class UndecodableError(InvalidInputError):
     """The video is ready but a frame of it could not be decoded (corrupt data past the probe, a decoder crash)."""
 
-    status_code = 422
     code = "undecodable"
 
 
