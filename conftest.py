@@ -8,10 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from labeling_svc.testing import LabelingPlatform, started_producer
 from labelstream_shared.mongo import Document, connect
 from labelstream_shared.settings import ServiceSettings
 from labelstream_shared.storage import ObjectStorage
+from labelstream_testing.labeling import LabelingPlatform, started_producer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

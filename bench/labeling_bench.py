@@ -25,13 +25,13 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from labeling_svc.adapters.mongo import DATASETS, SAMPLES, ensure_indexes
 from labeling_svc.domain.datasets import LabelingDataset
-from labeling_svc.testing import LabelingPlatform, box, started_producer
 from labelstream_deploy.config import PORTS
 from labelstream_deploy.paths import run_dir
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import LabelDefinition
 from labelstream_shared.events.topics import LABELS
 from labelstream_shared.mongo import connect, model_to_document
+from labelstream_testing.labeling import LabelingPlatform, box, started_producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support import admin_headers

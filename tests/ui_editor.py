@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from labelstream_gateway.testing import drag_in_editor, mp4, png, synced_dataset, ui_gateway_url
+from labelstream_testing.gateway import drag_in_editor, mp4, png, synced_dataset, ui_gateway_url
 from playwright.async_api import Page
 
 from tests.storage import ensure_bucket, minio_client

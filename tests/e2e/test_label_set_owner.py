@@ -9,7 +9,7 @@ import itertools
 from typing import Any
 
 import pytest
-from labeling_svc.testing import LabelingPlatform, box
+from labelstream_testing.labeling import LabelingPlatform, box
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from labeling_svc.testing import LabelingPlatform, box
+from labelstream_testing.labeling import LabelingPlatform, box
 
 from conftest import GATEWAY_URL
 from tests.support import ensure_user, eventually

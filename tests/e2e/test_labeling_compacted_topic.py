@@ -11,8 +11,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from labeling_svc.testing import LabelingPlatform, box
 from labelstream_shared.events.topics import LABELS_LATEST
+from labelstream_testing.labeling import LabelingPlatform, box
 
 from conftest import KAFKA_BOOTSTRAP
 from tests.support import eventually

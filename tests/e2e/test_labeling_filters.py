@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from labeling_svc.testing import LabelingPlatform, box
+from labelstream_testing.labeling import LabelingPlatform, box
 
 from conftest import GATEWAY_URL
 from tests.support import ensure_user, eventually

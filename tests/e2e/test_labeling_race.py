@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from labeling_svc.testing import LabelingPlatform, box, started_producer
+from labelstream_testing.labeling import LabelingPlatform, box, started_producer
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
 from tests.support import admin_headers, ensure_user

@@ -16,7 +16,7 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-from media_svc.media_samples import hostile_corpus, make_image, make_video
+from labelstream_testing.media_samples import hostile_corpus, make_image, make_video
 
 from conftest import GATEWAY_URL
 from tests.storage import ensure_bucket, minio_client

@@ -10,7 +10,7 @@ import re
 
 import httpx
 import pytest
-from labelstream_gateway.testing import ui_gateway_url
+from labelstream_testing.gateway import ui_gateway_url
 
 from tests.support import admin_headers, ensure_user
 

@@ -15,7 +15,7 @@ import pytest
 from labelstream_deploy.config import PORTS
 from labelstream_deploy.paths import run_dir
 from labelstream_deploy.services import app_services
-from labelstream_gateway.testing import (
+from labelstream_testing.gateway import (
     chromium,
     click_in_editor,
     drag_in_editor,

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from labelstream_gateway.testing import chromium, drag_in_editor, logged_in, ui_gateway_url
+from labelstream_testing.gateway import chromium, drag_in_editor, logged_in, ui_gateway_url
 
 from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, gateway_client
 from tests.ui_editor import Platform, box, labeled_dataset, open_image, open_video, saved, server_shapes, step_to

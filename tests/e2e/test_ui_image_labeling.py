@@ -10,7 +10,7 @@ import io
 
 import httpx
 import pytest
-from labelstream_gateway.testing import (
+from labelstream_testing.gateway import (
     chromium,
     editor_point,
     known_to_labeling,

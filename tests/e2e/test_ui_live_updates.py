@@ -9,7 +9,7 @@ import io
 import json
 
 import pytest
-from labelstream_gateway.testing import chromium, logged_in, png, synced_dataset, ui_gateway_url
+from labelstream_testing.gateway import chromium, logged_in, png, synced_dataset, ui_gateway_url
 
 from tests.storage import ensure_bucket, minio_client
 from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, admin_headers, ensure_user, gateway_client

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import pytest
-from labelstream_gateway.testing import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url
+from labelstream_testing.gateway import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url
 from playwright.async_api import Page
 
 from tests.storage import ensure_bucket, minio_client

@@ -11,7 +11,7 @@ import io
 import json
 
 import pytest
-from labelstream_gateway.testing import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url, wait_for
+from labelstream_testing.gateway import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url, wait_for
 from playwright.async_api import Page, Response, Route
 
 from tests.e2e.test_ui_seed_job import box, cards, hash_query

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from labelstream_gateway.testing import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url, wait_for
+from labelstream_testing.gateway import chromium, logged_in, png, screenshot, synced_dataset, ui_gateway_url, wait_for
 from playwright.async_api import Page
 
 from tests.e2e.test_ui_image_labeling import until_cards

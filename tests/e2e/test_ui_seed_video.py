@@ -10,7 +10,7 @@ import asyncio
 import io
 
 import pytest
-from labelstream_gateway.testing import chromium, known_to_labeling, logged_in, mp4, ui_gateway_url, wait_for
+from labelstream_testing.gateway import chromium, known_to_labeling, logged_in, mp4, ui_gateway_url, wait_for
 
 from tests.e2e.test_ui_image_labeling import until_cards
 from tests.e2e.test_ui_seed_job import cards

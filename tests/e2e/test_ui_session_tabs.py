@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from labelstream_gateway.testing import chromium, logged_in, ui_gateway_url
+from labelstream_testing.gateway import chromium, logged_in, ui_gateway_url
 
 from tests.support import ensure_user
 

@@ -8,7 +8,7 @@ import asyncio
 import io
 
 import pytest
-from labelstream_gateway.testing import (
+from labelstream_testing.gateway import (
     chromium,
     drag_in_editor,
     logged_in,

@@ -13,7 +13,7 @@ from labelstream_shared.events.topics import dead_letter_topic
 from labelstream_shared.kafka import KafkaPublisher, ensure_topics
 from labelstream_shared.kafka_consumer import KafkaConsumerLoop, KafkaDeadLetterSink
 from labelstream_shared.mongo import Document, MongoTransaction, MongoTransactionRunner
-from labelstream_shared.testing import dataset_created, event_bytes
+from labelstream_testing.events import dataset_created, event_bytes
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

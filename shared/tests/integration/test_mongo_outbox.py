@@ -11,7 +11,7 @@ from labelstream_shared.kafka import KafkaPublisher, ensure_topics
 from labelstream_shared.mongo import OUTBOX, Document, MongoTransaction, MongoTransactionRunner
 from labelstream_shared.mongo_outbox import MongoLease, MongoOutboxStore
 from labelstream_shared.outbox import OutboxRelay
-from labelstream_shared.testing import dataset_created
+from labelstream_testing.events import dataset_created
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -7,7 +7,7 @@ import pytest
 from labelstream_shared.events import DatasetCreated, EventEnvelope, InvalidEventError, envelope_for
 from labelstream_shared.events.contracts import EVENT_TYPES
 from labelstream_shared.events.schemas import schema_files
-from labelstream_shared.testing import dataset_created
+from labelstream_testing.events import dataset_created
 
 SCHEMA_DIR = Path(__file__).parents[2] / "schemas"
 

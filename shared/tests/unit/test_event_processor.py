@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from labelstream_shared.consumer import EventProcessor, IncomingMessage, Subscription
 from labelstream_shared.events import DatasetCreated, EventEnvelope, MediaProcessed, envelope_for
-from labelstream_shared.testing import dataset_created, event_bytes
-from labelstream_shared.uow import InMemoryTransaction, InMemoryTransactionRunner
+from labelstream_testing.events import dataset_created, event_bytes
+from labelstream_testing.uow import InMemoryTransaction, InMemoryTransactionRunner
 
 from .fakes import FakeDeadLetters
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from labelstream_shared.consumer import IncomingMessage, InvalidMessageError, RawMessageProcessor
-from labelstream_shared.uow import InMemoryTransaction, InMemoryTransactionRunner
+from labelstream_testing.uow import InMemoryTransaction, InMemoryTransactionRunner
 
 from .fakes import FakeDeadLetters
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 from labelstream_shared.events import DatasetCreated
-from labelstream_shared.testing import dataset_created
-from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
+from labelstream_testing.events import dataset_created
+from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
 
 def runner() -> InMemoryTransactionRunner[InMemoryTransaction]:

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from dataset_svc.adapters.memory import InMemoryBucketDirectory
 from dataset_svc.adapters.storage import StorageBucketDirectory
 from dataset_svc.app.ports import BucketDirectory
 from dataset_svc.settings import DatasetSettings
 from labelstream_shared.storage import ObjectStorage
+from labelstream_testing.dataset_fakes import InMemoryBucketDirectory
 
 
 @pytest.fixture

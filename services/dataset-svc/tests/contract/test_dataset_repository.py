@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from dataset_svc.adapters.memory import InMemoryDatasetRepository
 from dataset_svc.adapters.mongo import MongoDatasetRepository, ensure_indexes
 from dataset_svc.app.ports import DatasetRepository
 from dataset_svc.domain.datasets import Dataset
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.events.contracts import BucketPath
 from labelstream_shared.mongo import Document
-from labelstream_shared.uow import InMemoryState
+from labelstream_testing.dataset_fakes import InMemoryDatasetRepository
+from labelstream_testing.uow import InMemoryState
 from pymongo.asynchronous.database import AsyncDatabase
 
 

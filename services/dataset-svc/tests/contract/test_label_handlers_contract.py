@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from dataset_svc.adapters.memory import InMemorySampleCountRepository, InMemorySampleRepository, in_memory_runner
 from dataset_svc.adapters.mongo import MongoDatasetTransaction, ensure_indexes
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
 from dataset_svc.app.ports import DatasetTransaction, SampleCountRepository, SampleRepository
 from dataset_svc.domain.samples import Sample, SampleCounts
-from dataset_svc.testing import data_added, dataset, deliver, label_changed, sample_id
 from labelstream_shared.events import MediaProcessed
 from labelstream_shared.mongo import Document, MongoTransactionRunner
 from labelstream_shared.uow import TransactionRunner
+from labelstream_testing.dataset import data_added, dataset, deliver, label_changed, sample_id
+from labelstream_testing.dataset_fakes import InMemorySampleCountRepository, InMemorySampleRepository, in_memory_runner
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -8,25 +8,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from dataset_svc.adapters.memory import (
-    InMemoryBucketDirectory,
-    InMemorySampleCountRepository,
-    InMemorySampleRepository,
-    in_memory_runner,
-)
 from dataset_svc.adapters.mongo import MongoDatasetTransaction, ensure_indexes
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
 from dataset_svc.app.handlers import SUBSCRIPTIONS
 from dataset_svc.app.ports import DatasetTransaction, SampleCountRepository, SampleRepository
 from dataset_svc.app.use_cases import CreateDataset, create_dataset, delete_dataset, purge_samples
 from dataset_svc.domain.samples import SampleCounts, SampleQuery
-from dataset_svc.testing import data_added, sample_id
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
 from labelstream_shared.events import DatasetCreated, DatasetDeleted, EventPayload, MediaProcessed, SourceDeleted
 from labelstream_shared.events.contracts import BucketPath, ObjectRef
 from labelstream_shared.mongo import OUTBOX, Document, MongoTransactionRunner
-from labelstream_shared.testing import event_bytes
 from labelstream_shared.uow import TransactionRunner
+from labelstream_testing.dataset import data_added, sample_id
+from labelstream_testing.dataset_fakes import (
+    InMemoryBucketDirectory,
+    InMemorySampleCountRepository,
+    InMemorySampleRepository,
+    in_memory_runner,
+)
+from labelstream_testing.events import event_bytes
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from dataset_svc.adapters.memory import InMemorySampleCountRepository, InMemorySampleRepository
 from dataset_svc.adapters.mongo import ensure_indexes
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
 from dataset_svc.app.ports import SampleCountRepository, SampleRepository
 from dataset_svc.domain.samples import Sample, SampleCounts, SampleQuery
-from dataset_svc.testing import sample
 from labelstream_shared.mongo import Document
 from labelstream_shared.sample_listing import SamplePosition
-from labelstream_shared.uow import InMemoryState
+from labelstream_testing.dataset import sample
+from labelstream_testing.dataset_fakes import InMemorySampleCountRepository, InMemorySampleRepository
+from labelstream_testing.uow import InMemoryState
 from pymongo.asynchronous.database import AsyncDatabase
 
 D, OTHER = "d1", "d2"

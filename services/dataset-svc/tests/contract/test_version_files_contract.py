@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-from dataset_svc.adapters.memory_versions import InMemoryVersionFiles
 from dataset_svc.adapters.storage import PART_SIZE, StorageVersionFiles
 from dataset_svc.app.ports import VersionFiles
 from dataset_svc.settings import DatasetSettings
 from labelstream_shared.storage import ObjectStorage
+from labelstream_testing.dataset_fakes_versions import InMemoryVersionFiles
 from minio.error import S3Error
 
 

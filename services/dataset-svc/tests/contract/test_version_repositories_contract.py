@@ -8,14 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from dataset_svc.adapters.memory import InMemorySampleCountRepository, InMemorySampleRepository
-from dataset_svc.adapters.memory_versions import (
-    InMemorySampleDeletionRepository,
-    InMemorySampleLabelRepository,
-    InMemoryVersionHeadRepository,
-    InMemoryVersionObjectRepository,
-    InMemoryVersionRepository,
-)
 from dataset_svc.adapters.mongo import ensure_indexes
 from dataset_svc.adapters.mongo_jobs import MongoSampleDeletionRepository, MongoSampleLabelRepository
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
@@ -37,13 +29,21 @@ from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SampleS
 from dataset_svc.domain.labels import LabelStatistics, SampleLabels
 from dataset_svc.domain.samples import SampleCounts, SampleQuery
 from dataset_svc.domain.versions import Version
-from dataset_svc.testing import OUTPUT_BUCKET, sample, shape
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import BucketPath, LabelStatistic
 from labelstream_shared.jobs import Claim
 from labelstream_shared.mongo import Document
 from labelstream_shared.sample_listing import SamplePosition
-from labelstream_shared.uow import InMemoryState
+from labelstream_testing.dataset import OUTPUT_BUCKET, sample, shape
+from labelstream_testing.dataset_fakes import InMemorySampleCountRepository, InMemorySampleRepository
+from labelstream_testing.dataset_fakes_versions import (
+    InMemorySampleDeletionRepository,
+    InMemorySampleLabelRepository,
+    InMemoryVersionHeadRepository,
+    InMemoryVersionObjectRepository,
+    InMemoryVersionRepository,
+)
+from labelstream_testing.uow import InMemoryState
 from pymongo.asynchronous.database import AsyncDatabase
 
 D, OTHER = "d1", "d2"

@@ -13,12 +13,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from dataset_svc.bootstrap import create_app
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import data_added, label_changed, sample_id
 from labelstream_shared.events import EventPayload, MediaProcessed
 from labelstream_shared.events.contracts import MediaMetadata
 from labelstream_shared.mongo import Document
 from labelstream_shared.storage import ObjectStorage
-from labelstream_shared.testing import event_bytes
+from labelstream_testing.dataset import data_added, label_changed, sample_id
+from labelstream_testing.events import event_bytes
 from pymongo import AsyncMongoClient
 
 from conftest import KAFKA_BOOTSTRAP, MONGO_URL

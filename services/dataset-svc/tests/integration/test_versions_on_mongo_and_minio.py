@@ -19,11 +19,11 @@ from dataset_svc.app.publishing import execute_version_job
 from dataset_svc.app.use_cases import CreateDataset, create_dataset
 from dataset_svc.app.versions import VersionView, delete_version, list_versions, publish_version
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import INPUT_BUCKET, data_added, deliver, label_changed, sample_id
 from labelstream_shared.events import EventEnvelope, LabelChanged, MediaProcessed, SourceDeleted, VersionPublished
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, MediaMetadata, ObjectRef, Shape
 from labelstream_shared.mongo import OUTBOX, Document, MongoTransactionRunner
 from labelstream_shared.storage import ObjectStorage
+from labelstream_testing.dataset import INPUT_BUCKET, data_added, deliver, label_changed, sample_id
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

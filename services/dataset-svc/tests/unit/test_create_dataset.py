@@ -4,15 +4,15 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from dataset_svc.adapters.memory import InMemoryBucketDirectory, InMemoryDatasetRepository, in_memory_runner
 from dataset_svc.app.use_cases import CreateDataset, create_dataset
 from dataset_svc.bootstrap import create_app
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import fake_deps
 from labelstream_shared.errors import ConflictError, InvalidInputError
 from labelstream_shared.events import DatasetCreated
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition
-from labelstream_shared.uow import InMemoryState
+from labelstream_testing.dataset import fake_deps
+from labelstream_testing.dataset_fakes import InMemoryBucketDirectory, InMemoryDatasetRepository, in_memory_runner
+from labelstream_testing.uow import InMemoryState
 
 BODY = {
     "name": "cats",

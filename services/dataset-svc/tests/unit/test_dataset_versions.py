@@ -11,13 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from dataset_svc.adapters.memory import InMemoryDatasetTransaction, in_memory_runner
-from dataset_svc.adapters.memory_versions import InMemoryVersionFiles
 from dataset_svc.app.publishing import execute_version_job
 from dataset_svc.bootstrap import create_app
 from dataset_svc.domain.deletion import SourceObject
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import (
+from labelstream_shared.events import MediaProcessed, SourceDeleted, VersionPublished
+from labelstream_shared.events.contracts import LabelStatistic, MediaMetadata, ObjectRef, Shape
+from labelstream_shared.jobs import Claim, JobWorker
+from labelstream_testing.dataset import (
     OUTPUT_BUCKET,
     data_added,
     dataset,
@@ -27,10 +28,9 @@ from dataset_svc.testing import (
     run_purges,
     sample_id,
 )
-from labelstream_shared.events import MediaProcessed, SourceDeleted, VersionPublished
-from labelstream_shared.events.contracts import LabelStatistic, MediaMetadata, ObjectRef, Shape
-from labelstream_shared.jobs import Claim, JobWorker
-from labelstream_shared.uow import InMemoryTransactionRunner
+from labelstream_testing.dataset_fakes import InMemoryDatasetTransaction, in_memory_runner
+from labelstream_testing.dataset_fakes_versions import InMemoryVersionFiles
+from labelstream_testing.uow import InMemoryTransactionRunner
 
 Runner = InMemoryTransactionRunner[InMemoryDatasetTransaction]
 D = dataset("cats", labels=("cat", "dog", "bird"))

@@ -4,22 +4,22 @@ with the tab counters; stale revisions are ignored; labels read before their sam
 from __future__ import annotations
 
 import pytest
-from dataset_svc.adapters.memory import (
+from dataset_svc.domain.labels import LabelTally
+from dataset_svc.domain.samples import Sample, SampleCounts
+from labelstream_shared.clock import utc_now
+from labelstream_shared.events import LabelSetChanged
+from labelstream_shared.events.contracts import LabelDefinition, LabelSetChange, LabelStatistic
+from labelstream_testing.dataset import data_added, dataset, deliver, label_changed, sample, sample_id, shape
+from labelstream_testing.dataset_fakes import (
     InMemoryDatasetRepository,
     InMemoryDatasetTransaction,
     InMemorySampleCountRepository,
     InMemorySampleRepository,
     in_memory_runner,
 )
-from dataset_svc.adapters.memory_versions import InMemorySampleLabelRepository
-from dataset_svc.domain.labels import LabelTally
-from dataset_svc.domain.samples import Sample, SampleCounts
-from dataset_svc.testing import data_added, dataset, deliver, label_changed, sample, sample_id, shape
-from labelstream_shared.clock import utc_now
-from labelstream_shared.events import LabelSetChanged
-from labelstream_shared.events.contracts import LabelDefinition, LabelSetChange, LabelStatistic
-from labelstream_shared.testing import event_bytes
-from labelstream_shared.uow import InMemoryTransactionRunner
+from labelstream_testing.dataset_fakes_versions import InMemorySampleLabelRepository
+from labelstream_testing.events import event_bytes
+from labelstream_testing.uow import InMemoryTransactionRunner
 
 Runner = InMemoryTransactionRunner[InMemoryDatasetTransaction]
 

@@ -10,17 +10,21 @@ from typing import Any
 
 import httpx
 import pytest
-from dataset_svc.adapters.memory import InMemoryDatasetTransaction, InMemorySampleCountRepository, in_memory_runner
 from dataset_svc.app.deletion import _next_batch, delete_samples, execute_deletion
 from dataset_svc.bootstrap import create_app
 from dataset_svc.domain.deletion import SampleSelection, SourceObject
 from dataset_svc.domain.samples import SampleCounts, SampleQuery
 from dataset_svc.domain.versions import Version
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import dataset, fake_deps, sample, sample_id, store
 from labelstream_shared.events import SampleDeleted
 from labelstream_shared.jobs import Claim
-from labelstream_shared.uow import InMemoryTransactionRunner
+from labelstream_testing.dataset import dataset, fake_deps, sample, sample_id, store
+from labelstream_testing.dataset_fakes import (
+    InMemoryDatasetTransaction,
+    InMemorySampleCountRepository,
+    in_memory_runner,
+)
+from labelstream_testing.uow import InMemoryTransactionRunner
 
 Runner = InMemoryTransactionRunner[InMemoryDatasetTransaction]
 D = dataset("cats", labels=("cat",))

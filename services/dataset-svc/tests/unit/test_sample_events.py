@@ -5,20 +5,20 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from dataset_svc.adapters.memory import (
+from dataset_svc.app.handlers import SUBSCRIPTIONS
+from dataset_svc.domain.samples import Sample, SampleCounts
+from labelstream_shared.consumer import EventProcessor, IncomingMessage
+from labelstream_shared.events import DataAdded, EventPayload, MediaProcessed, SourceChanged, SourceDeleted
+from labelstream_shared.events.contracts import MediaMetadata, ObjectRef
+from labelstream_testing.dataset import added_sample, data_added, dataset, sample_id
+from labelstream_testing.dataset_fakes import (
     InMemoryDatasetTransaction,
     InMemorySampleCountRepository,
     InMemorySampleRepository,
     in_memory_runner,
 )
-from dataset_svc.app.handlers import SUBSCRIPTIONS
-from dataset_svc.domain.samples import Sample, SampleCounts
-from dataset_svc.testing import added_sample, data_added, dataset, sample_id
-from labelstream_shared.consumer import EventProcessor, IncomingMessage
-from labelstream_shared.events import DataAdded, EventPayload, MediaProcessed, SourceChanged, SourceDeleted
-from labelstream_shared.events.contracts import MediaMetadata, ObjectRef
-from labelstream_shared.testing import event_bytes
-from labelstream_shared.uow import InMemoryTransactionRunner
+from labelstream_testing.events import event_bytes
+from labelstream_testing.uow import InMemoryTransactionRunner
 
 _offsets = itertools.count()
 

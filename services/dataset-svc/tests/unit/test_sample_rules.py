@@ -7,11 +7,11 @@ import base64
 import pytest
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import MediaResult, SampleCounts, SampleQuery, file_name_of, new_samples
-from dataset_svc.testing import added_sample, dataset, sample
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import LabelDefinition, MediaMetadata, MediaPlayback
 from labelstream_shared.sample_listing import SamplePosition
+from labelstream_testing.dataset import added_sample, dataset, sample
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from dataset_svc.adapters.memory import in_memory_runner
 from dataset_svc.bootstrap import create_app
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import dataset, fake_deps, sample, sample_id, store
 from labelstream_shared.sample_listing import SamplePosition
+from labelstream_testing.dataset import dataset, fake_deps, sample, sample_id, store
+from labelstream_testing.dataset_fakes import in_memory_runner
 
 D = dataset("cats", labels=("cat", "dog"))
 OTHER = dataset("dogs")

@@ -4,14 +4,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from dataset_svc.adapters.memory import InMemoryDatasetTransaction, in_memory_runner
 from dataset_svc.app.handlers import add_samples
 from dataset_svc.app.use_cases import delete_dataset, purge_samples
 from dataset_svc.bootstrap import create_app
 from dataset_svc.settings import DatasetSettings
-from dataset_svc.testing import data_added, fake_deps, run_purges
 from labelstream_shared.events import DataAdded, DatasetDeleted, DatasetUpdated, envelope_for
-from labelstream_shared.uow import InMemoryState, InMemoryTransactionRunner
+from labelstream_testing.dataset import data_added, fake_deps, run_purges
+from labelstream_testing.dataset_fakes import InMemoryDatasetTransaction, in_memory_runner
+from labelstream_testing.uow import InMemoryState, InMemoryTransactionRunner
 
 BODY = {
     "name": "cats",

@@ -9,17 +9,17 @@ from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
-from labeling_svc.adapters.memory import in_memory_runner
 from labeling_svc.adapters.mongo import MongoLabelingTransaction, ensure_indexes
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler, RevisionSummary
 from labeling_svc.domain.samples import LabelingSample, SampleQuery
-from labeling_svc.testing import added, image_processed
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import AnnotationChange, Shape
 from labelstream_shared.mongo import Document, MongoTransactionRunner
 from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import TransactionRunner
+from labelstream_testing.labeling import added, image_processed
+from labelstream_testing.labeling_fakes import in_memory_runner
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

@@ -9,7 +9,12 @@ from typing import Any
 import httpx
 import pytest
 from labeling_svc.app.purge import purge_once
-from labeling_svc.testing import (
+from labelstream_shared.clock import utc_now
+from labelstream_shared.events import DatasetDeleted, DatasetUpdated, LabelSetChanged
+from labelstream_shared.events.contracts import LabelDefinition
+from labelstream_shared.events.topics import LABELS_LATEST
+from labelstream_testing.events import dataset_created
+from labelstream_testing.labeling import (
     InMemoryLabeling,
     box,
     data_added,
@@ -17,11 +22,6 @@ from labeling_svc.testing import (
     sample_id_of,
     samples_deleted,
 )
-from labelstream_shared.clock import utc_now
-from labelstream_shared.events import DatasetDeleted, DatasetUpdated, LabelSetChanged
-from labelstream_shared.events.contracts import LabelDefinition
-from labelstream_shared.events.topics import LABELS_LATEST
-from labelstream_shared.testing import dataset_created
 
 CAT = LabelDefinition(name="cat", color="#111111")
 DOG = LabelDefinition(name="dog", color="#222222")

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import httpx
-from labeling_svc.adapters.memory import InMemoryLabelingDatasetRepository, in_memory_runner
 from labeling_svc.app.handlers import SUBSCRIPTIONS
 from labeling_svc.bootstrap import create_app
 from labeling_svc.settings import LabelingSettings
-from labeling_svc.testing import fake_deps
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
 from labelstream_shared.events.contracts import LabelDefinition
-from labelstream_shared.testing import dataset_created, event_bytes
+from labelstream_testing.events import dataset_created, event_bytes
+from labelstream_testing.labeling import fake_deps
+from labelstream_testing.labeling_fakes import InMemoryLabelingDatasetRepository, in_memory_runner
 
 
 class NoDeadLetters:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from labeling_svc.adapters.memory import InMemoryAnnotationRepository
-from labeling_svc.testing import InMemoryLabeling, data_added, sample_id_of
 from labelstream_shared.events import AnnotationsImported
 from labelstream_shared.events.contracts import ImportedAnnotation, Shape
 from labelstream_shared.events.topics import LABELS, LABELS_LATEST
-from labelstream_shared.testing import dataset_created
+from labelstream_testing.events import dataset_created
+from labelstream_testing.labeling import InMemoryLabeling, data_added, sample_id_of
+from labelstream_testing.labeling_fakes import InMemoryAnnotationRepository
 
 
 def box(shape_id: str, label: str) -> Shape:

@@ -11,13 +11,13 @@ import pytest
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import AddedSample, MediaMetadata
 from labelstream_shared.mongo import Document
-from labelstream_shared.uow import InMemoryState
-from media_svc.adapters.memory import (
+from labelstream_testing.media_fakes import (
     InMemoryFrameIndexes,
     InMemoryMediaDatasets,
     InMemoryMediaRecords,
     InMemoryTranscodes,
 )
+from labelstream_testing.uow import InMemoryState
 from media_svc.adapters.mongo import (
     MongoFrameIndexes,
     MongoMediaDatasets,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from labelstream_testing.media import Harness
+from labelstream_testing.media_samples import make_image, make_video
 from media_svc.bootstrap import create_app
-from media_svc.media_samples import make_image, make_video
 from media_svc.settings import MediaSettings
-from media_svc.testing import Harness
 from PIL import Image
 
 BASE = "/api/media/datasets/d1/samples"

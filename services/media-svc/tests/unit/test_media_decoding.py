@@ -12,12 +12,12 @@ import av
 import cv2
 import numpy as np
 import pytest
+from labelstream_testing.media_samples import hostile_corpus, make_image, make_video
 from media_svc.adapters.decoding import frames, tasks
 from media_svc.adapters.decoding.pictures import rotate_for_display
 from media_svc.domain.frames import FrameTarget
 from media_svc.domain.limits import MediaLimits, MediaRejectedError
 from media_svc.domain.processed import ProcessedImage, ProcessedVideo
-from media_svc.media_samples import hostile_corpus, make_image, make_video
 from numpy.typing import NDArray
 from PIL import Image
 

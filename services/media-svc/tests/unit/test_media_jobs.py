@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from labelstream_shared.events import SampleDeleted, SourceChanged
+from labelstream_testing.media import DERIVED_BUCKET, Harness
+from labelstream_testing.media_samples import hostile_corpus, make_image, make_video
 from media_svc.app.processing import execute_media_job
 from media_svc.domain.limits import DecoderFailedError
 from media_svc.domain.processed import Processed
-from media_svc.media_samples import hostile_corpus, make_image, make_video
-from media_svc.testing import DERIVED_BUCKET, Harness
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ and the next task runs in fresh ones."""
 from __future__ import annotations
 
 import pytest
+from labelstream_testing.media import crash_process, sleep_in_process
 from media_svc.adapters.pool import ProcessPool
 from media_svc.domain.limits import DecoderFailedError
-from media_svc.testing import crash_process, sleep_in_process
 
 
 async def test_a_crashing_or_hanging_decoder_is_survived() -> None:

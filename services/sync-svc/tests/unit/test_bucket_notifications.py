@@ -4,8 +4,8 @@ import json
 
 import pytest
 from labelstream_shared.events import DataAdded, SourceDeleted
-from labelstream_shared.testing import dataset_created
-from sync_svc.adapters.memory import FakeObjectStore, InMemorySyncTransaction, in_memory_runner
+from labelstream_testing.events import dataset_created
+from labelstream_testing.sync_fakes import FakeObjectStore, InMemorySyncTransaction, in_memory_runner
 from sync_svc.app.handlers import subscriptions
 from sync_svc.app.notifications import apply_bucket_changes
 from sync_svc.domain.notifications import InvalidNotificationError, parse_notification

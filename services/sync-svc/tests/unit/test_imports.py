@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 
 from labelstream_shared.events import AnnotationsImported, DataAdded
+from labelstream_testing.sync import Harness
 from sync_svc.app.imports import execute_import, start_import
 from sync_svc.domain.imports import BucketSource, ImportTask, ManifestSource
-from sync_svc.testing import Harness
 
 OTHER = "staging"
 

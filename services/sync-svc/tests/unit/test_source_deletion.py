@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from labelstream_shared.events import SampleDeleted, SourceDeleted
 from labelstream_shared.events.contracts import ObjectRef
-from labelstream_shared.testing import dataset_created
-from sync_svc.adapters.memory import FakeObjectStore, InMemoryKnownObjects, InMemorySyncTransaction, in_memory_runner
+from labelstream_testing.events import dataset_created
+from labelstream_testing.sync_fakes import (
+    FakeObjectStore,
+    InMemoryKnownObjects,
+    InMemorySyncTransaction,
+    in_memory_runner,
+)
 from sync_svc.app.deletion import delete_samples
 from sync_svc.app.handlers import subscriptions
 from sync_svc.domain.objects import KnownObject, ListedObject

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import httpx
 from labelstream_shared.events import DataAdded, SourceChanged, SourceDeleted
+from labelstream_testing.sync import BUCKET, Harness
 from sync_svc.app.sync_run import BATCH_SIZE, EVENT_SAMPLES
 from sync_svc.bootstrap import create_app
 from sync_svc.entrypoints.api import SyncDeps
 from sync_svc.settings import SyncSettings
-from sync_svc.testing import BUCKET, Harness
 
 
 async def test_new_objects_become_samples_once() -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from labelstream_shared.events import DataAdded
+from labelstream_testing.sync import BUCKET, Harness
 from sync_svc.bootstrap import create_app
 from sync_svc.entrypoints.api import SyncDeps
 from sync_svc.settings import SyncSettings
-from sync_svc.testing import BUCKET, Harness
 
 
 @pytest.fixture

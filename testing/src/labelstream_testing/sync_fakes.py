@@ -7,15 +7,15 @@ from typing import Any, BinaryIO, Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.errors import ConflictError
-from labelstream_shared.memory_jobs import InMemoryJobQueue
-from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 from pydantic import BaseModel
-
 from sync_svc.app.ports import SyncTransaction
 from sync_svc.domain.datasets import SyncDataset
 from sync_svc.domain.imports import MAX_ITEM_ERRORS, ImportCounts, ImportTask, ItemError
 from sync_svc.domain.objects import KnownObject, ListedObject
 from sync_svc.domain.runs import MAX_SKIPPED_EXAMPLES, RunCounts, SkippedObject, SyncRun
+
+from labelstream_testing.jobs import InMemoryJobQueue
+from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
 J = TypeVar("J", bound=BaseModel)
 

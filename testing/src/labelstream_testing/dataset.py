@@ -1,6 +1,6 @@
 """Builders of valid datasets, samples and sample events for dataset-svc's tests (no IO).
 
-They live in the package because the tests' folders are not importable packages (see DEVELOPERS.md)."""
+They live in the test-only package labelstream_testing: the tests' folders are not importable packages."""
 
 from __future__ import annotations
 
@@ -9,33 +9,34 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
-from labelstream_shared.clock import utc_now
-from labelstream_shared.consumer import EventProcessor, IncomingMessage, Outcome
-from labelstream_shared.events import DataAdded, EventPayload, LabelChanged
-from labelstream_shared.events.contracts import AddedSample, AnnotationChange, BucketPath, LabelDefinition, Shape
-from labelstream_shared.samples import sample_id_for
-from labelstream_shared.testing import event_bytes
-from labelstream_shared.uow import InMemoryTransactionRunner, TransactionRunner
-
-from dataset_svc.adapters.memory import (
-    InMemoryBucketDirectory,
-    InMemoryDatasetRepository,
-    InMemoryDatasetTransaction,
-    InMemorySampleCountRepository,
-    InMemorySampleRepository,
-)
-from dataset_svc.adapters.memory_versions import (
-    InMemoryDatasetPurgeRepository,
-    InMemorySampleDeletionRepository,
-    InMemoryVersionHeadRepository,
-    InMemoryVersionRepository,
-)
 from dataset_svc.app.handlers import SUBSCRIPTIONS
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.app.use_cases import execute_purge
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.entrypoints.api import DatasetDeps
+from labelstream_shared.clock import utc_now
+from labelstream_shared.consumer import EventProcessor, IncomingMessage, Outcome
+from labelstream_shared.events import DataAdded, EventPayload, LabelChanged
+from labelstream_shared.events.contracts import AddedSample, AnnotationChange, BucketPath, LabelDefinition, Shape
+from labelstream_shared.samples import sample_id_for
+from labelstream_shared.uow import TransactionRunner
+
+from labelstream_testing.dataset_fakes import (
+    InMemoryBucketDirectory,
+    InMemoryDatasetRepository,
+    InMemoryDatasetTransaction,
+    InMemorySampleCountRepository,
+    InMemorySampleRepository,
+)
+from labelstream_testing.dataset_fakes_versions import (
+    InMemoryDatasetPurgeRepository,
+    InMemorySampleDeletionRepository,
+    InMemoryVersionHeadRepository,
+    InMemoryVersionRepository,
+)
+from labelstream_testing.events import event_bytes
+from labelstream_testing.uow import InMemoryTransactionRunner
 
 _offsets = itertools.count()
 INPUT_BUCKET = "raw-data"

@@ -1,5 +1,5 @@
 """Test support for media-svc: the use cases wired to the in-memory fakes and an in-process decoder (no worker
-processes, no IO but local temporary files). In the package because test folders are not importable."""
+processes, no IO but local temporary files). Test-only code (labelstream_testing)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,8 @@ from pathlib import Path
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events import DataAdded, EventPayload, MediaProcessed, envelope_for
 from labelstream_shared.events.contracts import AddedSample, MediaKind
-from labelstream_shared.testing import dataset_created
-from labelstream_shared.uow import InMemoryState
-
 from media_svc.adapters.caches import FrameLru, LocalSources
 from media_svc.adapters.decoding import tasks
-from media_svc.adapters.memory import (
-    FakeMediaStore,
-    InMemoryFrameIndexes,
-    InMemoryMediaRecords,
-    InMemoryMediaTransaction,
-    InMemoryTranscodes,
-    in_memory_runner,
-)
 from media_svc.app.frames import Frames
 from media_svc.app.handlers import DATASET_SUBSCRIPTIONS, SUBSCRIPTIONS
 from media_svc.app.processing import MediaJobs, execute_media_job
@@ -34,6 +23,17 @@ from media_svc.domain.frames import FrameTarget
 from media_svc.domain.limits import MediaLimits
 from media_svc.domain.processed import Processed
 from media_svc.entrypoints.api import MediaDeps
+
+from labelstream_testing.events import dataset_created
+from labelstream_testing.media_fakes import (
+    FakeMediaStore,
+    InMemoryFrameIndexes,
+    InMemoryMediaRecords,
+    InMemoryMediaTransaction,
+    InMemoryTranscodes,
+    in_memory_runner,
+)
+from labelstream_testing.uow import InMemoryState
 
 SOURCE_BUCKET = "raw-data"
 DERIVED_BUCKET = "derived"

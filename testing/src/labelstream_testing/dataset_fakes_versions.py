@@ -7,14 +7,14 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
-from labelstream_shared.clock import utc_now
-from labelstream_shared.memory_jobs import InMemoryJobQueue
-from labelstream_shared.uow import InMemoryState
-from pydantic import BaseModel
-
 from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SourceObject
 from dataset_svc.domain.labels import SampleLabels
 from dataset_svc.domain.versions import Version
+from labelstream_shared.clock import utc_now
+from pydantic import BaseModel
+
+from labelstream_testing.jobs import InMemoryJobQueue
+from labelstream_testing.uow import InMemoryState
 
 Row = dict[str, Any]
 JOB_FIELDS = ("owner", "heartbeat_at", "attempts")

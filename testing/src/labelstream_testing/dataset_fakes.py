@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from dataset_svc.app.ports import DatasetTransaction
+from dataset_svc.domain.datasets import Dataset
+from dataset_svc.domain.deletion import ObjectReference, SourceObject
+from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.samples import STATUSES
-from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
-from dataset_svc.adapters.memory_versions import (
+from labelstream_testing.dataset_fakes_versions import (
     InMemoryDatasetPurgeRepository,
     InMemoryRows,
     InMemorySampleDeletionRepository,
@@ -19,10 +22,7 @@ from dataset_svc.adapters.memory_versions import (
     InMemoryVersionObjectRepository,
     InMemoryVersionRepository,
 )
-from dataset_svc.app.ports import DatasetTransaction
-from dataset_svc.domain.datasets import Dataset
-from dataset_svc.domain.deletion import ObjectReference, SourceObject
-from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SampleQuery, distinct_by_id
+from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 
 class InMemoryDatasetRepository(InMemoryRows):

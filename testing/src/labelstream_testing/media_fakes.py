@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from labelstream_shared.clock import utc_now
-from labelstream_shared.memory_jobs import InMemoryJobQueue
-from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
-
 from media_svc.app.ports import MediaTransaction, SourceMissingError
 from media_svc.domain.frames import FrameIndex
 from media_svc.domain.limits import MediaRejectedError
 from media_svc.domain.records import MediaRecord
+
+from labelstream_testing.jobs import InMemoryJobQueue
+from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
 
 class InMemoryMediaRecords(InMemoryJobQueue):

@@ -11,14 +11,17 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from labeling_svc.app.handlers import SUBSCRIPTIONS
+from labeling_svc.bootstrap import create_app
+from labeling_svc.entrypoints.api import LabelingDeps
+from labeling_svc.settings import LabelingSettings
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
 from labelstream_shared.events import DataAdded, EventPayload, LabelChanged, MediaProcessed, SampleDeleted
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata
 from labelstream_shared.samples import sample_id_for
-from labelstream_shared.testing import event_bytes
-from labelstream_shared.uow import InMemoryTransactionRunner
 
-from labeling_svc.adapters.memory import (
+from labelstream_testing.events import event_bytes
+from labelstream_testing.labeling_fakes import (
     InMemoryAnnotationRepository,
     InMemoryHistoryRepository,
     InMemoryJobRepository,
@@ -27,10 +30,7 @@ from labeling_svc.adapters.memory import (
     InMemorySampleRepository,
     in_memory_runner,
 )
-from labeling_svc.app.handlers import SUBSCRIPTIONS
-from labeling_svc.bootstrap import create_app
-from labeling_svc.entrypoints.api import LabelingDeps
-from labeling_svc.settings import LabelingSettings
+from labelstream_testing.uow import InMemoryTransactionRunner
 
 
 def sample_id_of(dataset_id: str, key: str) -> str:

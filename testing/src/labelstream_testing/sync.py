@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from labelstream_shared.events import EventPayload
-from labelstream_shared.testing import dataset_created
-from labelstream_shared.uow import InMemoryState
+from sync_svc.app import runs
+from sync_svc.app.handlers import subscriptions
+from sync_svc.app.sync_run import SyncReads, execute_sync_run
 
-from sync_svc.adapters.memory import (
+from labelstream_testing.events import dataset_created
+from labelstream_testing.sync_fakes import (
     FakeObjectStore,
     InMemoryImportTasks,
     InMemoryKnownObjects,
@@ -15,9 +17,7 @@ from sync_svc.adapters.memory import (
     InMemorySyncTransaction,
     in_memory_runner,
 )
-from sync_svc.app import runs
-from sync_svc.app.handlers import subscriptions
-from sync_svc.app.sync_run import SyncReads, execute_sync_run
+from labelstream_testing.uow import InMemoryState
 
 BUCKET = "raw-data"
 

@@ -9,16 +9,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from labelstream_shared.events.contracts import LabelingType, MediaMetadata
-from labelstream_shared.sample_listing import SamplePosition
-from labelstream_shared.samples import STATUSES
-from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
-
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.jobs import LabelingJob
 from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
+from labelstream_shared.events.contracts import LabelingType, MediaMetadata
+from labelstream_shared.sample_listing import SamplePosition
+from labelstream_shared.samples import STATUSES
+
+from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner, page_rows
 
 ANNOTATION_FIELDS = ("shapes", "revision", "labeled_by", "hard_example", "updated_at")
 
