@@ -103,7 +103,7 @@ async def test_a_manifest_naming_one_object_twice_imports_it_once_and_reports_th
     h.store.put(OTHER, "manifest.jsonl", "\n".join(lines).encode())
     source = ManifestSource(bucket=OTHER, key="manifest.jsonl")
     for mode in ("copy", "reference"):
-        task = await start_import(h.run, dataset_id="d1", source=source, mode=mode, labeled=True)  # type: ignore[arg-type]
+        task = await start_import(h.run, dataset_id="d1", source=source, mode=mode, labeled=True)
         done = await run_import(h, task)
         assert done.status == "succeeded", done.error
         assert (done.counts.total, done.counts.failed, done.counts.annotated) == (4, 2, 1)
