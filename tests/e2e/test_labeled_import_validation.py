@@ -9,7 +9,7 @@ import asyncio
 import json
 import struct
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -59,7 +59,7 @@ LINES: list[tuple[str, list[dict[str, Any]], list[str]]] = [
     ("poly.png", [shape("good-poly", "polygon", [[10, 10], [90, 10], [50, 80]])], []),
 ]
 NAN_SHAPE = '{"shape_id": "bad-nan", "kind": "point", "label": "cat", "points": [[NaN, 1]]}'  # Python's json reads it
-NAN_LINE = '{"source": "s3://%s/pics/nan.png", "shapes": [' + NAN_SHAPE + "]}"
+NAN_LINE = '{"source": "s3://{staging}/pics/nan.png", "shapes": [' + NAN_SHAPE + "]}"
 
 
 @pytest.fixture
@@ -103,20 +103,18 @@ async def stored_documents(database: str, dataset_id: str) -> str:
         await client.close()
 
 
-async def test_labeled_import_refuses_every_invalid_shape_per_item(gateway: httpx.AsyncClient, unique: str) -> None:
+async def import_manifest(
+    gateway: httpx.AsyncClient, unique: str, *, objects: list[str], lines: list[str], labeled: bool, mode: str
+) -> tuple[str, str]:
+    """A dataset (label `cat`) and an import of a manifest of `lines` (`{staging}` in them is the bucket holding
+    `objects`, 200x100 images); returns the dataset's and the import task's ids."""
     client = minio_client()
     bucket, staging = f"e2e-limport-{unique}", f"e2e-lstaging-{unique}"
     for name in (bucket, staging):
         await asyncio.to_thread(ensure_bucket, client, name)
-    objects = sorted({f"pics/{name}" for name, _, _ in LINES} | {"pics/nan.png"})
     await asyncio.to_thread(put_objects, client, staging, objects, png(W, H))
-    manifest = [json.dumps({"source": f"s3://{staging}/pics/{n}", "shapes": s}) for n, s, _ in LINES]
-    manifest.insert(5, NAN_LINE % staging)  # line 6
-    await asyncio.to_thread(put_objects, client, staging, ["manifest.jsonl"], "\n".join(manifest).encode())
-    expected = {n: rules for n, (_, _, rules) in enumerate(LINES, start=1)}
-    expected = {(n if n < 6 else n + 1): r for n, r in expected.items()}
-    expected[6] = ["not_finite"]
-
+    manifest = "\n".join(line.replace("{staging}", staging) for line in lines).encode()
+    await asyncio.to_thread(put_objects, client, staging, ["manifest.jsonl"], manifest)
     body = {
         "name": f"limport {unique}",
         "labeling_type": "object_detection",
@@ -126,12 +124,9 @@ async def test_labeled_import_refuses_every_invalid_shape_per_item(gateway: http
     }
     created = await gateway.post("/api/datasets", json=body)
     assert created.status_code == 201, created.text
-    dataset_id = created.json()["id"]
-    request = {
-        "source": {"kind": "manifest", "bucket": staging, "key": "manifest.jsonl"},
-        "mode": "copy",
-        "labeled": True,
-    }
+    dataset_id = str(created.json()["id"])
+    source = {"kind": "manifest", "bucket": staging, "key": "manifest.jsonl"}
+    request = {"source": source, "mode": mode, "labeled": labeled}
     task_id = ""
 
     async def started() -> bool:
@@ -141,15 +136,39 @@ async def test_labeled_import_refuses_every_invalid_shape_per_item(gateway: http
         return bool(task_id)
 
     await eventually(started, timeout=30, what="import accepted")
+    return dataset_id, task_id
+
+
+async def task_when(
+    gateway: httpx.AsyncClient, task_id: str, done: Callable[[dict[str, Any]], bool], *, what: str
+) -> dict[str, Any]:
     task: dict[str, Any] = {}
 
-    async def answered() -> bool:
+    async def check() -> bool:
         task.update((await gateway.get(f"/api/sync/imports/{task_id}")).json())
+        return task["status"] in ("succeeded", "failed") and done(task)
+
+    await eventually(check, timeout=180, what=what)
+    return task
+
+
+async def test_labeled_import_refuses_every_invalid_shape_per_item(gateway: httpx.AsyncClient, unique: str) -> None:
+    objects = sorted({f"pics/{name}" for name, _, _ in LINES} | {"pics/nan.png"})
+    manifest = [json.dumps({"source": f"s3://{{staging}}/pics/{n}", "shapes": s}) for n, s, _ in LINES]
+    manifest.insert(5, NAN_LINE)  # line 6
+    expected = {n: rules for n, (_, _, rules) in enumerate(LINES, start=1)}
+    expected = {(n if n < 6 else n + 1): r for n, r in expected.items()}
+    expected[6] = ["not_finite"]
+    dataset_id, task_id = await import_manifest(
+        gateway, unique, objects=objects, lines=manifest, labeled=True, mode="copy"
+    )
+
+    def answered(task: dict[str, Any]) -> bool:
         counts = task["counts"]
         settled = counts["annotations_applied"] + counts["annotations_rejected"] == counts["annotated"]
-        return task["status"] in ("succeeded", "failed") and settled and counts["annotations_waiting"] == 0
+        return bool(settled and counts["annotations_waiting"] == 0)
 
-    await eventually(answered, timeout=180, what="labeling answered every annotation of the import")
+    task = await task_when(gateway, task_id, answered, what="labeling answered every annotation of the import")
     assert task["status"] == "succeeded", task
     counts = task["counts"]
     # the NaN line is refused whole (no object), the object named again imported once
@@ -200,40 +219,12 @@ async def test_labeled_import_refuses_every_invalid_shape_per_item(gateway: http
 
 
 async def test_a_manifest_naming_one_object_twice_imports_it_once(gateway: httpx.AsyncClient, unique: str) -> None:
-    client = minio_client()
-    bucket, staging = f"e2e-dimport-{unique}", f"e2e-dstaging-{unique}"
-    for name in (bucket, staging):
-        await asyncio.to_thread(ensure_bucket, client, name)
-    await asyncio.to_thread(put_objects, client, staging, ["a.png", "b.png"], png(W, H))
     names = ["a.png", "b.png", "a.png", "a.png"]
-    manifest = "\n".join(json.dumps({"source": f"s3://{staging}/{n}"}) for n in names).encode()
-    await asyncio.to_thread(put_objects, client, staging, ["manifest.jsonl"], manifest)
-    body = {
-        "name": f"dimport {unique}",
-        "labeling_type": "object_detection",
-        "input_path": {"bucket": bucket, "prefix": "in/"},
-        "output_path": {"bucket": bucket, "prefix": "out/"},
-    }
-    created = await gateway.post("/api/datasets", json=body)
-    assert created.status_code == 201, created.text
-    dataset_id = created.json()["id"]
-    request = {"source": {"kind": "manifest", "bucket": staging, "key": "manifest.jsonl"}, "mode": "reference"}
-    task_id = ""
-
-    async def started() -> bool:
-        nonlocal task_id
-        response = await gateway.post(f"/api/sync/datasets/{dataset_id}/imports", json=request)
-        task_id = response.json().get("id", "") if response.status_code == 202 else ""
-        return bool(task_id)
-
-    await eventually(started, timeout=30, what="import accepted")
-    task: dict[str, Any] = {}
-
-    async def finished() -> bool:
-        task.update((await gateway.get(f"/api/sync/imports/{task_id}")).json())
-        return task["status"] in ("succeeded", "failed")
-
-    await eventually(finished, timeout=60, what="import finished")
+    lines = [json.dumps({"source": f"s3://{{staging}}/{n}"}) for n in names]
+    dataset_id, task_id = await import_manifest(
+        gateway, unique, objects=["a.png", "b.png"], lines=lines, labeled=False, mode="reference"
+    )
+    task = await task_when(gateway, task_id, lambda _task: True, what="import finished")
     assert task["status"] == "succeeded", task
     assert (task["counts"]["imported"], task["counts"]["failed"]) == (2, 2), task["counts"]
     assert [(e["line"], e["error"].split(":")[0]) for e in task["errors"]] == [(3, "duplicate"), (4, "duplicate")]
