@@ -6,7 +6,6 @@ ImportedAnnotationsApplied (applied, rejected with every problem, held), through
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from labelstream_shared.events import AnnotationsImported, ImportedAnnotationsApplied
@@ -14,8 +13,10 @@ from labelstream_shared.events.contracts import ImportedShapeProblem, RejectedAn
 
 from labeling_svc.app.annotations import record_change
 from labeling_svc.app.ports import LabelingTransaction
+from labeling_svc.domain.annotations import Annotation
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.imports import ImportedShapes, Rejection
+from labeling_svc.domain.samples import LabelingSample
 from labeling_svc.domain.shapes import validate_shapes
 
 
@@ -47,12 +48,12 @@ async def take_imported_annotations(tx: LabelingTransaction, event: AnnotationsI
     outcome = _Outcome()
     for annotation in event.annotations:
         imported = ImportedShapes(import_id=event.import_id, **annotation.model_dump())
-        found = await tx.samples.get(imported.sample_id)
-        if found is not None and found.dataset_id == dataset.id and not found.media_settled:
+        found = await tx.samples.get_with_annotation(imported.sample_id)
+        if found is not None and found[0].dataset_id == dataset.id and not found[0].media_settled:
             await tx.samples.hold_import(imported)
             outcome.held += 1
         else:
-            await _apply(tx, dataset, imported, outcome)
+            await _apply(tx, dataset, imported, found, outcome)
     tx.emit(outcome.answer(dataset_id=dataset.id, import_id=event.import_id))
 
 
@@ -66,15 +67,19 @@ async def release_held_imports(tx: LabelingTransaction, *, dataset_id: str, samp
     for imported in held:
         outcome = outcomes.setdefault(imported.import_id, _Outcome())
         outcome.released += 1
-        await _apply(tx, dataset, imported, outcome)
+        await _apply(tx, dataset, imported, await tx.samples.get_with_annotation(sample_id), outcome)
     for import_id, outcome in outcomes.items():
         tx.emit(outcome.answer(dataset_id=dataset_id, import_id=import_id))
 
 
 async def _apply(
-    tx: LabelingTransaction, dataset: LabelingDataset, imported: ImportedShapes, outcome: _Outcome
+    tx: LabelingTransaction,
+    dataset: LabelingDataset,
+    imported: ImportedShapes,
+    found: tuple[LabelingSample, Annotation] | None,
+    outcome: _Outcome,
 ) -> None:
-    found = await tx.samples.get_with_annotation(imported.sample_id)
+    """Check the imported shapes against the sample as it is now (`found`) and record them, or reject them."""
     if found is None or found[0].dataset_id != dataset.id:
         outcome.rejected.append(Rejection.sample_unknown(imported))
         return
@@ -98,7 +103,7 @@ def _rejected(rejection: Rejection) -> RejectedAnnotation:
     )
 
 
-def _problems(rejection: Rejection) -> Sequence[ImportedShapeProblem]:
+def _problems(rejection: Rejection) -> tuple[ImportedShapeProblem, ...]:
     return tuple(
         ImportedShapeProblem(shape_index=p.index, shape_id=p.shape_id, rule=p.rule, message=p.message)
         for p in rejection.problems
