@@ -27,6 +27,12 @@ class InvalidInputError(DomainError):
     code = "invalid"
 
 
+class PreconditionRequiredError(DomainError):
+    """A write that must name the state it is based on (a revision) and does not."""
+
+    code = "precondition_required"
+
+
 class TooLargeError(DomainError):
     code = "too_large"
 

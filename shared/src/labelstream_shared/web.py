@@ -23,6 +23,7 @@ from labelstream_shared.errors import (
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    PreconditionRequiredError,
     TooLargeError,
     UnauthenticatedError,
 )
@@ -38,6 +39,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     ConflictError: 409,
     TooLargeError: 413,
     InvalidInputError: 422,
+    PreconditionRequiredError: 428,
 }
 
 

@@ -9,6 +9,7 @@ from labelstream_shared.errors import (
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    PreconditionRequiredError,
     TooLargeError,
     UnauthenticatedError,
 )
@@ -33,6 +34,7 @@ class SomethingOddError(DomainError):
         (StaleThingError("x"), 409),
         (TooLargeError("x"), 413),
         (InvalidInputError("x"), 422),
+        (PreconditionRequiredError("x"), 428),
     ],
 )
 def test_each_kind_of_domain_error_has_one_status(error: DomainError, status: int) -> None:

@@ -16,7 +16,14 @@ from labeling_svc.bootstrap import create_app
 from labeling_svc.entrypoints.api import LabelingDeps
 from labeling_svc.settings import LabelingSettings
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
-from labelstream_shared.events import DataAdded, EventPayload, LabelChanged, MediaProcessed, SampleDeleted
+from labelstream_shared.events import (
+    DataAdded,
+    EventPayload,
+    ImportedAnnotationsApplied,
+    LabelChanged,
+    MediaProcessed,
+    SampleDeleted,
+)
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata
 from labelstream_shared.samples import sample_id_for
 
@@ -214,6 +221,11 @@ class InMemoryLabeling:
 
     def client(self, app: FastAPI) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://labeling")
+
+    def import_answers(self) -> list[ImportedAnnotationsApplied]:
+        """Every ImportedAnnotationsApplied committed so far."""
+        payloads = [outgoing.envelope.payload() for outgoing in self.run.state.outbox]
+        return [p for p in payloads if isinstance(p, ImportedAnnotationsApplied)]
 
     def label_events(self) -> list[tuple[str, LabelChanged]]:
         """(topic, event) of every LabelChanged committed so far."""

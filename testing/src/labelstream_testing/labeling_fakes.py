@@ -12,6 +12,7 @@ from typing import Any
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
+from labeling_svc.domain.imports import ImportedShapes
 from labeling_svc.domain.jobs import LabelingJob
 from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
 from labelstream_shared.events.contracts import LabelingType, MediaMetadata
@@ -63,9 +64,10 @@ class InMemorySampleRepository:
             if (row is not None and "status" in row) or any(s.id == sample.id for s in inserted):
                 continue
             media = row.get("media") if row else None
+            failed = bool(row.get("media_failed")) if row else False
             revision = row.get("revision", 0) if row else 0  # a sample added again continues its revisions
             metadata = MediaMetadata.model_validate(media) if media else None
-            new = sample.model_copy(update={"media": metadata, "revision": revision})
+            new = sample.model_copy(update={"media": metadata, "media_failed": failed, "revision": revision})
             annotation = Annotation.empty(sample_id=sample.id, dataset_id=sample.dataset_id)
             fields = annotation.model_dump(include=set(ANNOTATION_FIELDS))
             self._rows[sample.id] = {**new.model_dump(), **fields, "revision": revision, "updated_at": sample.added_at}
@@ -74,7 +76,20 @@ class InMemorySampleRepository:
 
     async def set_media(self, *, dataset_id: str, sample_id: str, media: MediaMetadata) -> None:
         row = self._rows.setdefault(sample_id, {"id": sample_id, "dataset_id": dataset_id})
-        row["media"] = media.model_dump()
+        row.update(media=media.model_dump(), media_failed=False)
+
+    async def set_media_failed(self, *, dataset_id: str, sample_id: str) -> None:
+        row = self._rows.setdefault(sample_id, {"id": sample_id, "dataset_id": dataset_id})
+        row["media_failed"] = True
+
+    async def hold_import(self, imported: ImportedShapes) -> None:
+        row = self._rows.get(imported.sample_id)
+        if row is not None and "status" in row:
+            row.setdefault("held_imports", []).append(imported.model_dump())
+
+    async def take_held_imports(self, sample_id: str) -> list[ImportedShapes]:
+        row = self._rows.get(sample_id) or {}
+        return [ImportedShapes.model_validate(held) for held in row.pop("held_imports", [])]
 
     async def get(self, sample_id: str) -> LabelingSample | None:
         row = self._rows.get(sample_id)
@@ -114,6 +129,7 @@ class InMemorySampleRepository:
                 "id": sample_id,
                 "dataset_id": dataset_id,
                 "media": row.get("media"),
+                "media_failed": row.get("media_failed", False),
                 "revision": revision,
             }
             removed[sample_id] = revision

@@ -139,7 +139,7 @@ export interface paths {
         /**
          * Frame Shapes
          * @description The shapes of one video frame: those labeled at it, and boxes of objects interpolated linearly between the
-         *     object's two nearest labeled time points (keyframes).
+         *     object's two nearest labeled time points (keyframes), each with the rules it breaks (`problems`).
          */
         get: operations["getFrameShapes"];
         put?: never;
@@ -436,6 +436,11 @@ export interface components {
         FrameShape: {
             /** Interpolated */
             interpolated: boolean;
+            /**
+             * Problems
+             * @default []
+             */
+            problems: components["schemas"]["RuleBroken"][];
             shape: components["schemas"]["Shape"];
         };
         /** HardExampleWrite */
@@ -711,6 +716,13 @@ export interface components {
             revision: number;
             /** Shapes */
             shapes: number;
+        };
+        /** RuleBroken */
+        RuleBroken: {
+            /** Message */
+            message: string;
+            /** Rule */
+            rule: string;
         };
         /** SampleCounts */
         SampleCounts: {

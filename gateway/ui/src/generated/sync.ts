@@ -183,6 +183,21 @@ export interface components {
              */
             annotated: number;
             /**
+             * Annotations Applied
+             * @default 0
+             */
+            annotations_applied: number;
+            /**
+             * Annotations Rejected
+             * @default 0
+             */
+            annotations_rejected: number;
+            /**
+             * Annotations Waiting
+             * @default 0
+             */
+            annotations_waiting: number;
+            /**
              * Failed
              * @default 0
              */
@@ -271,6 +286,13 @@ export interface components {
             item: string;
             /** Line */
             line?: number | null;
+            /**
+             * Problems
+             * @default []
+             */
+            problems: components["schemas"]["ShapeRuleBroken"][];
+            /** Sample Id */
+            sample_id?: string | null;
         };
         /**
          * ManifestSource
@@ -338,6 +360,20 @@ export interface components {
              * @default 0
              */
             unchanged: number;
+        };
+        /**
+         * ShapeRuleBroken
+         * @description A rule an item's shape breaks (labeling-svc's validation); `shape_index` None: the item as a whole.
+         */
+        ShapeRuleBroken: {
+            /** Message */
+            message: string;
+            /** Rule */
+            rule: string;
+            /** Shape Id */
+            shape_id?: string | null;
+            /** Shape Index */
+            shape_index?: number | null;
         };
         /** SkippedObject */
         SkippedObject: {

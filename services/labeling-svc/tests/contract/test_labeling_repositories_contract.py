@@ -12,6 +12,7 @@ import pytest
 from labeling_svc.adapters.mongo import MongoLabelingTransaction, ensure_indexes
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler, RevisionSummary
+from labeling_svc.domain.imports import ImportedShapes
 from labeling_svc.domain.samples import LabelingSample, SampleQuery
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import AnnotationChange, Shape
@@ -212,3 +213,45 @@ async def test_history_pages_in_revision_order(run: TransactionRunner[LabelingTr
         return [[e.revision for e in first], [e.revision for e in second]]
 
     assert await run(pages) == [[1, 2, 3], [10]]
+
+
+async def test_failed_media_and_imports_held_until_media_is_known(run: TransactionRunner[LabelingTransaction]) -> None:
+    a, b = samples_of("d1", ["a.png", "b.png"])
+    early = samples_of("d1", ["early.png"])[0]
+
+    def held(sample_id: str, import_id: str, line: int) -> ImportedShapes:
+        return ImportedShapes(import_id=import_id, sample_id=sample_id, shapes=shapes(["cat"]), line=line, item="x")
+
+    async def setup(tx: LabelingTransaction) -> None:
+        await tx.samples.set_media_failed(dataset_id="d1", sample_id=early.id)  # before its DataAdded: kept
+        await tx.samples.add_new([a, b, early])
+        await tx.samples.hold_import(held(a.id, "i1", 1))
+        await tx.samples.hold_import(held(a.id, "i2", 7))
+        await tx.samples.hold_import(held("never-added", "i1", 2))  # not added: nothing to hold it on
+
+    await run(setup)
+
+    async def check(tx: LabelingTransaction) -> None:
+        found = {s.id: s for s in await tx.samples.find("d1", query=SampleQuery(), limit=10)}
+        assert [(found[i].media_failed, found[i].media_settled) for i in (a.id, early.id)] == [
+            (False, False),
+            (True, True),
+        ]
+        assert await tx.samples.take_held_imports(a.id) == [held(a.id, "i1", 1), held(a.id, "i2", 7)]
+        assert await tx.samples.take_held_imports(a.id) == []
+        assert await tx.samples.take_held_imports(b.id) == []
+        assert await tx.samples.take_held_imports("never-added") == []
+        media = image_processed("d1", early.id).metadata
+        assert media is not None
+        await tx.samples.set_media(dataset_id="d1", sample_id=early.id, media=media)
+        sample = await tx.samples.get(early.id)
+        assert sample is not None and (sample.media, sample.media_failed) == (media, False)
+        await tx.samples.set_media_failed(dataset_id="d1", sample_id=early.id)  # a failed result keeps the size
+        sample = await tx.samples.get(early.id)
+        assert sample is not None and (sample.media, sample.media_failed) == (media, True)
+        await tx.samples.hold_import(held(b.id, "i3", 3))
+        await tx.samples.remove("d1", [b.id])  # a removed sample's held imports go with it
+        await tx.samples.add_new([b])
+        assert await tx.samples.take_held_imports(b.id) == []
+
+    await run(check)

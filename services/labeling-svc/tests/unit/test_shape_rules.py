@@ -111,6 +111,59 @@ def test_every_problem_is_reported_with_its_shape_index() -> None:
     assert problems[1].pointer == "/shapes/2"
 
 
+MANY_RULES = [
+    (
+        "bowtie of an unknown label leaving the image",
+        shape("polygon", [(0, 0), (150, 50), (150, 0), (0, 50)], label="zebra"),
+        ["unknown_label", "self_intersecting", "outside_image"],
+    ),
+    (
+        "huge box of an unknown label",
+        shape("rectangle", [(1, 1), (5000, 5000)], label="x"),
+        ["unknown_label", "outside_frame"],
+    ),
+    ("flat box outside", shape("rectangle", [(150, 1), (150, 50)]), ["zero_area", "outside_frame"]),
+    ("flat polygon outside", shape("polygon", [(0, 0), (200, 0), (300, 0)]), ["zero_area", "outside_image"]),
+    ("zero circle outside", shape("circle", [(500, 5), (500, 5)]), ["zero_area", "outside_image"]),
+    (
+        "one-point polygon of an unknown label",
+        shape("polygon", [(1, 1)], label="x"),
+        ["unknown_label", "too_few_points"],
+    ),
+    ("1e15 with an unknown label", shape("point", [(1e15, 1)], label="x"), ["unknown_label", "out_of_range"]),
+    ("NaN with an unknown label", shape("point", [(math.nan, 1)], label="x"), ["unknown_label", "not_finite"]),
+    (
+        "rotated box of 3 points without rotation",
+        shape("rotated_rectangle", [(1, 1), (2, 2), (3, 3)]),
+        ["wrong_point_count", "rotation_required"],
+    ),
+    (
+        "time point and frame on an image, outside",
+        shape("point", [(500, 1)], time_point_s=1.0),
+        ["time_point_on_image", "outside_image"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("invalid", "expected"), [(s, r) for _, s, r in MANY_RULES], ids=[n for n, _, _ in MANY_RULES])
+def test_every_rule_a_shape_breaks_is_reported(invalid: Shape, expected: list[str]) -> None:
+    assert rules(invalid) == expected
+
+
+def test_every_rule_of_a_video_shape_and_a_duplicate_id_is_reported() -> None:
+    first = shape("rectangle", [(1, 1), (5, 5)], time_point_s=1.0, shape_id="a")
+    again = shape("rectangle", [(1, 1), (500, 5)], frame_index=300, shape_id="a", label="x")
+    assert rules(first, again, media=VIDEO) == [
+        "duplicate_shape_id",
+        "unknown_label",
+        "time_point_required",
+        "frame_outside_video",
+        "outside_frame",
+    ]
+    late = shape("point", [(1, 1)], time_point_s=11.0, frame_index=-1)
+    assert rules(late, media=VIDEO) == ["time_point_outside_video", "frame_outside_video"]
+
+
 def test_without_the_image_size_everything_but_the_bounds_is_checked() -> None:
     far = shape("rectangle", [(1000, 1000), (2000, 2000)])
     assert rules(far, media=UNKNOWN_SIZE) == []

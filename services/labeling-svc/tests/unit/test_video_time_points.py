@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labeling_svc.domain.shapes import MediaInfo, validate_shapes
 from labeling_svc.domain.video import shapes_at_frame, time_points
 from labelstream_shared.events.contracts import Shape
 
@@ -69,3 +70,27 @@ def test_only_boxes_of_one_object_are_interpolated() -> None:
     )
     found = shapes_at_frame([A, other, polygon], frame=40, fps=25.0)
     assert found == []
+
+
+def test_an_interpolated_box_is_checked_with_the_rules_of_every_write() -> None:
+    """A 70x70 square inside a 100x80 frame at rotation 0 and 90: half way it turns 45 degrees and leaves it."""
+    media = MediaInfo(kind="video", width=100, height=80, duration_s=10.0, fps=10.0, frame_count=100)
+
+    def square(t: float, rotation: float) -> Shape:
+        return Shape(
+            shape_id=f"sq{t}",
+            kind="rotated_rectangle",
+            label="cat",
+            points=((15, 5), (85, 75)),
+            rotation=rotation,
+            time_point_s=t,
+            object_id="o",
+        )
+
+    keyframes = [square(0.0, 0.0), square(9.0, 90.0)]
+    assert validate_shapes(keyframes, media=media, labels={"cat"}) == []
+    (turned,) = shapes_at_frame(keyframes, frame=45, fps=10.0, media=media)
+    assert turned.interpolated and turned.shape.rotation == 45.0
+    assert [p.rule for p in turned.problems] == ["outside_frame"]
+    (early,) = shapes_at_frame(keyframes, frame=1, fps=10.0, media=media)
+    assert early.problems == ()

@@ -294,6 +294,8 @@ class ImportedAnnotation(Contract):
     sample_id: str
     shapes: tuple[Shape, ...]
     labeled_by: str | None = None
+    line: int | None = None  # the manifest line it came from
+    item: str | None = None  # the import's name for the item (a manifest's `source`)
 
 
 class AnnotationsImported(EventPayload):
@@ -306,6 +308,43 @@ class AnnotationsImported(EventPayload):
     dataset_id: str
     import_id: str
     annotations: tuple[ImportedAnnotation, ...] = Field(min_length=1)
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class ImportedShapeProblem(Contract):
+    """A rule an imported shape breaks; `shape_index` None: the annotation as a whole (e.g. its sample is gone)."""
+
+    shape_index: int | None = None
+    shape_id: str | None = None
+    rule: str
+    message: str
+
+
+class RejectedAnnotation(Contract):
+    """An imported annotation labeling-svc refused: nothing of it was stored or announced."""
+
+    sample_id: str
+    line: int | None = None
+    item: str | None = None
+    problems: tuple[ImportedShapeProblem, ...] = Field(min_length=1)
+
+
+class ImportedAnnotationsApplied(EventPayload):
+    """What labeling-svc made of a labeled import's annotations (of one AnnotationsImported, or of those it held
+    until their samples' media was known): how many it applied, which it rejected and why, how many wait for media.
+    On the samples topic, keyed by dataset, like the AnnotationsImported it answers."""
+
+    event_name: ClassVar[str] = "ImportedAnnotationsApplied"
+    topic: ClassVar[str] = topics.SAMPLES
+
+    dataset_id: str
+    import_id: str
+    applied: int = Field(default=0, ge=0)
+    rejected: tuple[RejectedAnnotation, ...] = ()
+    held: int = Field(default=0, ge=0)  # held until the sample's media is known; answered by a later event
+    released: int = Field(default=0, ge=0)  # of those held before, how many this event answers
 
     def partition_key(self) -> str:
         return self.dataset_id
@@ -347,6 +386,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         MediaProcessed,
         LabelChanged,
         AnnotationsImported,
+        ImportedAnnotationsApplied,
         VersionPublished,
     )
 }

@@ -22,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
+from labeling_svc.domain.imports import ImportedShapes
 from labeling_svc.domain.jobs import LabelingJob
 from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
 
@@ -34,7 +35,7 @@ _INDEXES: dict[str, list[str]] = {
 _ANNOTATION_PROJECTION = dict.fromkeys(
     ("dataset_id", "shapes", "revision", "labeled_by", "hard_example", "updated_at"), 1
 )
-_SAMPLE_PROJECTION = {"shapes": 0}
+_SAMPLE_PROJECTION = {"shapes": 0, "held_imports": 0}
 
 
 async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
@@ -97,6 +98,7 @@ class MongoSampleRepository:
         for sample in inserted:
             doc = model_to_document(sample, label_counts=[], shapes=[], updated_at=sample.added_at)
             doc.pop("media")
+            doc.pop("media_failed")  # an early failed result stays known
             doc.pop("revision")  # a sample added again continues its revisions
             sample_id = doc.pop("_id")
             update = {"$set": doc, "$setOnInsert": {"media": None}, "$max": {"revision": 0}}
@@ -113,10 +115,37 @@ class MongoSampleRepository:
     async def set_media(self, *, dataset_id: str, sample_id: str, media: MediaMetadata) -> None:
         await self._collection.update_one(
             {"_id": sample_id},
-            {"$set": {"media": media.model_dump(mode="python")}, "$setOnInsert": {"dataset_id": dataset_id}},
+            {
+                "$set": {"media": media.model_dump(mode="python"), "media_failed": False},
+                "$setOnInsert": {"dataset_id": dataset_id},
+            },
             upsert=True,
             session=self._session,
         )
+
+    async def set_media_failed(self, *, dataset_id: str, sample_id: str) -> None:
+        await self._collection.update_one(
+            {"_id": sample_id},
+            {"$set": {"media_failed": True}, "$setOnInsert": {"dataset_id": dataset_id}},
+            upsert=True,
+            session=self._session,
+        )
+
+    async def hold_import(self, imported: ImportedShapes) -> None:
+        await self._collection.update_one(
+            {"_id": imported.sample_id, "status": {"$exists": True}},
+            {"$push": {"held_imports": imported.model_dump(mode="python")}},
+            session=self._session,
+        )
+
+    async def take_held_imports(self, sample_id: str) -> list[ImportedShapes]:
+        doc = await self._collection.find_one_and_update(
+            {"_id": sample_id, "held_imports": {"$exists": True}},
+            {"$unset": {"held_imports": ""}},
+            projection={"held_imports": 1},
+            session=self._session,
+        )
+        return [ImportedShapes.model_validate(held) for held in (doc or {}).get("held_imports", [])]
 
     async def get(self, sample_id: str) -> LabelingSample | None:
         query = {"_id": sample_id, "status": {"$exists": True}}
@@ -166,7 +195,7 @@ class MongoSampleRepository:
         removed = {sample_id: revision + 1 if revision else 0 for sample_id, revision in found.items()}
         cleared: Document = {"shapes": [], "label_counts": [], "labeled_by": None, "hard_example": False}
         writes = [
-            UpdateOne({"_id": i}, {"$set": {**cleared, "revision": r}, "$unset": {"status": ""}})
+            UpdateOne({"_id": i}, {"$set": {**cleared, "revision": r}, "$unset": {"status": "", "held_imports": ""}})
             for i, r in removed.items()
         ]
         if writes:

@@ -24,7 +24,7 @@ from labelstream_shared.events import (
 from labelstream_shared.events.contracts import AnnotationChange
 from labelstream_shared.events.topics import LABELS_LATEST
 
-from labeling_svc.app.annotations import record_change
+from labeling_svc.app.imports import release_held_imports, take_imported_annotations
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.samples import LabelingSample
@@ -79,25 +79,20 @@ async def remove_samples(tx: LabelingTransaction, event: SampleDeleted, _envelop
 
 
 async def record_media(tx: LabelingTransaction, event: MediaProcessed, _envelope: EventEnvelope) -> None:
-    """Size and duration for validation; a failed result keeps what was known. Results of datasets labeling does
-    not know are ignored (like their DataAdded)."""
-    if event.status == "ready" and event.metadata is not None and await tx.datasets.get(event.dataset_id):
+    """Size and duration for validation; a failed result keeps what was known. Either settles the imported
+    annotations held for the media. Results of datasets labeling does not know are ignored (like their DataAdded)."""
+    if not await tx.datasets.get(event.dataset_id):
+        return
+    if event.status == "ready" and event.metadata is not None:
         await tx.samples.set_media(dataset_id=event.dataset_id, sample_id=event.sample_id, media=event.metadata)
+    else:
+        await tx.samples.set_media_failed(dataset_id=event.dataset_id, sample_id=event.sample_id)
+    await release_held_imports(tx, dataset_id=event.dataset_id, sample_id=event.sample_id)
 
 
-async def take_imported_annotations(
-    tx: LabelingTransaction, event: AnnotationsImported, _envelope: EventEnvelope
-) -> None:
-    """A labeled import: the shapes become the samples' annotations (it follows the samples' DataAdded on the same
-    topic and key); each change is recorded and announced (LabelChanged)."""
-    current = await tx.annotations.get_many([a.sample_id for a in event.annotations])
-    for imported in event.annotations:
-        before = current.get(imported.sample_id)
-        if before is None or before.dataset_id != event.dataset_id:
-            continue
-        after, change = before.replaced(imported.shapes, labeled_by=imported.labeled_by)
-        await record_change(tx, before=before, after=after, change=change, operation="import", by=imported.labeled_by)
-        current[after.id] = after
+async def take_imports(tx: LabelingTransaction, event: AnnotationsImported, _envelope: EventEnvelope) -> None:
+    """A labeled import (it follows the samples' DataAdded on the same topic and key): see app/imports.py."""
+    await take_imported_annotations(tx, event)
 
 
 SUBSCRIPTIONS: list[Subscription[LabelingTransaction, Any]] = [
@@ -107,5 +102,5 @@ SUBSCRIPTIONS: list[Subscription[LabelingTransaction, Any]] = [
     Subscription(DataAdded, add_samples),
     Subscription(SampleDeleted, remove_samples),
     Subscription(MediaProcessed, record_media),
-    Subscription(AnnotationsImported, take_imported_annotations),
+    Subscription(AnnotationsImported, take_imports),
 ]

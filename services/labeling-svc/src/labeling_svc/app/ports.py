@@ -12,6 +12,7 @@ from labelstream_shared.uow import Transaction
 
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
+from labeling_svc.domain.imports import ImportedShapes
 from labeling_svc.domain.jobs import LabelingJob
 from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
 
@@ -35,6 +36,15 @@ class SampleRepository(Protocol):
         """Insert the samples not added yet; returns those inserted."""
 
     async def set_media(self, *, dataset_id: str, sample_id: str, media: MediaMetadata) -> None: ...
+
+    async def set_media_failed(self, *, dataset_id: str, sample_id: str) -> None:
+        """The sample's media could not be read: what was known of it stays, validation goes on without it."""
+
+    async def hold_import(self, imported: ImportedShapes) -> None:
+        """Keep an imported annotation on its (added) sample until the sample's media is known."""
+
+    async def take_held_imports(self, sample_id: str) -> list[ImportedShapes]:
+        """The imported annotations held on the sample, in the order they came; they are no longer held."""
 
     async def get(self, sample_id: str) -> LabelingSample | None:
         """The sample, once added."""

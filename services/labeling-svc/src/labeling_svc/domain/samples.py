@@ -40,6 +40,7 @@ class LabelingSample(BaseModel):
     file_name: str
     media_kind: MediaKind
     media: MediaMetadata | None = None  # None until MediaProcessed (ready) came
+    media_failed: bool = False  # a MediaProcessed said the media could not be read (its size stays unknown)
     status: SampleStatus = "unlabeled"
     labeled_by: str | None = None
     label_counts: dict[str, int] = Field(default_factory=dict)
@@ -57,6 +58,11 @@ class LabelingSample(BaseModel):
             media_kind=added.media_kind,
             added_at=at,
         )
+
+    @property
+    def media_settled(self) -> bool:
+        """Whether a media result came (ready or failed): what validation will learn of the media is known."""
+        return self.media is not None or self.media_failed
 
     @property
     def media_info(self) -> MediaInfo:

@@ -66,118 +66,133 @@ class Limits:
     max_shapes_per_sample: int = MAX_SHAPES_PER_SAMPLE
 
 
-class _RuleBrokenError(Exception):
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
+Found = list[tuple[str, str]]  # (rule, message) of each problem of one shape
 
 
 def validate_shapes(
     shapes: Sequence[Shape], *, media: MediaInfo, labels: Collection[str], limits: Limits = Limits()
 ) -> list[ShapeProblem]:
-    """Every problem of a sample's complete set of shapes; empty when the set is valid."""
-    problems: list[ShapeProblem] = []
-    if len(shapes) > limits.max_shapes_per_sample:
+    """Every problem of a sample's complete set of shapes (every rule each shape breaks); empty when it is valid."""
+    if len(shapes) > limits.max_shapes_per_sample:  # a cost guard: the shapes themselves are not looked at
         message = f"{len(shapes)} shapes; at most {limits.max_shapes_per_sample} per sample"
         return [ShapeProblem(index=None, shape_id=None, rule="too_many_shapes", message=message)]
+    problems: list[ShapeProblem] = []
     seen: set[str] = set()
     for index, shape in enumerate(shapes):
-        try:
-            if shape.shape_id in seen:
-                raise _RuleBrokenError("duplicate_shape_id", f"shape id {shape.shape_id!r} is used twice")
-            seen.add(shape.shape_id)
-            check_shape(shape, media=media, labels=labels, limits=limits)
-        except _RuleBrokenError as broken:
-            problems.append(
-                ShapeProblem(index=index, shape_id=shape.shape_id, rule=broken.rule, message=broken.message)
-            )
+        found: Found = []
+        if shape.shape_id in seen:
+            found.append(("duplicate_shape_id", f"shape id {shape.shape_id!r} is used twice"))
+        seen.add(shape.shape_id)
+        found += shape_problems(shape, media=media, labels=labels, limits=limits)
+        problems += [ShapeProblem(index=index, shape_id=shape.shape_id, rule=r, message=m) for r, m in found]
     return problems
 
 
-def check_shape(shape: Shape, *, media: MediaInfo, labels: Collection[str], limits: Limits) -> None:
-    """Raises _RuleBrokenError naming the first rule the shape breaks."""
+def shape_problems(shape: Shape, *, media: MediaInfo, labels: Collection[str], limits: Limits) -> Found:
+    """Every rule one shape breaks. Rules that need what an earlier one found broken (the geometry of a shape whose
+    numbers are not finite, the bounds of a polygon with too few points) are not checked for that shape."""
+    found: Found = []
     if shape.label not in labels:
-        raise _RuleBrokenError("unknown_label", f"label {shape.label!r} is not in the dataset's label set")
-    if len(shape.points) > limits.max_points_per_shape:
-        raise _RuleBrokenError("too_many_points", f"{len(shape.points)} points; at most {limits.max_points_per_shape}")
+        found.append(("unknown_label", f"label {shape.label!r} is not in the dataset's label set"))
+    if len(shape.points) > limits.max_points_per_shape:  # a cost guard: the geometry is not looked at
+        found.append(("too_many_points", f"{len(shape.points)} points; at most {limits.max_points_per_shape}"))
+        return found
     numbers = [c for p in shape.points for c in p]
     numbers += [v for v in (shape.rotation, shape.time_point_s) if v is not None]
     if not all(math.isfinite(n) for n in numbers):
-        raise _RuleBrokenError("not_finite", "numbers must be finite (no NaN or Infinity)")
+        return [*found, ("not_finite", "numbers must be finite (no NaN or Infinity)")]
     if any(abs(n) > MAX_COORDINATE for n in numbers):
-        raise _RuleBrokenError("out_of_range", f"numbers must lie within ±{MAX_COORDINATE:g}")
-    _check_time_point(shape, media)
-    outline = _outline(shape)
-    if media.knows_frame:
-        _check_inside(outline, width=float(media.width or 0), height=float(media.height or 0), kind=shape.kind)
+        return [*found, ("out_of_range", f"numbers must lie within ±{MAX_COORDINATE:g}")]
+    found += _time_point_problems(shape, media)
+    outline = _outline(shape, found)
+    if outline is not None and media.knows_frame:
+        found += _outside_problems(
+            outline, width=float(media.width or 0), height=float(media.height or 0), kind=shape.kind
+        )
+    return found
 
 
-def _check_time_point(shape: Shape, media: MediaInfo) -> None:
+def _time_point_problems(shape: Shape, media: MediaInfo) -> Found:
     if media.kind == "image":
         if shape.time_point_s is not None or shape.frame_index is not None:
-            raise _RuleBrokenError("time_point_on_image", "an image's shapes have no time point or frame index")
-        return
+            return [("time_point_on_image", "an image's shapes have no time point or frame index")]
+        return []
+    found: Found = []
     if shape.time_point_s is None:
-        raise _RuleBrokenError("time_point_required", "a video's shapes need a time point (time_point_s)")
-    if shape.time_point_s < 0 or (media.duration_s is not None and shape.time_point_s > media.duration_s):
-        raise _RuleBrokenError(
-            "time_point_outside_video",
-            f"time point {shape.time_point_s}s is outside the video (0..{media.duration_s}s)",
-        )
+        found.append(("time_point_required", "a video's shapes need a time point (time_point_s)"))
+    elif shape.time_point_s < 0 or (media.duration_s is not None and shape.time_point_s > media.duration_s):
+        message = f"time point {shape.time_point_s}s is outside the video (0..{media.duration_s}s)"
+        found.append(("time_point_outside_video", message))
     if shape.frame_index is not None and (
         shape.frame_index < 0 or (media.frame_count is not None and shape.frame_index >= media.frame_count)
     ):
-        raise _RuleBrokenError(
-            "frame_outside_video", f"frame {shape.frame_index} is outside the video (0..{media.frame_count} frames)"
-        )
+        message = f"frame {shape.frame_index} is outside the video (0..{media.frame_count} frames)"
+        found.append(("frame_outside_video", message))
+    return found
 
 
 def _distinct(points: Sequence[Point]) -> list[Point]:
     return list(dict.fromkeys(points))
 
 
-def _outline(shape: Shape) -> list[Point]:
-    """The points whose extent must lie inside the frame, after the kind's own rules hold."""
+def _outline(shape: Shape, found: Found) -> list[Point] | None:
+    """The points whose extent must lie inside the frame, with the kind's own problems added to `found`; None when
+    the shape has no outline to place (a wrong number of points, a rotated rectangle without rotation)."""
     points = list(shape.points)
     match shape.kind:
         case "point":
-            _need(len(points) == 1, "wrong_point_count", "a point has exactly 1 point")
-            return points
+            return (
+                points if _need(len(points) == 1, found, "wrong_point_count", "a point has exactly 1 point") else None
+            )
         case "polyline":
-            _need(len(_distinct(points)) >= 2, "too_few_points", "a polyline needs at least 2 distinct points")
-            return points
+            enough = _need(
+                len(_distinct(points)) >= 2, found, "too_few_points", "a polyline needs at least 2 distinct points"
+            )
+            return points if enough else None
         case "polygon":
-            return _polygon(points)
+            return _polygon(points, found)
         case "rectangle":
-            return _box(points)
+            return _box(points, found)
         case "rotated_rectangle":
-            _need(shape.rotation is not None, "rotation_required", "a rotated rectangle needs `rotation` (degrees)")
-            return rotated_corners(_box(points), shape.rotation or 0.0)
+            corners = _box(points, found)
+            if not _need(
+                shape.rotation is not None, found, "rotation_required", "a rotated rectangle needs `rotation` (degrees)"
+            ):
+                return None
+            return rotated_corners(corners, shape.rotation or 0.0) if corners else None
         case "circle":
-            _need(len(points) == 2, "wrong_point_count", "a circle has 2 points: centre and a point on the circle")
+            if not _need(
+                len(points) == 2, found, "wrong_point_count", "a circle has 2 points: centre and a point on the circle"
+            ):
+                return None
             (cx, cy), (px, py) = points
             radius = math.hypot(px - cx, py - cy)
-            _need(radius > 0, "zero_area", "a circle needs a radius above zero")
+            _need(radius > 0, found, "zero_area", "a circle needs a radius above zero")
             return [(cx - radius, cy - radius), (cx + radius, cy + radius)]
-    raise _RuleBrokenError("unknown_kind", f"unknown shape kind {shape.kind!r}")  # pragma: no cover - Literal guards it
+    found.append(("unknown_kind", f"unknown shape kind {shape.kind!r}"))  # pragma: no cover - Literal guards it
+    return None  # pragma: no cover
 
 
-def _polygon(points: list[Point]) -> list[Point]:
+def _polygon(points: list[Point], found: Found) -> list[Point] | None:
     if len(points) > 1 and points[0] == points[-1]:
         points = points[:-1]  # explicitly closed
-    _need(len(_distinct(points)) >= 3, "too_few_points", "a polygon needs at least 3 distinct points")
-    _need(MultiPoint(points).convex_hull.area > MIN_AREA, "zero_area", "a polygon's points all lie on one line")
-    ring = LinearRing(points)
-    _need(ring.is_simple, "self_intersecting", "a polygon's edges must not cross or touch each other")
-    _need(Polygon(points).area > MIN_AREA, "zero_area", "a polygon needs an area above zero")
+    if not _need(len(_distinct(points)) >= 3, found, "too_few_points", "a polygon needs at least 3 distinct points"):
+        return None
+    flat = MultiPoint(points).convex_hull.area <= MIN_AREA
+    if not _need(not flat, found, "zero_area", "a polygon's points all lie on one line"):
+        return points  # a flat ring's crossings say nothing more
+    if _need(
+        LinearRing(points).is_simple, found, "self_intersecting", "a polygon's edges must not cross or touch each other"
+    ):
+        _need(Polygon(points).area > MIN_AREA, found, "zero_area", "a polygon needs an area above zero")
     return points
 
 
-def _box(points: list[Point]) -> list[Point]:
-    _need(len(points) == 2, "wrong_point_count", "a rectangle has 2 points: opposite corners")
+def _box(points: list[Point], found: Found) -> list[Point] | None:
+    if not _need(len(points) == 2, found, "wrong_point_count", "a rectangle has 2 points: opposite corners"):
+        return None
     (x0, y0), (x1, y1) = points
-    _need(x0 != x1 and y0 != y1, "zero_area", "a rectangle needs a width and a height above zero")
+    _need(x0 != x1 and y0 != y1, found, "zero_area", "a rectangle needs a width and a height above zero")
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
 
@@ -188,14 +203,17 @@ def rotated_corners(corners: list[Point], degrees: float) -> list[Point]:
     return [(cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos) for x, y in corners]
 
 
-def _check_inside(outline: list[Point], *, width: float, height: float, kind: str) -> None:
+def _outside_problems(outline: list[Point], *, width: float, height: float, kind: str) -> Found:
     xs, ys = [x for x, _ in outline], [y for _, y in outline]
     epsilon = 1e-6  # rotated corners carry rounding errors
     if min(xs) < -epsilon or min(ys) < -epsilon or max(xs) > width + epsilon or max(ys) > height + epsilon:
         rule = "outside_frame" if kind in ("rectangle", "rotated_rectangle") else "outside_image"
-        raise _RuleBrokenError(rule, f"the {kind} reaches outside the {width:g}x{height:g} image")
+        return [(rule, f"the {kind} reaches outside the {width:g}x{height:g} image")]
+    return []
 
 
-def _need(condition: bool, rule: str, message: str) -> None:
+def _need(condition: bool, found: Found, rule: str, message: str) -> bool:
+    """Adds the problem when the condition does not hold; returns the condition."""
     if not condition:
-        raise _RuleBrokenError(rule, message)
+        found.append((rule, message))
+    return condition

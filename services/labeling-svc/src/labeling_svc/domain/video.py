@@ -3,7 +3,9 @@
 A labeled time point is a keyframe. Boxes (rectangles and rotated rectangles) of one object (`object_id`) at two
 keyframes are interpolated linearly for any frame between them: corners, rotation and time point move in
 proportion to the frame's position between the two keyframes. Before the first and after the last keyframe of an
-object there is no box; at a keyframe the labeled box itself is returned."""
+object there is no box; at a keyframe the labeled box itself is returned. An interpolated box is checked with the
+rules of every write (`shapes.validate_shapes`; a rotated box turning between two keyframes may sweep a corner out of
+the frame) and carries the problems found."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from collections.abc import Iterable
 
 from labelstream_shared.events.contracts import Shape
 from pydantic import BaseModel, ConfigDict
+
+from labeling_svc.domain.shapes import MediaInfo, validate_shapes
 
 BOX_KINDS = ("rectangle", "rotated_rectangle")
 
@@ -25,11 +29,19 @@ class TimePoint(BaseModel):
     labels: tuple[str, ...]
 
 
+class RuleBroken(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    message: str
+
+
 class FrameShape(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     shape: Shape
     interpolated: bool
+    problems: tuple[RuleBroken, ...] = ()  # the rules an interpolated box breaks (never stored as it is)
 
 
 def time_points(shapes: Iterable[Shape]) -> list[TimePoint]:
@@ -58,8 +70,11 @@ def frame_of(shape: Shape, fps: float | None) -> float | None:
     return None
 
 
-def shapes_at_frame(shapes: Iterable[Shape], *, frame: int, fps: float | None) -> list[FrameShape]:
-    """The shapes of one frame: those labeled at it, and boxes interpolated between an object's keyframes."""
+def shapes_at_frame(
+    shapes: Iterable[Shape], *, frame: int, fps: float | None, media: MediaInfo | None = None
+) -> list[FrameShape]:
+    """The shapes of one frame: those labeled at it, and boxes interpolated between an object's keyframes (checked
+    against `media` where given)."""
     located = [(f, s) for s in shapes if (f := frame_of(s, fps)) is not None]
     found = [FrameShape(shape=s, interpolated=False) for f, s in located if f == frame]
     labeled_objects = {fs.shape.object_id for fs in found if fs.shape.object_id is not None}
@@ -72,8 +87,16 @@ def shapes_at_frame(shapes: Iterable[Shape], *, frame: int, fps: float | None) -
         after = min(((f, s) for f, s in keyframes if f > frame), default=None, key=lambda k: k[0])
         if before is None or after is None:
             continue
-        found.append(FrameShape(shape=interpolate(before, after, frame=frame, object_id=object_id), interpolated=True))
+        shape = interpolate(before, after, frame=frame, object_id=object_id)
+        found.append(FrameShape(shape=shape, interpolated=True, problems=_problems(shape, media)))
     return found
+
+
+def _problems(shape: Shape, media: MediaInfo | None) -> tuple[RuleBroken, ...]:
+    if media is None:
+        return ()
+    problems = validate_shapes([shape], media=media, labels={shape.label})  # its label is its keyframe's, checked
+    return tuple(RuleBroken(rule=p.rule, message=p.message) for p in problems)
 
 
 def interpolate(before: tuple[float, Shape], after: tuple[float, Shape], *, frame: int, object_id: str) -> Shape:

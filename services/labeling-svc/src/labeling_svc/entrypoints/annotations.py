@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from labelstream_shared.errors import DomainError, NotFoundError
+from labelstream_shared.errors import NotFoundError, PreconditionRequiredError
 from labelstream_shared.events.contracts import MediaKind, Shape
 from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, page_of
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
@@ -25,8 +25,7 @@ router = APIRouter(prefix="/api/labeling/datasets/{dataset_id}/samples/{sample_i
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
 
 
-class RevisionRequiredError(DomainError):
-    status_code = 428
+class RevisionRequiredError(PreconditionRequiredError):
     code = "revision_required"
 
 
@@ -248,10 +247,10 @@ async def frame_shapes(
     dataset_id: str, sample_id: str, frame_index: Annotated[int, Field(ge=0)], deps: Deps
 ) -> list[FrameShape]:
     """The shapes of one video frame: those labeled at it, and boxes of objects interpolated linearly between the
-    object's two nearest labeled time points (keyframes)."""
+    object's two nearest labeled time points (keyframes), each with the rules it breaks (`problems`)."""
     annotation, sample = await _annotation(deps, dataset_id, sample_id)
     fps = sample.media.fps if sample.media else None
-    return shapes_at_frame(annotation.shapes, frame=frame_index, fps=fps)
+    return shapes_at_frame(annotation.shapes, frame=frame_index, fps=fps, media=sample.media_info)
 
 
 @router.get("/annotation/history", operation_id="listAnnotationHistory")

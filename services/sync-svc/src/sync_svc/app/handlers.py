@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from labelstream_shared.consumer import IncomingMessage, InvalidMessageError, Subscription
-from labelstream_shared.events import DatasetCreated, DatasetDeleted, EventEnvelope, SampleDeleted
+from labelstream_shared.events import (
+    DatasetCreated,
+    DatasetDeleted,
+    EventEnvelope,
+    ImportedAnnotationsApplied,
+    SampleDeleted,
+)
 
 from sync_svc.app.deletion import delete_samples
+from sync_svc.app.imports import record_annotation_results
 from sync_svc.app.ports import ObjectStore, SyncTransaction
 from sync_svc.app.watching import watch_input_bucket
 from sync_svc.domain.datasets import SyncDataset
@@ -28,10 +35,16 @@ def subscriptions(store: ObjectStore) -> list[Subscription[SyncTransaction, Any]
     async def samples_deleted(tx: SyncTransaction, event: SampleDeleted, envelope: EventEnvelope) -> None:
         await delete_samples(tx, event, store=store)
 
+    async def annotations_applied(
+        tx: SyncTransaction, event: ImportedAnnotationsApplied, envelope: EventEnvelope
+    ) -> None:
+        await record_annotation_results(tx, event)
+
     return [
         Subscription(DatasetCreated, register_dataset),
         Subscription(DatasetDeleted, forget_dataset),
         Subscription(SampleDeleted, samples_deleted),
+        Subscription(ImportedAnnotationsApplied, annotations_applied),
     ]
 
 

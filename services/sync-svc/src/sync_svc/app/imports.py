@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from labelstream_shared.errors import NotFoundError
-from labelstream_shared.events import AnnotationsImported, DataAdded
-from labelstream_shared.events.contracts import ImportedAnnotation
+from labelstream_shared.events import AnnotationsImported, DataAdded, ImportedAnnotationsApplied
+from labelstream_shared.events.contracts import ImportedAnnotation, RejectedAnnotation
 from labelstream_shared.uow import TransactionRunner
 
 from sync_svc.app.ports import ObjectStore, SyncTransaction
@@ -29,6 +29,7 @@ from sync_svc.domain.imports import (
     ItemError,
     ManifestLine,
     ManifestSource,
+    ShapeRuleBroken,
     UploadSource,
     parse_manifest_line,
 )
@@ -48,7 +49,7 @@ class ImportItem:
 
 @dataclass
 class ImportBatch:
-    objects: list[tuple[KnownObject, ManifestLine | None]] = field(default_factory=list)
+    objects: list[tuple[KnownObject, ManifestLine | None, int | None]] = field(default_factory=list)
     errors: list[ItemError] = field(default_factory=list)
     skipped: int = 0
 
@@ -95,6 +96,33 @@ async def execute_import(
     await reads.imports.finish(task_id, error=None)
 
 
+async def record_annotation_results(tx: SyncTransaction, event: ImportedAnnotationsApplied) -> None:
+    """What labeling-svc made of the import's annotations: counts, and an item error per rejected annotation naming
+    its line, every shape and rule (it may come after the task finished: an annotation waits for its media)."""
+    errors = [_rejection_error(r) for r in event.rejected]
+    counts = ImportCounts(
+        annotations_applied=event.applied,
+        annotations_rejected=len(event.rejected),
+        annotations_waiting=event.held - event.released,
+    )
+    await tx.imports.record_progress(event.import_id, counts=counts, errors=errors)
+
+
+def _rejection_error(rejected: RejectedAnnotation) -> ItemError:
+    problems = tuple(ShapeRuleBroken.model_validate(p.model_dump()) for p in rejected.problems)
+    said = "; ".join(
+        ("" if p.shape_index is None else f"shape {p.shape_index} ({p.shape_id!r}): ") + f"{p.rule}: {p.message}"
+        for p in problems
+    )
+    return ItemError(
+        item=rejected.item or rejected.sample_id,
+        line=rejected.line,
+        error=f"annotation not imported: {said}",
+        sample_id=rejected.sample_id,
+        problems=problems,
+    )
+
+
 async def _items(task: ImportTask, *, store: ObjectStore, errors: list[ItemError]) -> AsyncIterator[ImportItem]:
     """The items of the source; lines that are not valid go to `errors` (with their line number)."""
     source = task.source
@@ -133,27 +161,30 @@ async def _import_batch(
     # notification before the batch commits, and is still this import's doing
     targets = [sample_id_for(dataset.id, _placement(item, task=task, dataset=dataset)[1]) for item in items]
     known_before = await run(lambda tx: tx.objects.existing_ids(targets))
-    for item in items:
+    first_of: dict[str, ImportItem] = {}  # a manifest naming one object twice: one item, an error for the others
+    for item, target in zip(items, targets, strict=True):
+        if target in first_of:
+            batch.errors.append(_named_again(item, first=first_of[target]))
+            continue
+        first_of[target] = item
         await _bring_in(item, task=task, dataset=dataset, store=store, batch=batch)
     errors = batch.errors[: max(MAX_ITEM_ERRORS - kept, 0)]
 
     async def work(tx: SyncTransaction) -> None:
-        existing = await tx.objects.existing_ids([o.id for o, _ in batch.objects])
-        fresh = [(o, m) for o, m in batch.objects if o.id not in existing]
-        await tx.objects.add_many([o for o, _ in fresh])
+        existing = await tx.objects.existing_ids([o.id for o, _, _ in batch.objects])
+        fresh = [o for o, _, _ in batch.objects if o.id not in existing]
+        await tx.objects.add_many(fresh)
         if fresh:
-            tx.emit(DataAdded(dataset_id=dataset.id, origin="import", samples=tuple(o.as_added() for o, _ in fresh)))
+            tx.emit(DataAdded(dataset_id=dataset.id, origin="import", samples=tuple(o.as_added() for o in fresh)))
         annotations = tuple(
-            ImportedAnnotation(sample_id=o.id, shapes=tuple(s.as_shape() for s in m.shapes), labeled_by=m.labeled_by)
-            for o, m in batch.objects
-            if task.labeled and m is not None and m.shapes
+            _annotation(o, m, line=line) for o, m, line in batch.objects if task.labeled and m is not None and m.shapes
         )
         if annotations:
             tx.emit(AnnotationsImported(dataset_id=dataset.id, import_id=task.id, annotations=annotations))
         counts = ImportCounts(
             total=len(items) + len(line_errors),
-            imported=sum(1 for o, _ in batch.objects if o.id not in known_before),
-            already_present=sum(1 for o, _ in batch.objects if o.id in known_before),
+            imported=sum(1 for o, _, _ in batch.objects if o.id not in known_before),
+            already_present=sum(1 for o, _, _ in batch.objects if o.id in known_before),
             skipped=batch.skipped,
             failed=len(batch.errors),
             annotated=len(annotations),
@@ -185,9 +216,24 @@ async def _bring_in(
         if task.mode == "copy":
             bucket, placed = await _copy_into_input_path(item, task=task, dataset=dataset, store=store)
         known = KnownObject.register(dataset_id=dataset.id, bucket=bucket, listed=placed, media_kind=kind)
-        batch.objects.append((known, item.manifest))
+        batch.objects.append((known, item.manifest, item.line))
     except Exception as exc:  # noqa: BLE001 - one item's failure is reported, the others import
         batch.errors.append(ItemError(item=where, line=item.line, error=f"{type(exc).__name__}: {exc}"))
+
+
+def _named_again(item: ImportItem, *, first: ImportItem) -> ItemError:
+    where = f"s3://{item.bucket}/{item.key}"
+    earlier = f"line {first.line}" if first.line is not None else f"s3://{first.bucket}/{first.key}"
+    return ItemError(
+        item=where, line=item.line, error=f"duplicate: names the same sample as {earlier}; not imported again"
+    )
+
+
+def _annotation(known: KnownObject, manifest: ManifestLine, *, line: int | None) -> ImportedAnnotation:
+    shapes = tuple(s.as_shape() for s in manifest.shapes)
+    return ImportedAnnotation(
+        sample_id=known.id, shapes=shapes, labeled_by=manifest.labeled_by, line=line, item=manifest.source
+    )
 
 
 def _placement(item: ImportItem, *, task: ImportTask, dataset: SyncDataset) -> tuple[str, str]:

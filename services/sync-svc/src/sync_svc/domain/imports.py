@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from labelstream_shared.clock import time_ordered_id, utc_now
 from labelstream_shared.events.contracts import Shape
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 MAX_ITEM_ERRORS = 1000
 
@@ -53,7 +54,22 @@ class ImportCounts(BaseModel):
     already_present: int = 0
     skipped: int = 0
     failed: int = 0
-    annotated: int = 0
+    annotated: int = 0  # items whose shapes went to labeling-svc
+    # what labeling-svc made of them (ImportedAnnotationsApplied): stored, refused by a rule, waiting for media
+    annotations_applied: int = 0
+    annotations_rejected: int = 0
+    annotations_waiting: int = 0
+
+
+class ShapeRuleBroken(BaseModel):
+    """A rule an item's shape breaks (labeling-svc's validation); `shape_index` None: the item as a whole."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shape_index: int | None = None
+    shape_id: str | None = None
+    rule: str
+    message: str
 
 
 class ItemError(BaseModel):
@@ -62,6 +78,8 @@ class ItemError(BaseModel):
     item: str
     line: int | None = None
     error: str
+    sample_id: str | None = None
+    problems: tuple[ShapeRuleBroken, ...] = ()  # the rules its shapes break, when labeling-svc refused them
 
 
 class ImportTask(BaseModel):
@@ -101,6 +119,15 @@ class ManifestShape(BaseModel):
     rotation: float | None = None
     time_point_s: float | None = None
     frame_index: int | None = None
+
+    @field_validator("points", "rotation", "time_point_s")
+    @classmethod
+    def _finite(cls, value: object) -> object:
+        """JSON events cannot carry NaN or Infinity (Python's json reads them): refused here, per line."""
+        numbers = [c for p in value for c in p] if isinstance(value, tuple) else [value]
+        if not all(math.isfinite(n) for n in numbers if isinstance(n, float)):
+            raise ValueError("not_finite: numbers must be finite (no NaN or Infinity)")
+        return value
 
     def as_shape(self) -> Shape:
         return Shape.model_validate(self.model_dump())
