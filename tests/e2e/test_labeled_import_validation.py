@@ -14,12 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP, MONGO_URL
 from tests.storage import ensure_bucket, minio_client, put_objects
-from tests.support import admin_headers, eventually, gateway_client
+from tests.support import admin_headers, eventually, gateway_client, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -70,25 +69,7 @@ async def gateway() -> AsyncIterator[httpx.AsyncClient]:
 
 async def read_labels(topic: str, dataset_id: str) -> list[dict[str, Any]]:
     """Every LabelChanged of the dataset on `topic`, from the beginning to the end seen at the start."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA_BOOTSTRAP, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        found: list[dict[str, Any]] = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=10_000)
-            if not batch:
-                break
-            for records in batch.values():
-                events = [json.loads(r.value) for r in records if r.value is not None]
-                found += [e for e in events if e["data"].get("dataset_id") == dataset_id]
-        return found
-    finally:
-        await consumer.stop()
+    return [e for e in await read_topic(KAFKA_BOOTSTRAP, topic) if e["data"].get("dataset_id") == dataset_id]
 
 
 async def stored_documents(database: str, dataset_id: str) -> str:
