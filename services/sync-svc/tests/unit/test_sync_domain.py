@@ -5,6 +5,7 @@ from typing import TypeVar
 
 import pytest
 from sync_svc.domain.diff import Changed, New, Reappeared, Unchanged, Vanished, diff
+from sync_svc.domain.imports import upload_key
 from sync_svc.domain.media_kinds import Skipped, kind_from_content, kind_from_name
 from sync_svc.domain.objects import KnownObject, ListedObject, sample_id_for
 
@@ -71,3 +72,26 @@ async def test_diff_merges_two_sorted_streams() -> None:
     assert [type(d) for d in result] == [New, Changed, Unchanged, Vanished, Reappeared]
     assert isinstance(result[3], Vanished)
     assert result[3].known.key == "d"
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("", "must not be empty"),
+        ("/abs.png", "relative path"),
+        ("a/../b.png", "relative path"),
+        ("nul\x00.png", "control characters"),
+        ("x" * 256 + ".png", "at most 255 bytes"),
+        ("é" * 128 + ".png", "at most 255 bytes"),  # 256 bytes in UTF-8, 132 characters
+        ("/".join(["d" * 200] * 4) + "/" + "f" * 214 + ".png", "would be 1025 bytes, object storage allows 1024"),
+    ],
+)
+def test_upload_names_are_refused_naming_the_problem(name: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        upload_key("in/", name)
+
+
+def test_an_upload_key_is_the_name_under_the_prefix_up_to_1024_bytes() -> None:
+    name = "/".join(["d" * 200] * 4) + "/" + "f" * 213 + ".png"
+    assert len(upload_key("in/", name).encode()) == 1024
+    assert upload_key("in/", "q?mark #1 100%.png") == "in/q?mark #1 100%.png"

@@ -10,7 +10,7 @@ from labelstream_shared.events import DataAdded, SourceChanged
 from labelstream_shared.uow import TransactionRunner
 
 from sync_svc.app.ports import ObjectStore, SyncTransaction
-from sync_svc.domain.imports import ImportCounts, ImportTask, UploadSource, check_upload_name
+from sync_svc.domain.imports import ImportCounts, ImportTask, UploadSource, check_upload_name, upload_key
 from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
 from sync_svc.domain.objects import KnownObject
 
@@ -31,6 +31,10 @@ async def upload_file(
     dataset = await run(lambda tx: tx.datasets.get(dataset_id))
     if dataset is None:
         raise NotFoundError(f"dataset {dataset_id!r} is not known to sync-svc (yet)")
+    try:
+        key = upload_key(dataset.input_path.prefix, name)
+    except ValueError as exc:
+        raise InvalidInputError(f"name: {exc}") from exc
     kind = kind_from_name(name)
     if kind is None:
         kind = kind_from_content(content.read(SNIFF_BYTES))
@@ -38,7 +42,7 @@ async def upload_file(
     if isinstance(kind, Skipped):
         raise InvalidInputError(f"file: {name!r} is not a supported image or video ({kind.reason})")
     bucket = dataset.input_path.bucket
-    stored = await store.put_object(bucket, f"{dataset.input_path.prefix}{name}", content, size=size)
+    stored = await store.put_object(bucket, key, content, size=size)
     known = KnownObject.register(dataset_id=dataset.id, bucket=bucket, listed=stored, media_kind=kind)
 
     async def register(tx: SyncTransaction) -> ImportTask:

@@ -157,14 +157,14 @@ def parse_manifest_line(text: str) -> ManifestLine:
         raise ValueError(f"{where}: {first['msg']}") from exc
 
 
-MAX_UPLOAD_NAME = 512
-MAX_NAME_PART_BYTES = 255
+MAX_NAME_PART_BYTES = 255  # per path segment, as file systems (and MinIO, which stores objects as files) allow
+MAX_KEY_BYTES = 1024  # S3's limit on an object key, in UTF-8 bytes
 
 
 def check_upload_name(name: str) -> str:
     """A file name as the path under the input prefix: relative, no `..`, no control characters."""
-    if not name or len(name) > MAX_UPLOAD_NAME:
-        raise ValueError(f"file name must be 1 to {MAX_UPLOAD_NAME} characters")
+    if not name:
+        raise ValueError("file name must not be empty")
     if name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in name.split("/")):
         raise ValueError(f"file name {name!r} must be a relative path without '.', '..' or empty parts")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
@@ -174,3 +174,14 @@ def check_upload_name(name: str) -> str:
             f"each part of a file name must be at most {MAX_NAME_PART_BYTES} bytes (object storage's limit)"
         )
     return name
+
+
+def upload_key(prefix: str, name: str) -> str:
+    """The object key an uploaded file gets: under the input prefix, at most MAX_KEY_BYTES."""
+    key = f"{prefix}{check_upload_name(name)}"
+    if len(key.encode()) > MAX_KEY_BYTES:
+        raise ValueError(
+            f"file name is too long: its object key {prefix!r} + name would be {len(key.encode())} bytes, "
+            f"object storage allows {MAX_KEY_BYTES}"
+        )
+    return key
