@@ -15,7 +15,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from labelstream_shared.events import EventEnvelope, EventPayload, envelope_for
+from labelstream_shared.events import EventEnvelope, EventPayload, SamplesProjected, envelope_for
+from labelstream_shared.events.contracts import ProjectedSample
 from labelstream_shared.logging import current_correlation_id
 
 T = TypeVar("T")
@@ -44,6 +45,7 @@ class Transaction(ABC):
         self.source = source
         self.emitted: list[OutgoingEvent] = []
         self.tombstones: list[OutgoingTombstone] = []
+        self._projected: dict[str, dict[str, int | None]] = {}
 
     def emit(self, payload: EventPayload, *, also_to: Sequence[str] = ()) -> EventEnvelope:
         """Emit the event on its topic and, with `also_to`, the same envelope on further topics
@@ -55,6 +57,30 @@ class Transaction(ABC):
     def emit_tombstone(self, topic: str, key: str) -> None:
         """A null value for `key` on `topic`, published after this transaction's events."""
         self.tombstones.append(OutgoingTombstone(topic, key))
+
+    def projected(self, dataset_id: str, sample_id: str, *, revision: int | None = None) -> None:
+        """This transaction changed what the service shows of the sample (at label `revision`, when it keeps one).
+        Announced once per transaction and dataset (SamplesProjected), however many samples or events it applied."""
+        samples = self._projected.setdefault(dataset_id, {})
+        known = samples.get(sample_id)
+        samples[sample_id] = revision if known is None or (revision is not None and revision > known) else known
+
+    def outgoing(self) -> list[OutgoingEvent]:
+        """What the runner writes to the outbox: the events emitted, then the announcements of what was projected."""
+        announcements = [
+            SamplesProjected(
+                service=self.source.rsplit("/", 1)[-1],  # "/labelstream/dataset-svc" -> "dataset-svc"
+                dataset_id=dataset_id,
+                samples=tuple(ProjectedSample(sample_id=s, revision=r) for s, r in samples.items()),
+            )
+            for dataset_id, samples in self._projected.items()
+            if samples
+        ]
+        events = [
+            OutgoingEvent(a.topic, envelope_for(a, source=self.source, correlation_id=current_correlation_id()))
+            for a in announcements
+        ]
+        return [*self.emitted, *events]
 
     @abstractmethod
     async def claim(self, consumer: str, event_id: str) -> bool:
@@ -112,7 +138,7 @@ class InMemoryTransactionRunner(Generic[TxIn]):
         except BaseException:
             self._restore(*saved)
             raise
-        self.state.outbox.extend(tx.emitted)
+        self.state.outbox.extend(tx.outgoing())
         self.state.tombstones.extend(tx.tombstones)
         return result
 

@@ -3,6 +3,7 @@
 import { Dataset, Job, JobDetails, LabelingType, Page, currentUser, get, post, query } from "../api";
 import { dialog, formatDate, h, labelChip, toast } from "../dom";
 import { describeError } from "../errors";
+import { changes } from "../consistency";
 import { debounce, openLive } from "../live";
 import { PageHandle, navigate } from "../nav";
 import { SampleActions } from "../components/sampleActions";
@@ -99,7 +100,8 @@ export async function jobPage(root: HTMLElement, p: Record<string, string>, q: U
     browser.refreshLabels();
     await browser.load();
   }, 1000);
-  openLive(job.dataset_id, (e) => { browser.live(e); reload(); }, root);
+  // The job's samples come from labeling-svc: reload when it says it applied a change (or changed something itself).
+  openLive(job.dataset_id, (e) => { browser.live(e); if (changes("labeling-svc", e)) reload(); }, root);
   await browser.load();
   return { update: (next) => browser.apply(next) };
 }

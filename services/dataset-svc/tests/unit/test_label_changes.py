@@ -14,6 +14,7 @@ from dataset_svc.adapters.memory_versions import InMemorySampleLabelRepository
 from dataset_svc.domain.labels import LabelTally
 from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.testing import data_added, dataset, deliver, label_changed, sample, sample_id, shape
+from labelstream_shared.events import SamplesProjected
 from labelstream_shared.events.contracts import LabelStatistic
 from labelstream_shared.testing import event_bytes
 from labelstream_shared.uow import InMemoryTransactionRunner
@@ -138,3 +139,27 @@ async def test_the_hard_example_flag_follows_labeling_and_an_event_without_it_ke
     await deliver(run, label_changed(d, "a.jpg", revision=3, labels=[], hard_example=False))
     a = await one(run, d, "a.jpg")
     assert (a.hard_example, a.status) == (False, "unlabeled")
+
+
+def announced(run: Runner) -> list[list[tuple[str, int | None]]]:
+    """The samples of each SamplesProjected in the outbox, in order; the outbox is emptied."""
+    found = [
+        [(s.sample_id, s.revision) for s in SamplesProjected.model_validate(e.envelope.data).samples]
+        for e in run.state.outbox
+        if e.envelope.type == SamplesProjected.event_type()
+    ]
+    run.state.outbox.clear()
+    return found
+
+
+async def test_what_the_listing_shows_now_is_announced_with_the_label_revision_it_holds(run: Runner) -> None:
+    d = await add_dataset(run)
+    a, b = sample_id(d, "a.jpg"), sample_id(d, "b.jpg")
+    await deliver(run, label_changed(d, "b.jpg", revision=3, labels=["cat"]))
+    assert announced(run) == []  # held for a sample the listing does not show yet
+    await deliver(run, data_added(d, ["a.jpg", "b.jpg"]))
+    assert announced(run) == [[(a, None), (b, 3)]]  # one announcement for the whole event
+    await deliver(run, label_changed(d, "a.jpg", revision=1, labels=["dog"]))
+    assert announced(run) == [[(a, 1)]]
+    await deliver(run, label_changed(d, "b.jpg", revision=2, labels=["dog"]))
+    assert announced(run) == []  # stale: the listing holds revision 3, announced before

@@ -297,6 +297,27 @@ class VersionPublished(EventPayload):
         return self.dataset_id
 
 
+class ProjectedSample(Contract):
+    sample_id: str
+    revision: int | None = Field(default=None, ge=0)  # the label revision the projection holds now, when it keeps one
+
+
+class SamplesProjected(EventPayload):
+    """A projecting service applied events to these samples of a dataset: what it serves shows them now (one
+    announcement per transaction, written with it, so never before it is visible). For the browsers following the
+    dataset (read-your-writes without polling); on a short-lived topic, consumed by no service."""
+
+    event_name: ClassVar[str] = "SamplesProjected"
+    topic: ClassVar[str] = topics.PROJECTIONS
+
+    service: str
+    dataset_id: str
+    samples: tuple[ProjectedSample, ...] = Field(min_length=1)
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     cls.event_type(): cls
     for cls in (
@@ -311,6 +332,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         LabelChanged,
         AnnotationsImported,
         VersionPublished,
+        SamplesProjected,
     )
 }
 

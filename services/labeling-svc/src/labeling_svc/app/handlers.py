@@ -52,6 +52,8 @@ async def add_samples(tx: LabelingTransaction, event: DataAdded, _envelope: Even
         return
     now = utc_now()
     await tx.samples.add_new([LabelingSample.from_added(s, dataset_id=event.dataset_id, at=now) for s in event.samples])
+    for s in event.samples:  # every one is known now (an existing one unchanged): the label page waits for it
+        tx.projected(event.dataset_id, s.sample_id)
 
 
 async def remove_samples(tx: LabelingTransaction, event: SampleDeleted, _envelope: EventEnvelope) -> None:
@@ -83,6 +85,7 @@ async def record_media(tx: LabelingTransaction, event: MediaProcessed, _envelope
     not know are ignored (like their DataAdded)."""
     if event.status == "ready" and event.metadata is not None and await tx.datasets.get(event.dataset_id):
         await tx.samples.set_media(dataset_id=event.dataset_id, sample_id=event.sample_id, media=event.metadata)
+        tx.projected(event.dataset_id, event.sample_id)
 
 
 async def take_imported_annotations(
