@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LiveFanout, NotArrivedError, RECONNECTED, changes, mayKnow, whenArrived } from "./consistency";
+import { LiveFanout, NotArrivedError, RECONNECTED, changes, knowsDataset, mayKnow, whenArrived } from "./consistency";
 import type { LiveEvent } from "./live";
 
 const projected = (service: string, ...ids: string[]): LiveEvent => ({ type: "SamplesProjected", service, samples: ids.map((sample_id) => ({ sample_id })) });
@@ -97,4 +97,11 @@ test("an error other than not-found is not waited on", async () => {
   const boom = new Error("forbidden");
   await assert.rejects(whenArrived({ load: async () => { throw boom; }, missing, listen: live.listen, mayBeThere: () => true, timeoutMs: 60_000, timer }), boom);
   assert.equal(timer.pending, 0);
+});
+
+test("a dataset may be known after its service announces it, or after a reconnect", () => {
+  assert.equal(knowsDataset("sync-svc", { type: "DatasetProjected", service: "sync-svc", dataset_id: "d" }), true);
+  assert.equal(knowsDataset("sync-svc", { type: "DatasetProjected", service: "labeling-svc", dataset_id: "d" }), false);
+  assert.equal(knowsDataset("sync-svc", projected("sync-svc", "s")), false);
+  assert.equal(knowsDataset("sync-svc", { type: RECONNECTED }), true);
 });

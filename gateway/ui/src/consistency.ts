@@ -4,12 +4,13 @@
 import type { LiveEvent } from "./live";
 
 /** The services whose reads the pages show. */
-export type Service = "dataset-svc" | "labeling-svc";
+export type Service = "dataset-svc" | "labeling-svc" | "sync-svc";
 
 /** Events a service emits in the transaction of their effect: when one arrives, the service already shows it. */
 const OWN_EVENTS: Record<Service, readonly string[]> = {
   "dataset-svc": ["DatasetUpdated", "SampleDeleted", "VersionPublished"],
   "labeling-svc": ["LabelChanged"],
+  "sync-svc": [],
 };
 
 /** The synthetic event the live stream delivers after it reconnected: announcements may have been missed. */
@@ -30,6 +31,12 @@ export function mayKnow(service: Service, sampleId: string, e: LiveEvent): boole
   if (e.type === RECONNECTED) return true;
   if (e.type !== "SamplesProjected" || e.service !== service) return false;
   return e.truncated === true || (e.samples || []).some((s) => s.sample_id === sampleId);
+}
+
+/** Whether the event may mean that `service` knows the dataset now (it announced it learnt of it, or the stream
+ * reconnected). */
+export function knowsDataset(service: Service, e: LiveEvent): boolean {
+  return e.type === RECONNECTED || (e.type === "DatasetProjected" && e.service === service);
 }
 
 /** Raised when what was waited for did not come in time. */

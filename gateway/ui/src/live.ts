@@ -5,7 +5,7 @@ import { RECONNECTED } from "./consistency";
 export interface Announced { sample_id: string; revision?: number | null }
 export interface LiveEvent {
   type: string; dataset_id?: string; sample_id?: string; sample_ids?: string[]; revision?: number; labeled_by?: string; count?: number; status?: string;
-  /** SamplesProjected: the service that applied events, and to which samples (`truncated`: too many to name). */
+  /** SamplesProjected, DatasetProjected: the service that applied events; to which samples (`truncated`: too many to name). */
   service?: string; samples?: Announced[]; truncated?: boolean;
 }
 
@@ -21,7 +21,7 @@ export function openLive(datasetId: string, onEvent: (e: LiveEvent) => void, own
   let opened = false;
   stream.addEventListener("open", () => { if (opened && source === stream) onEvent({ type: RECONNECTED, dataset_id: datasetId }); opened = true; });
   const handler = (m: MessageEvent) => { try { onEvent(JSON.parse(m.data)); } catch { /* ignore */ } };
-  for (const type of ["DataAdded", "SourceChanged", "SampleDeleted", "SourceDeleted", "MediaProcessed", "LabelChanged", "AnnotationsImported", "VersionPublished", "DatasetUpdated", "SamplesProjected"]) {
+  for (const type of ["DataAdded", "SourceChanged", "SampleDeleted", "SourceDeleted", "MediaProcessed", "LabelChanged", "AnnotationsImported", "VersionPublished", "DatasetUpdated", "SamplesProjected", "DatasetProjected"]) {
     stream.addEventListener(type, handler as EventListener);
   }
 }

@@ -15,7 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from labelstream_shared.events import EventEnvelope, EventPayload, SamplesProjected, envelope_for
+from labelstream_shared.events import DatasetProjected, EventEnvelope, EventPayload, SamplesProjected, envelope_for
 from labelstream_shared.events.contracts import ProjectedSample
 from labelstream_shared.logging import current_correlation_id
 
@@ -58,6 +58,15 @@ class Transaction(ABC):
         """A null value for `key` on `topic`, published after this transaction's events."""
         self.tombstones.append(OutgoingTombstone(topic, key))
 
+    @property
+    def service(self) -> str:
+        """The service's name ("/labelstream/dataset-svc" -> "dataset-svc")."""
+        return self.source.rsplit("/", 1)[-1]
+
+    def projected_dataset(self, dataset_id: str) -> None:
+        """This transaction made the dataset known to the service: announced with it (DatasetProjected)."""
+        self.emit(DatasetProjected(service=self.service, dataset_id=dataset_id))
+
     def projected(self, dataset_id: str, sample_id: str, *, revision: int | None = None) -> None:
         """This transaction changed what the service shows of the sample (at label `revision`, when it keeps one).
         Announced once per transaction and dataset (SamplesProjected), however many samples or events it applied."""
@@ -69,7 +78,7 @@ class Transaction(ABC):
         """What the runner writes to the outbox: the events emitted, then the announcements of what was projected."""
         announcements = [
             SamplesProjected(
-                service=self.source.rsplit("/", 1)[-1],  # "/labelstream/dataset-svc" -> "dataset-svc"
+                service=self.service,
                 dataset_id=dataset_id,
                 samples=tuple(ProjectedSample(sample_id=s, revision=r) for s, r in samples.items()),
             )

@@ -1,7 +1,7 @@
 // Dataset details: the sample browser with the actions around it (synchronize the data source, add data and its
 // history, delete files, delete a file's labels). Opens on All statuses (video seed).
 import { Dataset, Label, get, labelSetOf, query } from "../api";
-import { changes } from "../consistency";
+import { LiveFanout, changes, knowsDataset } from "../consistency";
 import { h } from "../dom";
 import { debounce, openLive } from "../live";
 import type { PageHandle } from "../nav";
@@ -13,7 +13,8 @@ export async function samplesPage(root: HTMLElement, p: Record<string, string>, 
   const dataset = await get<Dataset>(`/api/datasets/${id}`);
   let labelSet = await labelSetOf(id);
   const labels = (): Label[] => labelSet;
-  const actions = new SampleActions({ datasetId: id });
+  const live = new LiveFanout();
+  const actions = new SampleActions({ datasetId: id, live });
   const browser = new SampleBrowser({
     datasetId: id, path: `/datasets/${id}/samples`, listUrl: datasetListUrl(id), labels, defaultTab: "all",
     openHref: (s, params) => `#/datasets/${id}/label/${s.id}${query(params)}`, ...actions.browserHooks(),
@@ -33,8 +34,9 @@ export async function samplesPage(root: HTMLElement, p: Record<string, string>, 
     await browser.load();
   }, 300);
   openLive(id, (e) => {
+    live.emit(e);
     browser.live(e);
-    if (changes("dataset-svc", e)) reload();
+    if (changes("dataset-svc", e) || knowsDataset("labeling-svc", e)) reload(); // labeling-svc: the label set is there
   }, root);
   await browser.load();
   return { update: (next) => browser.apply(next) };

@@ -7,7 +7,7 @@ from labeling_svc.bootstrap import create_app
 from labeling_svc.settings import LabelingSettings
 from labeling_svc.testing import data_added, fake_deps, image_processed, sample_id_of
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
-from labelstream_shared.events import SamplesProjected
+from labelstream_shared.events import DatasetProjected, SamplesProjected
 from labelstream_shared.events.contracts import LabelDefinition
 from labelstream_shared.testing import dataset_created, event_bytes
 
@@ -58,6 +58,8 @@ async def test_samples_labeling_learns_of_are_announced_once_per_event() -> None
         for e in run.state.outbox
         if e.envelope.type == SamplesProjected.event_type()
     ]
+    [known] = [e.envelope.payload() for e in run.state.outbox if e.envelope.type == DatasetProjected.event_type()]
+    assert known == DatasetProjected(service="labeling-svc", dataset_id="d1")  # its label set can be read now
     assert [(p.service, p.dataset_id, [s.sample_id for s in p.samples]) for p in announcements] == [
         ("labeling-svc", "d1", [a, b]),
         ("labeling-svc", "d1", [a]),

@@ -318,6 +318,20 @@ class SamplesProjected(EventPayload):
         return self.dataset_id
 
 
+class DatasetProjected(EventPayload):
+    """A service applied a dataset's DatasetCreated: its API knows the dataset now. For the browsers (a dataset's
+    "Synchronize data source" right after its creation waits for sync-svc's); on the short-lived projections topic."""
+
+    event_name: ClassVar[str] = "DatasetProjected"
+    topic: ClassVar[str] = topics.PROJECTIONS
+
+    service: str
+    dataset_id: str
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     cls.event_type(): cls
     for cls in (
@@ -333,6 +347,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         AnnotationsImported,
         VersionPublished,
         SamplesProjected,
+        DatasetProjected,
     )
 }
 

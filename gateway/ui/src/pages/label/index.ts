@@ -4,7 +4,7 @@
 import { Annotation, ApiError, Dataset, Sample, SamplePage, Shape, annotationPath, currentUser, get, query, request } from "../../api";
 import { confirmDialog, dialog, h, toast } from "../../dom";
 import { describeError, ruleSentence } from "../../errors";
-import { LiveFanout, NotArrivedError, Service, mayKnow, whenArrived } from "../../consistency";
+import { LiveFanout, NotArrivedError, RECONNECTED, Service, mayKnow, whenArrived } from "../../consistency";
 import { openLive } from "../../live";
 import { navigate, setLeaveGuard } from "../../nav";
 import { CanvasEditor, Tool } from "../../editor/canvas";
@@ -255,6 +255,12 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
   const online = () => { if (pipeline.state.kind === "offline") void pipeline.save(); };
   window.addEventListener("online", online);
   const stopLive = live.listen((e) => {
+    if (e.type === RECONNECTED) { // someone's change may have been missed: look once (unsaved edits merge on save)
+      if (!pipeline.dirty && !pipeline.busy) {
+        void pipeline.exclusive(async () => { const a = await store.get(); if (a.revision > pipeline.base.revision && !pipeline.dirty) pipeline.reset(a); }).catch(() => undefined);
+      }
+      return;
+    }
     if (e.type !== "LabelChanged" || e.sample_id !== sampleId || (e.revision || 0) <= pipeline.base.revision || e.labeled_by === user?.username) return;
     if (pipeline.dirty || pipeline.busy) toast(`${e.labeled_by || "Someone"} changed this file (revision ${e.revision}); your changes will be combined with theirs when you save.`);
     else void pipeline.exclusive(async () => { pipeline.reset(await store.get()); toast(`${e.labeled_by || "Someone"} changed this file: showing revision ${pipeline.base.revision}.`); });

@@ -32,6 +32,7 @@ from labeling_svc.domain.samples import LabelingSample
 
 async def record_dataset(tx: LabelingTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
     await tx.datasets.save(LabelingDataset.from_event(event, event_id=envelope.id))
+    tx.projected_dataset(event.dataset_id)  # its label set can be read now
 
 
 async def update_dataset(tx: LabelingTransaction, event: DatasetUpdated, _envelope: EventEnvelope) -> None:
