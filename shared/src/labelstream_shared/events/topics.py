@@ -9,7 +9,7 @@ LABELS = "labelstream.labels"
 # Compacted (cleanup.policy=compact): the latest LabelChanged of every sample, a tombstone once it is deleted.
 LABELS_LATEST = "labelstream.labels.latest"
 BUCKET_NOTIFICATIONS = "labelstream.bucket-notifications"
-# Short-lived: what a projecting service has applied (SamplesProjected), for the browsers following a dataset.
+# Short-lived: what a projecting service has applied (SamplesProjected, DatasetProjected), for the browsers.
 PROJECTIONS = "labelstream.projections"
 PROJECTIONS_RETENTION_MS = 3_600_000
 

@@ -300,7 +300,7 @@ function shortcuts(canWrite: boolean): HTMLElement {
 know it for a moment. On 404 the page says it waits and reads again when that service announces the file (or the
 stream reconnects), never on a timer; after ARRIVAL_TIMEOUT_MS it fails with a plain error. */
 function arrival(root: HTMLElement, live: LiveFanout, sampleId: string) {
-  const note = h("p", { class: "muted", "data-testid": "waiting-for-sample" }, "This file has not arrived yet (it was just added); waiting for it…");
+  const note = h("p", { class: "muted", "data-testid": "waiting-for-sample" }, "This file has not reached the server yet (just added?); waiting for it…");
   const read = <T>(service: Service, path: string): Promise<T> => whenArrived({
     load: () => get<T>(path),
     missing: (e) => e instanceof ApiError && e.status === 404,
