@@ -1,5 +1,7 @@
 """Live updates for the browser: the gateway tails the event topics (no consumer group, from the end) and pushes
-a short summary of each event to the browsers watching its dataset, as server-sent events (GET /api/events)."""
+a short summary of each event to the browsers watching its dataset, as server-sent events (GET /api/events).
+Among them the projecting services' announcements of what they applied (SamplesProjected), which the pages wait for
+instead of polling."""
 
 from __future__ import annotations
 
@@ -23,7 +25,20 @@ router = APIRouter(prefix="/api/events", tags=["live"])
 HEARTBEAT_S = 15.0
 QUEUE_SIZE = 1000
 # The fields of a payload worth pushing (LabelChanged carries every shape: the browser refetches what it shows).
-SUMMARY_FIELDS = ("dataset_id", "sample_id", "sample_ids", "revision", "labeled_by", "status", "run_id", "task_id")
+SUMMARY_FIELDS = (
+    "dataset_id",
+    "sample_id",
+    "sample_ids",
+    "revision",
+    "labeled_by",
+    "status",
+    "run_id",
+    "task_id",
+    "service",
+)
+# SamplesProjected names its samples (with their revisions) up to this many; a bigger one says `truncated`, and a
+# page waiting for one sample looks once more (a sync run's page of new samples is no burden on every browser).
+ANNOUNCED_SAMPLES = 100
 
 
 def summary(raw: bytes | None) -> dict[str, Any] | None:
@@ -41,7 +56,20 @@ def summary(raw: bytes | None) -> dict[str, Any] | None:
             out[field] = data[field]
     if "samples" in data and isinstance(data["samples"], list):
         out["count"] = len(data["samples"])
+        if name == "SamplesProjected":
+            out.update(_announced(data["samples"]))
     return out
+
+
+def _announced(samples: list[Any]) -> dict[str, Any]:
+    """The samples of an announcement of what a service projected: `{sample_id, revision}` each, or `truncated`."""
+    if len(samples) > ANNOUNCED_SAMPLES:
+        return {"truncated": True}
+    return {
+        "samples": [
+            {"sample_id": s.get("sample_id"), "revision": s.get("revision")} for s in samples if isinstance(s, dict)
+        ]
+    }
 
 
 class EventHub:

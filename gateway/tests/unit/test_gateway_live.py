@@ -34,3 +34,18 @@ async def test_subscribers_get_their_dataset_only_and_a_full_queue_drops() -> No
             hub.publish({"type": "DataAdded", "dataset_id": "d1"})  # never blocks
         assert mine.full()
     hub.publish({"type": "DataAdded", "dataset_id": "d1"})  # no subscriber left: nothing to do
+
+
+def test_an_announcement_names_its_service_and_samples_or_only_counts_a_big_one() -> None:
+    few = [{"sample_id": "s1", "revision": 2}, {"sample_id": "s2", "revision": None}]
+    assert summary(event("SamplesProjected", service="dataset-svc", dataset_id="d1", samples=few)) == {
+        "type": "SamplesProjected",
+        "correlation_id": "c1",
+        "dataset_id": "d1",
+        "service": "dataset-svc",
+        "count": 2,
+        "samples": few,
+    }
+    many = [{"sample_id": f"s{i}", "revision": None} for i in range(101)]
+    big = summary(event("SamplesProjected", service="labeling-svc", dataset_id="d1", samples=many))
+    assert big is not None and big["truncated"] is True and big["count"] == 101 and "samples" not in big

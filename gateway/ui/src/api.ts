@@ -143,3 +143,10 @@ export const media = {
   original: (d: string, s: string) => `/api/media/datasets/${d}/samples/${s}/frame?n=0`,
 };
 export const annotationPath = (d: string, s: string) => `/api/labeling/datasets/${d}/samples/${s}/annotation`;
+
+/** The dataset's label set, from its one owner, labeling-svc (empty while labeling-svc has not learnt of a new
+ * dataset yet: a page reads it again when it reloads). */
+export async function labelSetOf(datasetId: string): Promise<Label[]> {
+  try { return (await get<{ labels: Label[] }>(`/api/labeling/datasets/${datasetId}`)).labels; }
+  catch (e) { if (e instanceof ApiError && e.status === 404) return []; throw e; }
+}

@@ -11,6 +11,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from labelstream_shared.events.envelope import CONTENT_TYPE, TYPE_HEADER
+from labelstream_shared.events.topics import TOPIC_CONFIGS
 from labelstream_shared.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,10 @@ async def ensure_topics(
                 name,
                 num_partitions=partitions,
                 replication_factor=replication_factor,
-                topic_configs={"cleanup.policy": "compact"} if name in compacted_set else {},
+                topic_configs={
+                    **TOPIC_CONFIGS.get(name, {}),
+                    **({"cleanup.policy": "compact"} if name in compacted_set else {}),
+                },
             )
             for name in sorted(set(names) - existing)
         ]

@@ -118,7 +118,7 @@ class MongoTransactionRunner(Generic[TxM]):
             nonlocal wrote
             tx = self._make(self._db, session)  # a fresh transaction object per attempt: no stale events
             result = await work(tx)
-            records = [*(outbox_record(e) for e in tx.emitted), *(tombstone_record(t) for t in tx.tombstones)]
+            records = [*(outbox_record(e) for e in tx.outgoing()), *(tombstone_record(t) for t in tx.tombstones)]
             if records:
                 await self._db[OUTBOX].insert_many(records, session=session)
             wrote = bool(records)

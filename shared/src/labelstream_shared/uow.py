@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from labelstream_shared.events import EventEnvelope, EventPayload, envelope_for
+from labelstream_shared.events import DatasetProjected, EventEnvelope, EventPayload, SamplesProjected, envelope_for
+from labelstream_shared.events.contracts import ProjectedSample
 from labelstream_shared.logging import current_correlation_id
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ class Transaction(ABC):
         self.source = source
         self.emitted: list[OutgoingEvent] = []
         self.tombstones: list[OutgoingTombstone] = []
+        self._projected: dict[str, dict[str, int | None]] = {}
 
     def emit(self, payload: EventPayload, *, also_to: Sequence[str] = ()) -> EventEnvelope:
         """Emit the event on its topic and, with `also_to`, the same envelope on further topics
@@ -53,6 +55,39 @@ class Transaction(ABC):
     def emit_tombstone(self, topic: str, key: str) -> None:
         """A null value for `key` on `topic`, published after this transaction's events."""
         self.tombstones.append(OutgoingTombstone(topic, key))
+
+    @property
+    def service(self) -> str:
+        """The service's name ("/labelstream/dataset-svc" -> "dataset-svc")."""
+        return self.source.rsplit("/", 1)[-1]
+
+    def projected_dataset(self, dataset_id: str) -> None:
+        """This transaction made the dataset known to the service: announced with it (DatasetProjected)."""
+        self.emit(DatasetProjected(service=self.service, dataset_id=dataset_id))
+
+    def projected(self, dataset_id: str, sample_id: str, *, revision: int | None = None) -> None:
+        """This transaction changed what the service shows of the sample (at label `revision`, when it keeps one).
+        Announced once per transaction and dataset (SamplesProjected), however many samples or events it applied."""
+        samples = self._projected.setdefault(dataset_id, {})
+        known = samples.get(sample_id)
+        samples[sample_id] = revision if known is None or (revision is not None and revision > known) else known
+
+    def outgoing(self) -> list[OutgoingEvent]:
+        """What the runner writes to the outbox: the events emitted, then the announcements of what was projected."""
+        announcements = [
+            SamplesProjected(
+                service=self.service,
+                dataset_id=dataset_id,
+                samples=tuple(ProjectedSample(sample_id=s, revision=r) for s, r in samples.items()),
+            )
+            for dataset_id, samples in self._projected.items()
+            if samples
+        ]
+        events = [
+            OutgoingEvent(a.topic, envelope_for(a, source=self.source, correlation_id=current_correlation_id()))
+            for a in announcements
+        ]
+        return [*self.emitted, *events]
 
     @abstractmethod
     async def claim(self, consumer: str, event_id: str) -> bool:

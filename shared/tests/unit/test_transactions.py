@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from labelstream_shared.events import DatasetCreated
+from labelstream_shared.events import DatasetCreated, SamplesProjected
+from labelstream_shared.events.topics import PROJECTIONS
 from labelstream_testing.events import dataset_created
 from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
@@ -78,3 +79,33 @@ async def test_a_failed_transaction_keeps_no_tombstone() -> None:
     with pytest.raises(RuntimeError):
         await run(work)
     assert run.state.tombstones == []
+
+
+async def test_what_a_transaction_projected_is_announced_once_per_dataset_after_its_events() -> None:
+    run = InMemoryTransactionRunner(lambda state: InMemoryTransaction(source="/labelstream/dataset-svc", state=state))
+
+    async def work(tx: InMemoryTransaction) -> None:
+        tx.projected("d1", "s1", revision=2)
+        tx.projected("d1", "s2")
+        tx.projected("d1", "s1", revision=1)  # an older revision in the same batch does not lower it
+        tx.projected("d2", "s3", revision=4)
+        tx.emit(event("d1"))
+
+    await run(work)
+    announced = [e for e in run.state.outbox if e.envelope.type == SamplesProjected.event_type()]
+    assert [e.topic for e in run.state.outbox] == ["labelstream.datasets", PROJECTIONS, PROJECTIONS]
+    payloads = [SamplesProjected.model_validate(e.envelope.data) for e in announced]
+    assert [(p.service, p.dataset_id, [(s.sample_id, s.revision) for s in p.samples]) for p in payloads] == [
+        ("dataset-svc", "d1", [("s1", 2), ("s2", None)]),
+        ("dataset-svc", "d2", [("s3", 4)]),
+    ]
+
+
+async def test_nothing_projected_nothing_announced() -> None:
+    run = runner()
+
+    async def work(tx: InMemoryTransaction) -> None:
+        tx.emit(event("a"))
+
+    await run(work)
+    assert [e.topic for e in run.state.outbox] == ["labelstream.datasets"]

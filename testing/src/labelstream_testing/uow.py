@@ -56,7 +56,7 @@ class InMemoryTransactionRunner(Generic[TxIn]):
         except BaseException:
             self._restore(*saved)
             raise
-        self.state.outbox.extend(tx.emitted)
+        self.state.outbox.extend(tx.outgoing())
         self.state.tombstones.extend(tx.tombstones)
         return result
 

@@ -2,6 +2,7 @@
 // data, import history, select the page, delete files (with the deletion preview), delete a file's labels.
 // Each control is shown only to the roles the API lets do it.
 import { Annotation, ApiError, ImportTask, Page, Sample, SyncRun, annotationPath, currentUser, get, post, request } from "../api";
+import { LiveFanout, NotArrivedError, knowsDataset, whenArrived } from "../consistency";
 import { append, dialog, formatDate, h, toast } from "../dom";
 import { describeError } from "../errors";
 import type { SampleBrowser } from "../pages/browser";
@@ -10,7 +11,12 @@ export interface ActionsOptions {
   datasetId: string;
   /** On a labeling job's page: "Synchronize new data" (the job's), else "Synchronize data source" (the bucket's). */
   jobId?: string;
+  /** The page's live stream: a dataset just created may be unknown to sync-svc until it announces it. */
+  live: LiveFanout;
 }
+
+/** How long "Synchronize data source" waits for sync-svc to learn of a dataset just created. */
+const DATASET_ARRIVAL_MS = 60_000;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,15 +66,20 @@ export class SampleActions {
 
   private async syncSource(): Promise<void> {
     this.progress.textContent = "Synchronizing…";
-    let run: SyncRun | null = null;
+    let run: SyncRun;
     // sync-svc learns of a new dataset from its DatasetCreated event: a fresh dataset may be unknown there briefly.
-    for (let attempt = 0; !run; attempt++) {
-      try { run = await post<SyncRun>(`/api/sync/datasets/${this.id}/runs`); }
-      catch (e) {
-        const unknownYet = e instanceof ApiError && e.status === 404 && attempt < 40;
-        if (!unknownYet) { this.progress.textContent = describeError(e, "Could not synchronize the data source"); return; }
-        await pause(500);
-      }
+    // Asked again when sync-svc announces it knows the dataset (a refused request started nothing), not on a timer.
+    try {
+      run = await whenArrived({
+        load: () => post<SyncRun>(`/api/sync/datasets/${this.id}/runs`), missing: (e) => e instanceof ApiError && e.status === 404,
+        listen: this.o.live.listen, mayBeThere: (e) => knowsDataset("sync-svc", e), timeoutMs: DATASET_ARRIVAL_MS,
+        waiting: () => { this.progress.textContent = "Waiting for the data source to be registered…"; },
+      });
+    } catch (e) {
+      this.progress.textContent = e instanceof NotArrivedError
+        ? `Could not synchronize the data source: it is still not registered after ${DATASET_ARRIVAL_MS / 1000} s; try again later.`
+        : describeError(e, "Could not synchronize the data source");
+      return;
     }
     try {
       while (run.status === "queued" || run.status === "running") {

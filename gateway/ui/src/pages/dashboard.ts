@@ -1,5 +1,6 @@
 import { Dataset, Page, SamplePage, Version, currentUser, get, post } from "../api";
 import { confirmDialog, formatDate, h, labelChip, toast } from "../dom";
+import { changes } from "../consistency";
 import { openLive, debounce } from "../live";
 import { describeError } from "../errors";
 import { TYPE_NAMES } from "./datasets";
@@ -57,7 +58,9 @@ export async function dashboardPage(root: HTMLElement, p: Record<string, string>
     } catch (e) { toast(describeError(e, "Could not publish a version"), "error"); return; }
     await load();
   }
-  openLive(id, debounce(() => void load(), 800), root);
+  // Counts and versions come from dataset-svc: reload when it says it applied a change (or changed something itself).
+  const reload = debounce(() => void load(), 300);
+  openLive(id, (e) => { if (changes("dataset-svc", e)) reload(); }, root);
   await load();
 }
 

@@ -3,6 +3,7 @@
 import { Dataset, Job, JobDetails, LabelingType, Page, currentUser, get, post, query } from "../api";
 import { dialog, formatDate, h, labelChip, toast } from "../dom";
 import { describeError } from "../errors";
+import { LiveFanout, changes } from "../consistency";
 import { debounce, openLive } from "../live";
 import { PageHandle, navigate } from "../nav";
 import { SampleActions } from "../components/sampleActions";
@@ -82,7 +83,8 @@ export async function jobPage(root: HTMLElement, p: Record<string, string>, q: U
   const job = details.job;
   const labels = h("div", { class: "chips" });
   const showLabels = () => labels.replaceChildren(...details.labels.map((l) => labelChip(l.name, l.color, l.samples)));
-  const actions = new SampleActions({ datasetId: job.dataset_id, jobId: job.id });
+  const live = new LiveFanout();
+  const actions = new SampleActions({ datasetId: job.dataset_id, jobId: job.id, live });
   const browser = new SampleBrowser({
     datasetId: job.dataset_id, path: `/jobs/${job.id}`, withCounts: true, defaultTab: "unlabeled",
     listUrl: (params) => `/api/labeling/jobs/${job.id}/samples${query(params)}`, labels: () => details.labels,
@@ -99,7 +101,8 @@ export async function jobPage(root: HTMLElement, p: Record<string, string>, q: U
     browser.refreshLabels();
     await browser.load();
   }, 1000);
-  openLive(job.dataset_id, (e) => { browser.live(e); reload(); }, root);
+  // The job's samples come from labeling-svc: reload when it says it applied a change (or changed something itself).
+  openLive(job.dataset_id, (e) => { live.emit(e); browser.live(e); if (changes("labeling-svc", e)) reload(); }, root);
   await browser.load();
   return { update: (next) => browser.apply(next) };
 }

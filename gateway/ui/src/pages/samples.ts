@@ -1,6 +1,7 @@
 // Dataset details: the sample browser with the actions around it (synchronize the data source, add data and its
 // history, delete files, delete a file's labels). Opens on All statuses (video seed).
-import { Dataset, Label, get, query } from "../api";
+import { Dataset, Label, get, labelSetOf, query } from "../api";
+import { LiveFanout, changes, knowsDataset } from "../consistency";
 import { h } from "../dom";
 import { debounce, openLive } from "../live";
 import type { PageHandle } from "../nav";
@@ -9,10 +10,11 @@ import { SampleBrowser, datasetListUrl } from "./browser";
 
 export async function samplesPage(root: HTMLElement, p: Record<string, string>, q: URLSearchParams): Promise<PageHandle> {
   const id = p.dataset;
-  let dataset = await get<Dataset>(`/api/datasets/${id}`);
-  let labelSet = await labelsOf(id, dataset.labels);
+  const dataset = await get<Dataset>(`/api/datasets/${id}`);
+  let labelSet = await labelSetOf(id);
   const labels = (): Label[] => labelSet;
-  const actions = new SampleActions({ datasetId: id });
+  const live = new LiveFanout();
+  const actions = new SampleActions({ datasetId: id, live });
   const browser = new SampleBrowser({
     datasetId: id, path: `/datasets/${id}/samples`, listUrl: datasetListUrl(id), labels, defaultTab: "all",
     openHref: (s, params) => `#/datasets/${id}/label/${s.id}${query(params)}`, ...actions.browserHooks(),
@@ -23,28 +25,20 @@ export async function samplesPage(root: HTMLElement, p: Record<string, string>, 
       h("a", { href: `#/datasets/${id}`, class: "back" }, "Dashboard"), h("h1", {}, dataset.name), h("span", { class: "spacer" }), actions.el),
     browser.el);
 
-  // The counts and statuses come from dataset-svc, which follows the same events a moment later (more when it is
-  // busy): after an event the page reloads, then looks again every few seconds for a while (selection is kept).
-  let settle: number | undefined;
+  // The counts and statuses come from dataset-svc, which applies the other services' events a moment later (more
+  // when it is busy) and announces what it applied: the page reloads once that announcement comes, not when the
+  // event does (selection is kept). A burst of announcements is one reload.
   const reload = debounce(async () => {
-    dataset = await get<Dataset>(`/api/datasets/${id}`);
-    labelSet = await labelsOf(id, dataset.labels);
+    labelSet = await labelSetOf(id);
     browser.refreshLabels();
     await browser.load();
-    let left = 10;
-    window.clearInterval(settle);
-    settle = window.setInterval(() => { if (--left <= 0) window.clearInterval(settle); void browser.load(); }, 3000);
-  }, 1000);
-  openLive(id, (e) => { browser.live(e); reload(); }, root);
+  }, 300);
+  openLive(id, (e) => {
+    live.emit(e);
+    browser.live(e);
+    // labeling-svc owns the label set: it knows the dataset now, or its label set changed
+    if (changes("dataset-svc", e) || knowsDataset("labeling-svc", e) || e.type === "LabelSetChanged") reload();
+  }, root);
   await browser.load();
-  return { cleanup: () => window.clearInterval(settle), update: (next) => browser.apply(next) };
-}
-
-/** The label set labeling-svc keeps (labels added while labeling), with the dataset's own as a fallback. */
-export async function labelsOf(datasetId: string, fallback: Label[]): Promise<Label[]> {
-  try {
-    const d = await get<{ labels: Label[] }>(`/api/labeling/datasets/${datasetId}`);
-    const names = new Set(d.labels.map((l) => l.name));
-    return [...d.labels, ...fallback.filter((l) => !names.has(l.name))];
-  } catch { return fallback; }
+  return { update: (next) => browser.apply(next) };
 }

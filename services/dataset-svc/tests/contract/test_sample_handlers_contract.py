@@ -15,7 +15,14 @@ from dataset_svc.app.ports import DatasetTransaction, SampleCountRepository, Sam
 from dataset_svc.app.use_cases import CreateDataset, create_dataset, delete_dataset, purge_samples
 from dataset_svc.domain.samples import SampleCounts, SampleQuery
 from labelstream_shared.consumer import EventProcessor, IncomingMessage
-from labelstream_shared.events import DatasetCreated, DatasetDeleted, EventPayload, MediaProcessed, SourceDeleted
+from labelstream_shared.events import (
+    DatasetCreated,
+    DatasetDeleted,
+    EventPayload,
+    MediaProcessed,
+    SamplesProjected,
+    SourceDeleted,
+)
 from labelstream_shared.events.contracts import BucketPath, ObjectRef
 from labelstream_shared.mongo import OUTBOX, Document, MongoTransactionRunner
 from labelstream_shared.uow import TransactionRunner
@@ -96,6 +103,8 @@ async def test_a_batch_of_500_new_samples_lands_once_with_its_counts(backend: Ba
     raw = event_bytes(data_added(d, [f"img/{i:04d}.jpg" for i in range(500)]))
     assert await backend.deliver(raw) == "applied"
     assert await backend.deliver(raw) == "duplicate"
+    projected = SamplesProjected.event_type()
+    assert (await backend.emitted()).count(projected) == 1  # one announcement for the batch, none for the duplicate
     overlapping = data_added(d, [f"img/{i:04d}.jpg" for i in range(250, 750)])
     assert await backend.deliver(overlapping) == "applied"
     assert await backend.counters.get(d) == SampleCounts(unlabeled=750)

@@ -7,7 +7,7 @@ import pytest
 from dataset_svc.domain.labels import LabelTally
 from dataset_svc.domain.samples import Sample, SampleCounts
 from labelstream_shared.clock import utc_now
-from labelstream_shared.events import LabelSetChanged
+from labelstream_shared.events import LabelSetChanged, SamplesProjected
 from labelstream_shared.events.contracts import LabelDefinition, LabelSetChange, LabelStatistic
 from labelstream_testing.dataset import data_added, dataset, deliver, label_changed, sample, sample_id, shape
 from labelstream_testing.dataset_fakes import (
@@ -161,3 +161,27 @@ async def test_the_label_set_follows_labelings_revisions_and_ignores_stale_ones(
     await deliver(run, label_set(3, "zebra"))
     stored = await InMemoryDatasetRepository(run.state).get(dataset_id)
     assert stored is not None and [lb.name for lb in stored.labels] == ["zebra"]
+
+
+def announced(run: Runner) -> list[list[tuple[str, int | None]]]:
+    """The samples of each SamplesProjected in the outbox, in order; the outbox is emptied."""
+    found = [
+        [(s.sample_id, s.revision) for s in SamplesProjected.model_validate(e.envelope.data).samples]
+        for e in run.state.outbox
+        if e.envelope.type == SamplesProjected.event_type()
+    ]
+    run.state.outbox.clear()
+    return found
+
+
+async def test_what_the_listing_shows_now_is_announced_with_the_label_revision_it_holds(run: Runner) -> None:
+    d = await add_dataset(run)
+    a, b = sample_id(d, "a.jpg"), sample_id(d, "b.jpg")
+    await deliver(run, label_changed(d, "b.jpg", revision=3, labels=["cat"]))
+    assert announced(run) == []  # held for a sample the listing does not show yet
+    await deliver(run, data_added(d, ["a.jpg", "b.jpg"]))
+    assert announced(run) == [[(a, None), (b, 3)]]  # one announcement for the whole event
+    await deliver(run, label_changed(d, "a.jpg", revision=1, labels=["dog"]))
+    assert announced(run) == [[(a, 1)]]
+    await deliver(run, label_changed(d, "b.jpg", revision=2, labels=["dog"]))
+    assert announced(run) == []  # stale: the listing holds revision 3, announced before

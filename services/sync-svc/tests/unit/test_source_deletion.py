@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from labelstream_shared.events import SampleDeleted, SourceDeleted
+from labelstream_shared.events import DatasetProjected, SampleDeleted, SourceDeleted
 from labelstream_shared.events.contracts import ObjectRef
 from labelstream_testing.events import dataset_created
 from labelstream_testing.sync_fakes import (
@@ -43,6 +43,7 @@ async def test_only_the_requested_objects_are_deleted_and_sharing_datasets_are_t
     await run(work)
     assert sorted(k for _, k in store.objects) == ["shared/c.png"]
     deleted = [e.envelope.payload() for e in run.state.outbox]
+    deleted = [p for p in deleted if not isinstance(p, DatasetProjected)]  # the datasets' registration
     assert all(isinstance(p, SourceDeleted) for p in deleted)
     by_dataset = {p.dataset_id: sorted(o.key for o in p.objects) for p in deleted if isinstance(p, SourceDeleted)}
     assert by_dataset == {"d1": ["shared/a.png", "shared/b.png"], "d2": ["shared/a.png", "shared/b.png"]}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from labelstream_shared.events import DataAdded
+from labelstream_shared.events import DataAdded, DatasetProjected
 from labelstream_testing.sync import BUCKET, Harness
 from sync_svc.bootstrap import create_app
 from sync_svc.entrypoints.api import SyncDeps
@@ -54,4 +54,5 @@ async def test_hostile_uploads_are_refused_and_nothing_is_stored(
     assert response.status_code == status
     assert problem in response.json()["message"]
     assert harness.store.objects == {}
-    assert harness.run.state.outbox == []
+    # only the announcement that sync-svc knows the dataset (its registration)
+    assert [e.envelope.type for e in harness.run.state.outbox] == [DatasetProjected.event_type()]

@@ -372,6 +372,41 @@ class VersionPublished(EventPayload):
         return self.dataset_id
 
 
+class ProjectedSample(Contract):
+    sample_id: str
+    revision: int | None = Field(default=None, ge=0)  # the label revision the projection holds now, when it keeps one
+
+
+class SamplesProjected(EventPayload):
+    """A projecting service applied events to these samples of a dataset: what it serves shows them now (one
+    announcement per transaction, written with it, so never before it is visible). For the browsers following the
+    dataset (read-your-writes without polling); on a short-lived topic, consumed by no service."""
+
+    event_name: ClassVar[str] = "SamplesProjected"
+    topic: ClassVar[str] = topics.PROJECTIONS
+
+    service: str
+    dataset_id: str
+    samples: tuple[ProjectedSample, ...] = Field(min_length=1)
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
+class DatasetProjected(EventPayload):
+    """A service applied a dataset's DatasetCreated: its API knows the dataset now. For the browsers (a dataset's
+    "Synchronize data source" right after its creation waits for sync-svc's); on the short-lived projections topic."""
+
+    event_name: ClassVar[str] = "DatasetProjected"
+    topic: ClassVar[str] = topics.PROJECTIONS
+
+    service: str
+    dataset_id: str
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     cls.event_type(): cls
     for cls in (
@@ -388,6 +423,8 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         AnnotationsImported,
         ImportedAnnotationsApplied,
         VersionPublished,
+        SamplesProjected,
+        DatasetProjected,
     )
 }
 

@@ -4,6 +4,7 @@
 import { Annotation, ApiError, Dataset, Sample, SamplePage, Shape, annotationPath, currentUser, get, query, request } from "../../api";
 import { confirmDialog, dialog, h, toast } from "../../dom";
 import { describeError, ruleSentence } from "../../errors";
+import { LiveFanout, NotArrivedError, RECONNECTED, Service, mayKnow, whenArrived } from "../../consistency";
 import { openLive } from "../../live";
 import { navigate, setLeaveGuard } from "../../nav";
 import { CanvasEditor, Tool } from "../../editor/canvas";
@@ -19,12 +20,20 @@ import { TOOLS, Toolbar } from "./toolbar";
 import "./label.css";
 
 const AUTOSAVE_KEY = "labelstream.autosave", AUTOSAVE_MS = 3000;
+/** How long the page waits for a new file to reach the services it reads before it says it did not. */
+const ARRIVAL_TIMEOUT_MS = 60_000;
 
 export async function labelPage(root: HTMLElement, p: Record<string, string>, q: URLSearchParams): Promise<() => void> {
   const datasetId = p.dataset, sampleId = p.sample;
-  const [dataset, sample] = await Promise.all([get<Dataset>(`/api/datasets/${datasetId}`), get<Sample>(`/api/datasets/${datasetId}/samples/${sampleId}`)]);
-  const labels = await LabelSet.load(datasetId, dataset.labels);
-  let annotation = await annotationWhenKnown(root, datasetId, sampleId);
+  // The stream is open before the first read: an announcement that the file arrived may come before that read's 404.
+  const live = new LiveFanout();
+  openLive(datasetId, live.emit, root);
+  const known = arrival(root, live, sampleId);
+  const [dataset, sample, first] = await Promise.all([get<Dataset>(`/api/datasets/${datasetId}`),
+    known<Sample>("dataset-svc", `/api/datasets/${datasetId}/samples/${sampleId}`), known<Annotation>("labeling-svc", annotationPath(datasetId, sampleId))]);
+  known.arrived();
+  let annotation = first;
+  const labels = await LabelSet.load(datasetId);
   const user = currentUser();
   const canWrite = user?.role !== "viewer";
   const isVideo = sample.media_kind === "video";
@@ -245,12 +254,23 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
   window.addEventListener("beforeunload", unsaved);
   const online = () => { if (pipeline.state.kind === "offline") void pipeline.save(); };
   window.addEventListener("online", online);
-  openLive(datasetId, (e) => {
+  const stopLive = live.listen((e) => {
+    if (e.type === RECONNECTED) { // someone's change may have been missed: look once (unsaved edits merge on save)
+      if (!pipeline.dirty && !pipeline.busy) {
+        void pipeline.exclusive(async () => { const a = await store.get(); if (a.revision > pipeline.base.revision && !pipeline.dirty) pipeline.reset(a); }).catch(() => undefined);
+      }
+      return;
+    }
+    if (e.type === "LabelSetChanged") { // a label added, renamed, recoloured or deleted (here or elsewhere)
+      void labels.reload().then(() => { editor.invalidate(); panel.render(); }).catch(() => undefined);
+      return;
+    }
     if (e.type !== "LabelChanged" || e.sample_id !== sampleId || (e.revision || 0) <= pipeline.base.revision || e.labeled_by === user?.username) return;
     if (pipeline.dirty || pipeline.busy) toast(`${e.labeled_by || "Someone"} changed this file (revision ${e.revision}); your changes will be combined with theirs when you save.`);
     else void pipeline.exclusive(async () => { pipeline.reset(await store.get()); toast(`${e.labeled_by || "Someone"} changed this file: showing revision ${pipeline.base.revision}.`); });
   });
   return () => {
+    stopLive();
     window.removeEventListener("keydown", keys); window.removeEventListener("beforeunload", unsaved); window.removeEventListener("online", online);
     document.removeEventListener("fullscreenchange", refit);
     window.clearTimeout(autosaveTimer);
@@ -280,20 +300,18 @@ function shortcuts(canWrite: boolean): HTMLElement {
       "Video: K play/pause · ← → one frame"].map((t) => h("li", {}, t))));
 }
 
-/** The sample's annotation; labeling-svc learns of new samples from events, so a fresh one may be unknown there for
-a moment: wait for it (saying so) rather than fail. */
-async function annotationWhenKnown(root: HTMLElement, datasetId: string, sampleId: string): Promise<Annotation> {
-  const note = h("p", { class: "muted" });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const found = await get<Annotation>(annotationPath(datasetId, sampleId));
-      note.remove();
-      return found;
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404) || attempt >= 120) throw e;
-      if (!note.isConnected) root.append(note);
-      note.textContent = "This file is not ready for labeling yet; waiting for it…";
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+/** Reads of a file that may be new: dataset-svc and labeling-svc learn of a new file from events, so either may not
+know it for a moment. On 404 the page says it waits and reads again when that service announces the file (or the
+stream reconnects), never on a timer; after ARRIVAL_TIMEOUT_MS it fails with a plain error. */
+function arrival(root: HTMLElement, live: LiveFanout, sampleId: string) {
+  const note = h("p", { class: "muted", "data-testid": "waiting-for-sample" }, "This file has not reached the server yet (just added?); waiting for it…");
+  const read = <T>(service: Service, path: string): Promise<T> => whenArrived({
+    load: () => get<T>(path),
+    missing: (e) => e instanceof ApiError && e.status === 404,
+    listen: live.listen,
+    mayBeThere: (e) => mayKnow(service, sampleId, e),
+    timeoutMs: ARRIVAL_TIMEOUT_MS,
+    waiting: () => { if (!note.isConnected) root.append(note); },
+  }).catch((e) => { note.remove(); throw e instanceof NotArrivedError ? new Error(`the file did not arrive within ${ARRIVAL_TIMEOUT_MS / 1000} s (it may have been deleted); reload to try again`) : e; });
+  return Object.assign(read, { arrived: () => note.remove() });
 }

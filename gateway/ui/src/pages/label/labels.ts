@@ -1,9 +1,8 @@
 // The dataset's label set as the labeling page uses it: colours, the label picker (an existing label, or a new one
 // with name and colour, created on the server before the shape that uses it is saved), rename/recolour.
-import { ApiError, Label, post, request } from "../../api";
+import { ApiError, Label, labelSetOf, post, request } from "../../api";
 import { dialog, h, toast } from "../../dom";
 import { describeError } from "../../errors";
-import { labelsOf } from "../samples";
 
 const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45", "#fabed4", "#469990"];
 
@@ -13,13 +12,13 @@ export class LabelSet {
   stale = false;
   constructor(private datasetId: string, public labels: Label[]) { this.last = labels[0]?.name || ""; }
 
-  static async load(datasetId: string, fallback: Label[]): Promise<LabelSet> {
-    return new LabelSet(datasetId, await labelsOf(datasetId, fallback));
+  static async load(datasetId: string): Promise<LabelSet> {
+    return new LabelSet(datasetId, await labelSetOf(datasetId));
   }
 
   colorOf = (name: string): string => this.labels.find((l) => l.name === name)?.color || "#9aa0a6";
 
-  async reload(): Promise<void> { this.labels = await labelsOf(this.datasetId, []); }
+  async reload(): Promise<void> { this.labels = await labelSetOf(this.datasetId); }
 
   /** Ask for a label; a new one is created on the server before this resolves. Null: cancelled or refused. */
   has(name: string): boolean { return this.labels.some((l) => l.name === name); }
@@ -54,7 +53,7 @@ export class LabelSet {
         return false;
       }
     }
-    this.labels = await labelsOf(this.datasetId, this.labels);
+    await this.reload().catch(() => undefined); // unreadable now: the label stays listed as created here
     return true;
   }
 

@@ -8,6 +8,7 @@ counters, which adding samples writes as well, so the two never commit blind to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from labelstream_shared.clock import utc_now
@@ -45,6 +46,7 @@ async def add_samples(tx: DatasetTransaction, event: DataAdded, _envelope: Event
     known = await tx.samples.get_many(s.id for s in candidates if s.id not in fresh)
     restored = [s.source_restored(at=now) for s in _of_dataset(known, event.dataset_id) if s.source_missing]
     await tx.samples.save_all(restored)
+    _announce(tx, [*inserted, *restored], labels)
 
 
 async def change_sources(tx: DatasetTransaction, event: SourceChanged, _envelope: EventEnvelope) -> None:
@@ -55,6 +57,7 @@ async def change_sources(tx: DatasetTransaction, event: SourceChanged, _envelope
     known = _of_dataset(await tx.samples.get_many(changes), event.dataset_id)
     changed = [s.source_replaced(size=changes[s.id].size, etag=changes[s.id].etag, at=now) for s in known]
     await tx.samples.save_all(changed)
+    _announce(tx, changed)
 
 
 async def flag_missing_sources(tx: DatasetTransaction, event: SourceDeleted, _envelope: EventEnvelope) -> None:
@@ -67,6 +70,7 @@ async def flag_missing_sources(tx: DatasetTransaction, event: SourceDeleted, _en
     now = utc_now()
     gone = {s.id: s.source_gone(at=now) for s in [*_of_dataset(by_id, event.dataset_id), *by_object]}
     await tx.samples.save_all(list(gone.values()))
+    _announce(tx, list(gone.values()))
 
 
 async def record_media(tx: DatasetTransaction, event: MediaProcessed, _envelope: EventEnvelope) -> None:
@@ -80,6 +84,7 @@ async def record_media(tx: DatasetTransaction, event: MediaProcessed, _envelope:
         await tx.sample_counts.touch(event.dataset_id)
     else:
         await tx.samples.save_all([sample.media_processed(result, at=utc_now())])
+        _announce(tx, [sample])
 
 
 async def record_labels(tx: DatasetTransaction, event: LabelChanged, _envelope: EventEnvelope) -> None:
@@ -98,6 +103,7 @@ async def record_labels(tx: DatasetTransaction, event: LabelChanged, _envelope: 
         return
     changed = sample.labels_changed(labels, at=utc_now())
     await tx.samples.save_all([changed])
+    tx.projected(event.dataset_id, event.sample_id, revision=labels.revision)
     counts = SampleCounts.change([sample], [changed])
     if not counts.is_zero:
         await tx.sample_counts.add(event.dataset_id, counts)
@@ -111,6 +117,13 @@ async def project_label_set(tx: DatasetTransaction, event: LabelSetChanged, _env
     projected = dataset.label_set_changed(event)
     if projected is not dataset:
         await tx.datasets.replace(projected)
+
+
+def _announce(tx: DatasetTransaction, samples: list[Sample], labels: Mapping[str, SampleLabels] | None = None) -> None:
+    """The listing shows these samples as changed now (with the label revision it holds, when it has labels)."""
+    for s in samples:
+        held = (labels or {}).get(s.id)
+        tx.projected(s.dataset_id, s.id, revision=held.revision if held else None)
 
 
 def _of_dataset(samples: list[Sample], dataset_id: str) -> list[Sample]:

@@ -32,6 +32,7 @@ from labeling_svc.domain.samples import LabelingSample
 
 async def record_dataset(tx: LabelingTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
     await tx.datasets.save(LabelingDataset.from_event(event, event_id=envelope.id))
+    tx.projected_dataset(event.dataset_id)  # its label set can be read now
 
 
 async def update_dataset(tx: LabelingTransaction, event: DatasetUpdated, _envelope: EventEnvelope) -> None:
@@ -52,6 +53,8 @@ async def add_samples(tx: LabelingTransaction, event: DataAdded, _envelope: Even
         return
     now = utc_now()
     await tx.samples.add_new([LabelingSample.from_added(s, dataset_id=event.dataset_id, at=now) for s in event.samples])
+    for s in event.samples:  # every one is known now (an existing one unchanged): the label page waits for it
+        tx.projected(event.dataset_id, s.sample_id)
 
 
 async def remove_samples(tx: LabelingTransaction, event: SampleDeleted, _envelope: EventEnvelope) -> None:
@@ -85,6 +88,7 @@ async def record_media(tx: LabelingTransaction, event: MediaProcessed, _envelope
         return
     if event.status == "ready" and event.metadata is not None:
         await tx.samples.set_media(dataset_id=event.dataset_id, sample_id=event.sample_id, media=event.metadata)
+        tx.projected(event.dataset_id, event.sample_id)
     else:
         await tx.samples.set_media_failed(dataset_id=event.dataset_id, sample_id=event.sample_id)
     await release_held_imports(tx, dataset_id=event.dataset_id, sample_id=event.sample_id)

@@ -26,6 +26,7 @@ def subscriptions(store: ObjectStore) -> list[Subscription[SyncTransaction, Any]
         dataset = SyncDataset(id=event.dataset_id, labeling_type=event.labeling_type, input_path=event.input_path)
         await tx.datasets.save(dataset)
         await watch_input_bucket(store, dataset.input_path.bucket)
+        tx.projected_dataset(event.dataset_id)  # runs can be asked for now: a page waiting to synchronize hears it
 
     async def forget_dataset(tx: SyncTransaction, event: DatasetDeleted, envelope: EventEnvelope) -> None:
         """The dataset's objects stay in the bucket; only sync-svc's records of them go."""
