@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from labeling_svc.domain.video import shapes_at_frame, time_points
+from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import Shape
 
 
@@ -69,3 +71,9 @@ def test_only_boxes_of_one_object_are_interpolated() -> None:
     )
     found = shapes_at_frame([A, other, polygon], frame=40, fps=25.0)
     assert found == []
+
+
+def test_a_frame_past_the_videos_end_is_refused_naming_the_frame_count() -> None:
+    assert shapes_at_frame([A, B], frame=20, fps=25.0, frame_count=40) == []
+    with pytest.raises(InvalidInputError, match=r"frame 999 is outside the video \(40 frames: 0 to 39\)"):
+        shapes_at_frame([A, B], frame=999, fps=25.0, frame_count=40)
