@@ -1,21 +1,26 @@
 """Issue 11 (points 4 and 6), through the running gateway: login throttling answers 429 with Retry-After, a JSON body
 over its route's limit 413 naming the limit, a malformed id 422 and an unknown one 404 on every route, a video frame
-past the end 422 naming the frame count, and a failed media's reason carries no server path."""
+past the end 422 naming the frame count, a failed media's reason carries no server path, and an annotation whose
+event Kafka could not carry 413 (nothing saved, the relay goes on)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from labeling_svc.testing import LabelingPlatform, box, started_producer
 from media_svc.media_samples import make_video
 
+from conftest import KAFKA_BOOTSTRAP
 from tests.storage import ensure_bucket, minio_client
-from tests.support import admin_headers, dataset_known_to_sync, eventually, gateway_client
+from tests.support import admin_headers, dataset_known_to_sync, eventually, gateway_client, read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -121,3 +126,40 @@ async def test_a_frame_past_the_videos_end_is_422_and_a_failed_medias_reason_has
     assert "frame 999 is outside the video (40 frames: 0 to 39)" in past_the_end[0].json()["message"]
     last = await admin.get(f"{frames}/39")
     assert (last.status_code, last.json()) == (200, [])
+
+
+def _zigzag(row: int) -> dict[str, Any]:
+    """A valid polygon of 6,000 integer points (a band with zigzag edges) in a 4000 x 3000 image."""
+    top, bottom = 100 + row * 200, 200 + row * 200
+    lower = [[10 + x, top + x % 2] for x in range(3000)]
+    upper = [[10 + x, bottom + x % 2] for x in reversed(range(3000))]
+    return {"shape_id": f"band{row}", "kind": "polygon", "label": "cat", "points": lower + upper}
+
+
+async def test_an_annotation_whose_event_kafka_cannot_carry_is_413_and_the_relay_goes_on(unique: str) -> None:
+    """Under the gateway's 1 MiB, but its LabelChanged (every point as a float) is over the 1,000,000 bytes an event
+    may carry: refused with nothing saved, instead of a 200 whose event then stops labeling-svc's outbox relay."""
+    producer = await started_producer(KAFKA_BOOTSTRAP)
+    try:
+        async with gateway_client(await admin_headers(), timeout=120) as gateway:
+            platform = LabelingPlatform(gateway, producer)
+            dataset_id = await platform.create_dataset(f"door-{unique}")
+            (sample_id,) = await platform.add_images(dataset_id, ["big.png"], width=4000, height=3000)
+            body = json.dumps({"shapes": [_zigzag(row) for row in range(14)]}, separators=(",", ":")).encode()
+            assert 900_000 < len(body) < 1024 * 1024
+            url = f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation"
+            headers = {"If-Match": '"0"', "Content-Type": "application/json"}
+            refused = await gateway.put(url, content=body, headers=headers)
+            assert refused.status_code == 413, refused.text[:300]
+            assert "LabelChanged" in refused.json()["message"] and "nothing was saved" in refused.json()["message"]
+            assert (await platform.annotation(dataset_id, sample_id))["revision"] == 0
+            saved = await platform.save(dataset_id, sample_id, [box("cat", 10, 10, 20, 20)], revision=0)
+            assert saved.status_code == 200, saved.text
+    finally:
+        await producer.stop()
+
+    async def announced() -> bool:
+        events = await read_topic(KAFKA_BOOTSTRAP, "labelstream.labels", timeout_ms=2000)
+        return any(e.get("subject") == sample_id for e in events)
+
+    await eventually(announced, timeout=30, what="the small save's LabelChanged published")

@@ -1,6 +1,7 @@
 """Request-size limits per route, enforced before a body reaches a service: a declared Content-Length over the limit
-is answered 413 before any of the body is read; a body without one (chunked) is counted as it streams and cut off
-with 413 at the limit. File uploads are not limited here: sync-svc keeps their limits (they stream through)."""
+is refused before any of the body is read (what the client still sends is discarded, not kept, before the 413
+answer); a body without one (chunked) is counted as it streams and cut off with 413 at the limit. File uploads are
+not limited here: sync-svc keeps their limits (they stream through)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIB = 1024 * 1024
+# Every JSON body, a sample's complete annotation included. The shape rules allow 1,000 shapes of 10,000 points
+# (~160 MiB of JSON), but a saved annotation is announced whole in one LabelChanged event, and an event may carry
+# 1,000,000 bytes (Kafka's limit, labelstream_shared.uow.MAX_EVENT_BYTES): a body over 1 MiB could not be saved
+# whatever the gateway let through. Raise both together.
 JSON_BODY_LIMIT = 1 * MIB
-# A sample's complete annotation: the shape rules allow 1,000 shapes of up to 10,000 points, but one annotation is
-# stored as one MongoDB document (16 MiB) and announced in one event; 32 MiB of JSON is past anything storable.
-ANNOTATION_BODY_LIMIT = 32 * MIB
-_ANNOTATION = re.compile(r"^/api/labeling/datasets/[^/]+/samples/[^/]+/annotation$")
+DRAIN_LIMIT = 16 * MIB  # past this, a refused body is not read further: the connection is just closed
 _UPLOAD = re.compile(r"^/api/sync/datasets/[^/]+/uploads/[^/]+$")
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -28,8 +30,6 @@ def body_limit(method: str, path: str) -> int | None:
         return None
     if method == "PUT" and _UPLOAD.match(path):
         return None
-    if method == "PUT" and _ANNOTATION.match(path):
-        return ANNOTATION_BODY_LIMIT
     return JSON_BODY_LIMIT
 
 
@@ -51,14 +51,17 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
+            await _drain(receive)
             await _too_large(send, limit)
             return
         received = 0
         answered = False  # a response has started
+        ended = False  # the client sent its last body message
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, ended
             message = await receive()
+            ended = message["type"] != "http.request" or not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > limit:
                 raise _BodyTooLargeError
@@ -69,17 +72,34 @@ class BodyLimit:
             if received > limit:  # the app's own answer to a body cut off (a route reading it says 400): ours
                 if not answered:
                     answered = True
-                    await _too_large(send, limit)
+                    await _refuse()
                 return
             answered = answered or message["type"] == "http.response.start"
             await send(message)
+
+        async def _refuse() -> None:
+            if not ended:
+                await _drain(receive)
+            await _too_large(send, limit)
 
         try:
             await self.app(scope, counted, watched)
         except _BodyTooLargeError:
             if answered:
                 raise
-            await _too_large(send, limit)
+            await _refuse()
+
+
+async def _drain(receive: Receive) -> None:
+    """Discard what the client still sends of a refused body (up to DRAIN_LIMIT; nothing is kept) before the 413,
+    so that a client that sends its whole body before reading the answer (most HTTP libraries) reads the 413
+    instead of a connection reset. The server cannot read on after its answer (uvicorn ends the request)."""
+    drained = 0
+    while drained <= DRAIN_LIMIT:
+        message = await receive()
+        drained += len(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _too_large(send: Send, limit: int) -> None:

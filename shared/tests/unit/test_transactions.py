@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from labelstream_shared.errors import TooLargeError
 from labelstream_shared.events import DatasetCreated
 from labelstream_shared.testing import dataset_created
-from labelstream_shared.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
+from labelstream_shared.uow import MAX_EVENT_BYTES, InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
 
 def runner() -> InMemoryTransactionRunner[InMemoryTransaction]:
@@ -78,3 +79,16 @@ async def test_a_failed_transaction_keeps_no_tombstone() -> None:
     with pytest.raises(RuntimeError):
         await run(work)
     assert run.state.tombstones == []
+
+
+async def test_an_event_kafka_cannot_carry_is_refused_at_emit_and_nothing_is_saved() -> None:
+    run = runner()
+
+    async def work(tx: InMemoryTransaction) -> None:
+        tx.state.collection("things")["a"] = {"id": "a"}
+        tx.emit(dataset_created("a", name="n" * (MAX_EVENT_BYTES + 1)))
+
+    with pytest.raises(TooLargeError, match="DatasetCreated: the change makes an event of") as refused:
+        await run(work)
+    assert refused.value.status_code == 413 and refused.value.details["limit_bytes"] == MAX_EVENT_BYTES  # type: ignore[index]
+    assert run.state.collection("things") == {} and run.state.outbox == []
