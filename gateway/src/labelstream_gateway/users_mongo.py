@@ -59,17 +59,20 @@ def _user(doc: Document) -> User:
 async def watch_users(db: AsyncDatabase[Document], forget: Callable[[str | None], None], stop: asyncio.Event) -> None:
     """Calls `forget(username)` for every change of the users collection, whichever replica made it, and
     `forget(None)` whenever the stream (re)starts, since changes made while it was down were missed."""
+    pause = 1.0
     while not stop.is_set():
         try:
             async with await db["users"].watch() as stream:
                 forget(None)
+                pause = 1.0
                 async for change in stream:
                     key = change.get("documentKey", {}).get("_id")
                     forget(key if isinstance(key, str) else None)
-        except PyMongoError as exc:
-            log.warning("users change stream: %s; retrying", exc)
+        except PyMongoError as exc:  # until it is back, the cache's time bounds how stale a user may be
+            log.warning("users change stream: %s; retrying in %.0f s", exc, pause)
             forget(None)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
 
 
 class MongoLoginFailures:
