@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIB = 1024 * 1024
-# Every JSON body, a sample's complete annotation included. The shape rules allow 1,000 shapes of 10,000 points
-# (~160 MiB of JSON), but a saved annotation is announced whole in one LabelChanged event, and an event may carry
-# 1,000,000 bytes (Kafka's limit, labelstream_shared.uow.MAX_EVENT_BYTES): a body over 1 MiB could not be saved
-# whatever the gateway let through. Raise both together.
 JSON_BODY_LIMIT = 1 * MIB
+# A sample's complete annotation. The shape rules allow 1,000 shapes of 10,000 points (~160 MiB of JSON), but a
+# saved annotation is announced whole in one LabelChanged event and an event may carry 1,000,000 bytes (Kafka's
+# limit, labelstream_shared.uow.MAX_EVENT_BYTES): nothing much over 1 MiB can be saved. 2 MiB lets labeling-svc
+# name what is wrong with a body a little over (too many points: 422; an event too big: 413). Raise both together.
+ANNOTATION_BODY_LIMIT = 2 * MIB
+_ANNOTATION = re.compile(r"^/api/labeling/datasets/[^/]+/samples/[^/]+/annotation$")
 DRAIN_LIMIT = 16 * MIB  # past this, a refused body is not read further: the connection is just closed
 _UPLOAD = re.compile(r"^/api/sync/datasets/[^/]+/uploads/[^/]+$")
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
@@ -30,6 +32,8 @@ def body_limit(method: str, path: str) -> int | None:
         return None
     if method == "PUT" and _UPLOAD.match(path):
         return None
+    if method == "PUT" and _ANNOTATION.match(path):
+        return ANNOTATION_BODY_LIMIT
     return JSON_BODY_LIMIT
 
 

@@ -241,10 +241,11 @@ async def test_a_body_over_the_routes_limit_is_413_before_it_is_read(gateway: ht
     assert fits.status_code == 201
 
 
-def test_uploads_keep_their_own_limits() -> None:
-    from labelstream_gateway.limits import JSON_BODY_LIMIT, body_limit
+def test_an_annotation_may_be_a_little_larger_and_uploads_keep_their_own_limits() -> None:
+    from labelstream_gateway.limits import ANNOTATION_BODY_LIMIT, JSON_BODY_LIMIT, body_limit
 
-    assert body_limit("PUT", "/api/labeling/datasets/d/samples/s/annotation") == JSON_BODY_LIMIT
+    assert body_limit("PUT", "/api/labeling/datasets/d/samples/s/annotation") == ANNOTATION_BODY_LIMIT == 2 * 1024**2
+    assert body_limit("PUT", "/api/labeling/datasets/d/samples/s/annotation/hard-example") == JSON_BODY_LIMIT
     assert body_limit("PUT", "/api/sync/datasets/d/uploads/a.jpg") is None
     assert body_limit("POST", "/api/auth/login") == JSON_BODY_LIMIT
     assert body_limit("GET", "/api/datasets") is None
