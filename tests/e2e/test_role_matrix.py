@@ -38,8 +38,8 @@ EXPECTED: dict[str, set[str]] = {
     "startSyncRun": LABELERS, "listSyncRuns": ALL, "getSyncRun": ALL, "startImport": LABELERS, "listImports": ALL,
     "getImport": ALL, "uploadFile": LABELERS,
     # the gateway's own
-    "refreshToken": ALL, "whoAmI": ALL, "listUsers": ADMIN, "createUser": ADMIN, "updateUser": ADMIN,
-    "deleteUser": ADMIN, "getSourceFile": ALL, "streamEvents": ALL,
+    "refreshToken": ALL, "whoAmI": ALL, "changeOwnPassword": ALL, "listUsers": ADMIN, "createUser": ADMIN,
+    "updateUser": ADMIN, "deleteUser": ADMIN, "getSourceFile": ALL, "streamEvents": ALL,
 }  # fmt: skip
 PUBLIC = {"login", "logout"}  # the only routes that need no token
 SERVICES = {

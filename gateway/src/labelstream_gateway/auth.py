@@ -1,4 +1,5 @@
-"""Local users and tokens: argon2id password hashes, HS256-signed short-lived tokens (header or cookie)."""
+"""Local users and tokens: argon2id password hashes, HS256-signed short-lived tokens (header or cookie) that name the
+user's token generation: changing a user's role or password gives it a new generation, which ends its older tokens."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from labelstream_shared.errors import UnauthenticatedError as UnauthenticatedErr
 from pydantic import BaseModel
 
 from labelstream_gateway.policy import ROLES, Role
+from labelstream_gateway.throttle import LoginThrottle, MemoryLoginFailures, client_address
 
 TOKEN_COOKIE = "ls_token"  # noqa: S105 - the name of the cookie
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -30,12 +32,29 @@ class User(BaseModel):
     username: str
     role: Role
     password_hash: str
+    # Tokens name the generation they were issued at; a new one (role or password changed) refuses the older
+    # tokens. Random, not a counter: a user deleted and created again under the same name starts a new one.
+    generation: str = ""  # users stored before generations existed: "", as their tokens without one
+
+    def changed(self, *, role: Role | None = None, password_hash: str | None = None) -> User:
+        """The user with a new role and/or password; either change starts a new token generation."""
+        if role in (None, self.role) and password_hash is None:
+            return self
+        update = {"role": role or self.role, "password_hash": password_hash or self.password_hash}
+        return self.model_copy(update={**update, "generation": new_generation()})
 
 
 @dataclass(frozen=True)
 class Principal:
     username: str
     role: Role
+
+
+@dataclass(frozen=True)
+class Claims(Principal):
+    """What a valid token says: who, the role at issue, and the user's token generation at issue."""
+
+    generation: str = ""
 
 
 class UserStore(Protocol):
@@ -92,11 +111,15 @@ def new_user(username: str, role: str, password_hash: str) -> User:
         raise DomainError("username: 1-64 letters, digits or _.@-")
     if role not in ROLES:
         raise DomainError(f"role: one of {', '.join(ROLES)}")
-    return User(username=username, role=role, password_hash=password_hash)
+    return User(username=username, role=role, password_hash=password_hash, generation=new_generation())
+
+
+def new_generation() -> str:
+    return secrets.token_hex(8)
 
 
 class Tokens:
-    """Issues and checks signed tokens (sub: username, role, exp)."""
+    """Issues and checks signed tokens (sub: username, role, gen: the user's token generation, exp)."""
 
     ALGORITHM = "HS256"
 
@@ -104,50 +127,61 @@ class Tokens:
         self._secret = secret
         self.ttl_s = ttl_s
 
-    def issue(self, principal: Principal) -> tuple[str, int]:
+    def issue(self, principal: Principal, *, generation: str) -> tuple[str, int]:
         expires = int(time.time()) + self.ttl_s
-        claims = {"sub": principal.username, "role": principal.role, "exp": expires, "iat": int(time.time())}
-        return jwt.encode(claims, self._secret, algorithm=self.ALGORITHM), expires
+        claims = {"sub": principal.username, "role": principal.role, "gen": generation, "exp": expires}
+        return jwt.encode({**claims, "iat": int(time.time())}, self._secret, algorithm=self.ALGORITHM), expires
 
-    def check(self, token: str) -> Principal:
+    def check(self, token: str) -> Claims:
         try:
             claims = jwt.decode(token, self._secret, algorithms=[self.ALGORITHM], options={"require": ["exp", "sub"]})
         except jwt.ExpiredSignatureError as exc:
             raise UnauthenticatedError("token expired: log in again") from exc
         except jwt.PyJWTError as exc:
             raise UnauthenticatedError("invalid token") from exc
-        role = claims.get("role")
-        if role not in ROLES:
+        role, generation = claims.get("role"), claims.get("gen", "")
+        if role not in ROLES or not isinstance(generation, str):
             raise UnauthenticatedError("invalid token")
-        return Principal(username=str(claims["sub"]), role=role)
+        return Claims(username=str(claims["sub"]), role=role, generation=generation)
 
 
-class CurrentRoles:
-    """The role each user has now, read from the user store and kept for `ttl_s` seconds. A token's role claim is
-    what the user had at login: a demoted or deleted user must not keep those rights until the token expires. The
-    gateway that changes a user forgets the entry at once; other replicas follow within `ttl_s`."""
+@dataclass(frozen=True)
+class UserNow:
+    role: Role
+    generation: str
 
-    def __init__(self, users: UserStore, *, ttl_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+
+class CurrentUsers:
+    """Each user's role and token generation now, read from the user store and kept at most `ttl_s` seconds. A
+    token's claims are what the user had at login: a demoted, deleted or re-passworded user must not keep using it
+    until it expires. Every replica forgets a user on the users collection's change event (`forget`, fed by
+    users_mongo.watch_users); `ttl_s` only bounds the staleness while that stream is down."""
+
+    def __init__(self, users: UserStore, *, ttl_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._users = users
         self._ttl_s = ttl_s
         self._clock = clock
-        self._known: dict[str, tuple[float, Role | None]] = {}
+        self._known: dict[str, tuple[float, UserNow | None]] = {}
 
-    async def of(self, username: str) -> Role | None:
-        """The user's role now; None when the user no longer exists."""
+    async def of(self, username: str) -> UserNow | None:
+        """The user's role and generation now; None when the user no longer exists."""
         now = self._clock()
         cached = self._known.get(username)
         if cached is not None and now - cached[0] < self._ttl_s:
             return cached[1]
         user = await self._users.get(username)
-        role = user.role if user is not None else None
+        state = UserNow(role=user.role, generation=user.generation) if user is not None else None
         if len(self._known) > 10_000:
             self._known.clear()
-        self._known[username] = (now, role)
-        return role
+        self._known[username] = (now, state)
+        return state
 
-    def forget(self, username: str) -> None:
-        self._known.pop(username, None)
+    def forget(self, username: str | None = None) -> None:
+        """Forget one user (None: everyone, after events may have been missed)."""
+        if username is None:
+            self._known.clear()
+        else:
+            self._known.pop(username, None)
 
 
 @dataclass(frozen=True)
@@ -157,15 +191,22 @@ class Auth:
     enabled: bool
     tokens: Tokens
     users: UserStore
-    roles: CurrentRoles = field(init=False)
+    throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(MemoryLoginFailures()))
+    users_cache_s: float = 10.0
+    trusted_proxies: frozenset[str] = frozenset()  # peers whose X-Forwarded-For names the client (throttle.py)
+    current: CurrentUsers = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "roles", CurrentRoles(self.users))
+        object.__setattr__(self, "current", CurrentUsers(self.users, ttl_s=self.users_cache_s))
+
+    def address_of(self, request: Request) -> str:
+        peer = request.client.host if request.client else None
+        return client_address(peer, request.headers.get("x-forwarded-for"), trusted_proxies=self.trusted_proxies)
 
     async def principal(self, request: Request) -> Principal:
         """Who calls: the bearer token, or (for reads only: media in <img>, the event stream) the cookie, with the
-        role the user has now (not the one the token was issued with). Raises 401 when authentication is on and
-        neither is valid, or the user no longer exists."""
+        role the user has now. Raises 401 when authentication is on and neither is valid, the user no longer exists,
+        or the token is of an older generation (the user's role or password changed since it was issued)."""
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not token and request.method in ("GET", "HEAD"):
@@ -175,10 +216,12 @@ class Auth:
                 return Principal(username="anonymous", role="admin")
             raise UnauthenticatedError("log in first: Authorization: Bearer <token> (POST /api/auth/login)")
         claimed = self.tokens.check(token)
-        role = await self.roles.of(claimed.username)
-        if role is None:
+        now = await self.current.of(claimed.username)
+        if now is None:
             raise UnauthenticatedError("this user no longer exists: log in again")
-        return Principal(username=claimed.username, role=role)
+        if now.generation != claimed.generation:
+            raise UnauthenticatedError("this token was issued before the user's role or password changed: log in again")
+        return Principal(username=claimed.username, role=now.role)
 
 
 async def ensure_bootstrap_admin(users: UserStore, *, username: str, password: str) -> bool:

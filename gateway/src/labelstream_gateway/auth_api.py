@@ -72,31 +72,62 @@ class Session(BaseModel):
     user: UserPublic
 
 
-def _session(auth: Auth, who: Principal, response: Response) -> Session:
-    token, expires = auth.tokens.issue(who)
+def _session(auth: Auth, user: User, response: Response) -> Session:
+    who = Principal(username=user.username, role=user.role)
+    token, expires = auth.tokens.issue(who, generation=user.generation)
     response.set_cookie(
         TOKEN_COOKIE, token, max_age=auth.tokens.ttl_s, httponly=True, samesite="strict", path="/", secure=False
     )
     return Session(token=token, expires_at=expires, user=UserPublic.of(who))
 
 
-@router.post("/login", operation_id="login")
-async def login(body: Login, auth: AuthDep, response: Response) -> Session:
-    """A token for the user (also set as an HttpOnly cookie, which only reads accept: media, the event stream)."""
-    user = await auth.users.get(body.username)
-    ok = await verify_password(user.password_hash if user else _DUMMY_HASH, body.password)
+async def _checked(auth: AuthDep, request: Request, *, username: str, password: str) -> User:
+    """The user whose password this is; 401 otherwise, 429 after too many failures for the name or the address."""
+    address = auth.address_of(request)
+    await auth.throttle.check(username=username, address=address)
+    user = await auth.users.get(username)
+    ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok:
+        await auth.throttle.failed(username=username, address=address)
         raise UnauthenticatedError("wrong user name or password")
-    return _session(auth, Principal(username=user.username, role=user.role), response)
+    await auth.throttle.succeeded(username=username)
+    return user
+
+
+@router.post("/login", operation_id="login")
+async def login(body: Login, auth: AuthDep, request: Request, response: Response) -> Session:
+    """A token for the user (also set as an HttpOnly cookie, which only reads accept: media, the event stream).
+    429 with Retry-After after too many failed logins for the user name or from the address."""
+    user = await _checked(auth, request, username=body.username, password=body.password)
+    return _session(auth, user, response)
 
 
 @router.post("/refresh", operation_id="refreshToken")
 async def refresh(who: Caller, auth: AuthDep, response: Response) -> Session:
-    """A fresh token for a caller whose token is still valid (and who still exists with the same role)."""
+    """A fresh token for a caller whose token is still valid (and of the user's current generation)."""
     user = await auth.users.get(who.username)
-    if auth.enabled and user is None:
-        raise UnauthenticatedError("the user no longer exists")
-    return _session(auth, Principal(username=who.username, role=user.role if user else who.role), response)
+    if user is None:
+        if auth.enabled:
+            raise UnauthenticatedError("the user no longer exists")
+        user = User(username=who.username, role=who.role, password_hash="")
+    return _session(auth, user, response)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=4, max_length=256)
+
+
+@router.post("/password", operation_id="changeOwnPassword")
+async def change_own_password(
+    body: PasswordChange, who: Caller, auth: AuthDep, request: Request, response: Response
+) -> Session:
+    """Change the caller's own password: every other session of the user ends (their tokens are of the old
+    generation); this one goes on with the token answered (and set as the cookie)."""
+    user = await _checked(auth, request, username=who.username, password=body.current_password)
+    changed = user.changed(password_hash=await hash_password(body.new_password))
+    await _store(auth, changed)
+    return _session(auth, changed, response)
 
 
 @router.post("/logout", operation_id="logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -137,18 +168,21 @@ async def create_user(body: UserCreate, _: Admin, auth: AuthDep) -> UserPublic:
 
 @router.patch("/users/{username}", operation_id="updateUser")
 async def update_user(username: str, body: UserUpdate, _: Admin, auth: AuthDep) -> UserPublic:
+    """Change a user's role or password: the user's tokens issued before are refused from the next request on (a
+    changed own user too: log in again, or use POST /api/auth/password to stay logged in)."""
     user = await auth.users.get(username)
     if user is None:
         raise NotFoundError(f"user {username!r} not found")
-    changed = user.model_copy(
-        update={
-            "role": body.role or user.role,
-            "password_hash": await hash_password(body.password) if body.password else user.password_hash,
-        }
-    )
-    await auth.users.update(changed)
-    auth.roles.forget(username)
+    password_hash = await hash_password(body.password) if body.password else None
+    changed = user.changed(role=body.role, password_hash=password_hash)
+    await _store(auth, changed)
     return UserPublic.of(changed)
+
+
+async def _store(auth: Auth, changed: User) -> None:
+    if not await auth.users.update(changed):
+        raise NotFoundError(f"user {changed.username!r} not found")
+    auth.current.forget(changed.username)  # here at once; the other replicas on the change event
 
 
 @router.delete("/users/{username}", operation_id="deleteUser", status_code=status.HTTP_204_NO_CONTENT)
@@ -157,5 +191,5 @@ async def delete_user(username: str, who: Admin, auth: AuthDep) -> Response:
         raise ConflictError("an admin cannot delete themself")
     if not await auth.users.delete(username):
         raise NotFoundError(f"user {username!r} not found")
-    auth.roles.forget(username)
+    auth.current.forget(username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

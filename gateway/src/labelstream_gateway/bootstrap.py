@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from labelstream_shared.runtime import ServiceRuntime, Wiring, service_app
 from labelstream_shared.web import ReadinessCheck
 
-from labelstream_gateway import auth_api, files, live, proxy, ui
+from labelstream_gateway import auth_api, files, limits, live, proxy, ui
 from labelstream_gateway.auth import Auth, Tokens, ensure_bootstrap_admin
 from labelstream_gateway.settings import GatewaySettings
-from labelstream_gateway.users_mongo import MongoUserStore, signing_secret
+from labelstream_gateway.throttle import LoginThrottle, ThrottleRule
+from labelstream_gateway.users_mongo import MongoLoginFailures, MongoUserStore, signing_secret, watch_users
 
 
 def upstream_check(client: httpx.AsyncClient, base_url: str) -> ReadinessCheck:
@@ -40,21 +41,26 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         await ensure_bootstrap_admin(
             users, username=settings.auth_bootstrap_admin, password=settings.auth_bootstrap_password
         )
-        auth = Auth(enabled=settings.auth_enabled, tokens=Tokens(secret, ttl_s=settings.auth_token_ttl_s), users=users)
+        auth = Auth(
+            enabled=settings.auth_enabled,
+            tokens=Tokens(secret, ttl_s=settings.auth_token_ttl_s),
+            users=users,
+            throttle=await _throttle(runtime, settings),
+            users_cache_s=settings.auth_user_cache_s,
+            trusted_proxies=settings.trusted_proxies(),
+        )
         hub = live.EventHub()
         stop = asyncio.Event()
-        tail = (
-            asyncio.create_task(hub.tail(settings.kafka_bootstrap_servers, stop), name="live-updates")
-            if settings.live_updates
-            else None
-        )
+        tasks = [asyncio.create_task(watch_users(runtime.db, auth.current.forget, stop), name="users-changes")]
+        if settings.live_updates:
+            tasks.append(asyncio.create_task(hub.tail(settings.kafka_bootstrap_servers, stop), name="live-updates"))
 
-        async def stop_tail() -> None:
+        async def stop_tasks() -> None:
             stop.set()
-            if tail is not None:
-                tail.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await tail
+                    await task
 
         return Wiring(
             deps=proxy.GatewayDeps(
@@ -67,7 +73,20 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 ),
             ),
             extra_checks={name: upstream_check(client, url) for name, url in upstreams.items()},
-            closers=[client.aclose, stop_tail],
+            closers=[client.aclose, stop_tasks],
         )
 
-    return service_app(settings, routers=ROUTERS, wire=wire)
+    app = service_app(settings, routers=ROUTERS, wire=wire)
+    limits.install(app)
+    return app
+
+
+async def _throttle(runtime: ServiceRuntime, settings: GatewaySettings) -> LoginThrottle:
+    failures = MongoLoginFailures(runtime.db)
+    await failures.ensure_indexes()
+    window = settings.auth_login_window_s
+    return LoginThrottle(
+        failures,
+        per_user=ThrottleRule(limit=settings.auth_login_failures_per_user, window_s=window),
+        per_address=ThrottleRule(limit=settings.auth_login_failures_per_address, window_s=window),
+    )

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from labelstream_gateway import limits
 from labelstream_gateway.auth import Auth, MemoryUserStore, Tokens, hash_password, new_user
 from labelstream_gateway.auth_api import router as auth_router
 from labelstream_gateway.proxy import GatewayDeps
@@ -66,6 +67,7 @@ async def gateway() -> AsyncIterator[httpx.AsyncClient]:
         yield
 
     app = create_app(service="gateway", lifespan=lifespan, routers=[ui_router, auth_router, proxy_router])
+    limits.install(app)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
             yield client
@@ -165,14 +167,20 @@ async def test_a_demoted_or_deleted_admin_loses_the_rights_at_once(gateway: http
     boss = await token_of(gateway, "boss", "pw-boss")
     new_user = {"username": "x1", "password": "pw-x1", "role": "viewer"}
     assert (await gateway.post("/api/auth/users", json=new_user, headers=boss)).status_code == 201
-    # demoted: the token (issued to an admin) now carries a viewer's rights
+    # demoted: the token (issued to an admin) is of the old generation, refused
     assert (await gateway.patch("/api/auth/users/boss", json={"role": "viewer"}, headers=admin)).status_code == 200
-    assert (await gateway.get("/api/auth/me", headers=boss)).json()["role"] == "viewer"
     again = {**new_user, "username": "x2"}
+    refused = await gateway.post("/api/auth/users", json=again, headers=boss)
+    assert refused.status_code == 401 and "role or password changed" in refused.json()["message"]
+    assert (await gateway.post("/api/auth/refresh", headers=boss)).status_code == 401
+    # logged in again: a viewer
+    boss = await token_of(gateway, "boss", "pw-boss")
+    assert (await gateway.get("/api/auth/me", headers=boss)).json()["role"] == "viewer"
     assert (await gateway.post("/api/auth/users", json=again, headers=boss)).status_code == 403
     assert (await gateway.post("/api/datasets/d1/things", json={}, headers=boss)).status_code == 403
-    refreshed = await gateway.post("/api/auth/refresh", headers=boss)
-    assert refreshed.json()["user"]["role"] == "viewer"
+    # an unchanged role bumps nothing: the token stays good
+    assert (await gateway.patch("/api/auth/users/boss", json={"role": "viewer"}, headers=admin)).status_code == 200
+    assert (await gateway.get("/api/auth/me", headers=boss)).status_code == 200
     # deleted: the token is refused
     assert (await gateway.delete("/api/auth/users/boss", headers=admin)).status_code == 204
     refused = await gateway.post("/api/auth/users", json=again, headers=boss)
@@ -180,20 +188,88 @@ async def test_a_demoted_or_deleted_admin_loses_the_rights_at_once(gateway: http
     assert (await gateway.get("/api/datasets/d1", headers=boss)).status_code == 401
 
 
-async def test_current_roles_are_read_again_after_their_time() -> None:
-    from labelstream_gateway.auth import CurrentRoles
+async def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(gateway: httpx.AsyncClient) -> None:
+    admin = await token(gateway, "admin")
+    body = {"username": "pat", "password": "pw-pat", "role": "annotator"}
+    assert (await gateway.post("/api/auth/users", json=body, headers=admin)).status_code == 201
+    laptop, phone = await token_of(gateway, "pat", "pw-pat"), await token_of(gateway, "pat", "pw-pat")
+    wrong = {"current_password": "nope", "new_password": "pw-new"}
+    assert (await gateway.post("/api/auth/password", json=wrong, headers=laptop)).status_code == 401
+    change = {"current_password": "pw-pat", "new_password": "pw-new"}
+    changed = await gateway.post("/api/auth/password", json=change, headers=laptop)
+    assert changed.status_code == 200, changed.text
+    assert changed.cookies.get("ls_token") == changed.json()["token"]
+    for old in (laptop, phone):
+        assert (await gateway.get("/api/auth/me", headers=old)).status_code == 401
+    laptop = {"Authorization": f"Bearer {changed.json()['token']}"}
+    assert (await gateway.get("/api/auth/me", headers=laptop)).json() == {"username": "pat", "role": "annotator"}
+    assert (await gateway.post("/api/auth/login", json=body)).status_code == 401  # the old password
+    # an admin setting it: the user's sessions end too
+    assert (await gateway.patch("/api/auth/users/pat", json={"password": "pw-3"}, headers=admin)).status_code == 200
+    assert (await gateway.get("/api/auth/me", headers=laptop)).status_code == 401
+
+
+async def test_logins_are_throttled_per_user_name_with_retry_after(gateway: httpx.AsyncClient) -> None:
+    for _ in range(5):
+        wrong = await gateway.post("/api/auth/login", json={"username": "viewer", "password": "nope"})
+        assert wrong.status_code == 401
+    throttled = await gateway.post("/api/auth/login", json={"username": "viewer", "password": "viewer-pw"})
+    assert throttled.status_code == 429, throttled.text
+    assert throttled.json()["error"] == "too_many_attempts" and "try again in" in throttled.json()["message"]
+    assert 1 <= int(throttled.headers["retry-after"]) <= 60
+    assert (
+        await gateway.post("/api/auth/login", json={"username": "admin", "password": "admin-pw"})
+    ).status_code == 200
+
+
+async def test_a_body_over_the_routes_limit_is_413_before_it_is_read(gateway: httpx.AsyncClient) -> None:
+    from labelstream_gateway.limits import JSON_BODY_LIMIT
+
+    admin = await token(gateway, "admin")
+    declared = await gateway.post("/api/datasets", content=b"x" * (JSON_BODY_LIMIT + 1), headers=admin)
+    assert declared.status_code == 413 and "limit of 1 MiB" in declared.json()["message"]
+
+    async def chunks(size: int) -> AsyncIterator[bytes]:  # no Content-Length: counted as it streams
+        for _ in range(size // 65536 + 1):
+            yield b"x" * 65536
+
+    streamed = await gateway.post("/api/datasets", content=chunks(JSON_BODY_LIMIT), headers=admin)
+    assert streamed.status_code == 413 and streamed.json()["details"] == {"limit_bytes": JSON_BODY_LIMIT}
+    login = await gateway.post("/api/auth/login", content=chunks(JSON_BODY_LIMIT))
+    assert login.status_code == 413
+    fits = await gateway.post("/api/datasets", content=b"x" * JSON_BODY_LIMIT, headers=admin)
+    assert fits.status_code == 201
+
+
+def test_an_annotation_may_be_a_little_larger_and_uploads_keep_their_own_limits() -> None:
+    from labelstream_gateway.limits import ANNOTATION_BODY_LIMIT, JSON_BODY_LIMIT, body_limit
+
+    assert body_limit("PUT", "/api/labeling/datasets/d/samples/s/annotation") == ANNOTATION_BODY_LIMIT == 2 * 1024**2
+    assert body_limit("PUT", "/api/labeling/datasets/d/samples/s/annotation/hard-example") == JSON_BODY_LIMIT
+    assert body_limit("PUT", "/api/sync/datasets/d/uploads/a.jpg") is None
+    assert body_limit("POST", "/api/auth/login") == JSON_BODY_LIMIT
+    assert body_limit("GET", "/api/datasets") is None
+
+
+async def test_current_users_are_read_again_after_their_time_or_when_forgotten() -> None:
+    from labelstream_gateway.auth import CurrentUsers
 
     users, now = MemoryUserStore(), [0.0]
     await users.add(new_user("u", "admin", "x"))
-    roles = CurrentRoles(users, ttl_s=2.0, clock=lambda: now[0])
-    assert await roles.of("u") == "admin"
-    await users.update(new_user("u", "viewer", "x"))  # changed by another gateway replica
-    assert await roles.of("u") == "admin"
-    now[0] = 2.5
-    assert await roles.of("u") == "viewer"
+    current = CurrentUsers(users, ttl_s=10.0, clock=lambda: now[0])
+    first = await current.of("u")
+    assert first is not None and first.role == "admin"
+    user = await users.get("u")
+    assert user is not None
+    await users.update(user.changed(role="viewer"))  # changed by another gateway replica
+    assert await current.of("u") == first
+    current.forget(None)  # the change event (or a restarted stream) reached this replica
+    changed = await current.of("u")
+    assert changed is not None and changed.role == "viewer" and changed.generation != first.generation
     await users.delete("u")
-    roles.forget("u")
-    assert await roles.of("u") is None
+    assert await current.of("u") == changed
+    now[0] = 10.5  # the backstop: read again after ttl_s even without an event
+    assert await current.of("u") is None
 
 
 async def token_of(gateway: httpx.AsyncClient, name: str, password: str) -> dict[str, str]:

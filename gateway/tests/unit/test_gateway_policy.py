@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from labelstream_gateway.auth import Principal, Tokens, UnauthenticatedError
+from labelstream_gateway.auth import Claims, Principal, Tokens, UnauthenticatedError
 from labelstream_gateway.policy import allowed_roles, is_allowed
 
 SECRET = "a-test-secret-of-at-least-32-bytes-long"
@@ -36,10 +36,10 @@ def test_a_viewer_only_reads() -> None:
 
 def test_tokens_are_signed_and_expire() -> None:
     tokens = Tokens(SECRET, ttl_s=60)
-    token, _ = tokens.issue(Principal("ann", "annotator"))
-    assert tokens.check(token) == Principal("ann", "annotator")
+    token, _ = tokens.issue(Principal("ann", "annotator"), generation="g1")
+    assert tokens.check(token) == Claims("ann", "annotator", generation="g1")
     with pytest.raises(UnauthenticatedError):
         Tokens(SECRET + "-other", ttl_s=60).check(token)
-    expired, _ = Tokens(SECRET, ttl_s=-10).issue(Principal("ann", "annotator"))
+    expired, _ = Tokens(SECRET, ttl_s=-10).issue(Principal("ann", "annotator"), generation="g1")
     with pytest.raises(UnauthenticatedError, match="expired"):
         tokens.check(expired)

@@ -114,6 +114,11 @@ export async function login(username: string, password: string): Promise<User> {
 export async function logout(): Promise<void> {
   try { await post("/api/auth/logout"); } finally { store().keep(null); }
 }
+/** Changes the user's own password: the server ends every other session and answers a new one for this UI (every
+ * tab of it takes it), so the UI stays logged in. */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  store().keep(await post<Session>("/api/auth/password", { current_password: currentPassword, new_password: newPassword }));
+}
 /** A fresh token, unless another tab already got one (then this tab takes that). */
 export async function refresh(): Promise<void> {
   const before = store().current();

@@ -3,6 +3,7 @@ import "./styles.css";
 import { currentUser, logout, refresh, setUnauthenticatedHandler, tokenExpiresInMs } from "./api";
 import { h, toast } from "./dom";
 import { loginPage } from "./pages/login";
+import { passwordPage } from "./pages/password";
 import { datasetsPage } from "./pages/datasets";
 import { dashboardPage } from "./pages/dashboard";
 import { samplesPage } from "./pages/samples";
@@ -24,6 +25,7 @@ const routes: [RegExp, string[], Page][] = [
   [/^\/datasets\/([^/]+)\/label\/([^/]+)$/, ["dataset", "sample"], labelPage],
   [/^\/jobs$/, [], jobsPage],
   [/^\/jobs\/([^/]+)$/, ["job"], jobPage],
+  [/^\/password$/, [], passwordPage],
 ];
 
 let cleanup: Cleanup | void;
@@ -78,6 +80,7 @@ function header(): HTMLElement {
     h("nav", {}, h("a", { href: "#/datasets" }, "Datasets"), h("a", { href: "#/jobs" }, "Labeling jobs")),
     h("span", { class: "spacer" }),
     user ? h("span", { class: "who", "data-testid": "who" }, `${user.username} (${user.role})`) : null,
+    h("a", { href: "#/password", "data-testid": "change-password" }, "Password"),
     h("button", { class: "link", onclick: async () => { await logout(); navigate("/login"); } }, "Log out"));
 }
 

@@ -47,3 +47,13 @@ class ForbiddenError(DomainError):
     """A known caller whose role does not allow the operation."""
 
     code = "forbidden"
+
+
+class TooManyRequestsError(DomainError):
+    """Too many attempts in a while: refused until `retry_after_s` seconds have passed."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: int, details: object | None = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after_s = retry_after_s

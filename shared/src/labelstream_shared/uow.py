@@ -13,11 +13,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from labelstream_shared.errors import TooLargeError
 from labelstream_shared.events import DatasetProjected, EventEnvelope, EventPayload, SamplesProjected, envelope_for
 from labelstream_shared.events.contracts import ProjectedSample
 from labelstream_shared.logging import current_correlation_id
 
 T = TypeVar("T")
+# The most bytes one event may have: Kafka refuses a larger message (the producer's and the broker's default limit
+# is 1 MiB, with room here for the key and headers). A bigger event would be committed to the outbox and then stop
+# the relay for every event behind it; refused at emit, the transaction writes nothing and the caller gets 413.
+MAX_EVENT_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,13 @@ class Transaction(ABC):
         """Emit the event on its topic and, with `also_to`, the same envelope on further topics
         (e.g. a compacted topic keeping the latest event per key)."""
         envelope = envelope_for(payload, source=self.source, correlation_id=current_correlation_id())
+        size = len(envelope.to_bytes())
+        if size > MAX_EVENT_BYTES:
+            raise TooLargeError(
+                f"{payload.event_name}: the change makes an event of {size:,} bytes, more than the {MAX_EVENT_BYTES:,} "
+                "an event may carry: nothing was saved",
+                details={"event_bytes": size, "limit_bytes": MAX_EVENT_BYTES},
+            )
         self.emitted.extend(OutgoingEvent(topic, envelope) for topic in (payload.topic, *also_to))
         return envelope
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,6 +25,7 @@ from labelstream_shared.errors import (
     NotFoundError,
     PreconditionRequiredError,
     TooLargeError,
+    TooManyRequestsError,
     UnauthenticatedError,
 )
 from labelstream_shared.logging import CORRELATION_HEADER, correlation_id, new_correlation_id
@@ -40,6 +41,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     TooLargeError: 413,
     InvalidInputError: 422,
     PreconditionRequiredError: 428,
+    TooManyRequestsError: 429,
 }
 
 
@@ -58,7 +60,9 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     routers: Iterable[APIRouter] = (),
 ) -> FastAPI:
-    app = FastAPI(title=f"Labelstream {service}", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=f"Labelstream {service}", version="0.1.0", lifespan=lifespan, dependencies=[Depends(path_ids_checked)]
+    )
     app.state.readiness_checks = {}
     app.include_router(health_router())
     for router in routers:
@@ -66,6 +70,24 @@ def create_app(
     _install_error_handlers(app)
     _install_middleware(app, service)
     return app
+
+
+# An id in a path (`dataset_id`, `sample_id`, `job_id`, ...): the API hands out hex ids; anything outside this shape
+# can name nothing. Shape ids are chosen by clients and keep their own rules.
+_PATH_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_NOT_CHECKED = {"shape_id"}
+
+
+def path_ids_checked(request: Request) -> None:
+    """Every route's path ids, checked before anything else (body, headers, lookups): a malformed id is 422 naming
+    the parameter on every route; a well-formed id that names nothing is the route's 404."""
+    problems = [
+        {"loc": ("path", name), "msg": "not an id (1 to 64 letters, digits, _ . or -)", "type": "id"}
+        for name, value in request.path_params.items()
+        if name.endswith("_id") and name not in _NOT_CHECKED and not _PATH_ID.match(str(value))
+    ]
+    if problems:
+        raise RequestValidationError(problems)
 
 
 def _install_middleware(app: FastAPI, service: str) -> None:
@@ -118,7 +140,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         body: dict[str, object] = {"error": exc.code, "message": exc.message}
         if exc.details is not None:
             body["details"] = exc.details
-        return JSONResponse(body, status_code=http_status(exc))
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyRequestsError) else None
+        return JSONResponse(body, status_code=http_status(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,7 @@ from labelstream_shared.errors import (
     NotFoundError,
     PreconditionRequiredError,
     TooLargeError,
+    TooManyRequestsError,
     UnauthenticatedError,
 )
 from labelstream_shared.web import http_status
@@ -35,6 +36,7 @@ class SomethingOddError(DomainError):
         (TooLargeError("x"), 413),
         (InvalidInputError("x"), 422),
         (PreconditionRequiredError("x"), 428),
+        (TooManyRequestsError("x", retry_after_s=3), 429),
     ],
 )
 def test_each_kind_of_domain_error_has_one_status(error: DomainError, status: int) -> None:

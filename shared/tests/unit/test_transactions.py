@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from labelstream_shared.errors import TooLargeError
 from labelstream_shared.events import DatasetCreated, SamplesProjected
 from labelstream_shared.events.topics import PROJECTIONS
+from labelstream_shared.uow import MAX_EVENT_BYTES
 from labelstream_testing.events import dataset_created
 from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
@@ -109,3 +111,16 @@ async def test_nothing_projected_nothing_announced() -> None:
 
     await run(work)
     assert [e.topic for e in run.state.outbox] == ["labelstream.datasets"]
+
+
+async def test_an_event_kafka_cannot_carry_is_refused_at_emit_and_nothing_is_saved() -> None:
+    run = runner()
+
+    async def work(tx: InMemoryTransaction) -> None:
+        tx.state.collection("things")["a"] = {"id": "a"}
+        tx.emit(dataset_created("a", name="n" * (MAX_EVENT_BYTES + 1)))
+
+    with pytest.raises(TooLargeError, match="DatasetCreated: the change makes an event of") as refused:
+        await run(work)
+    assert refused.value.details["limit_bytes"] == MAX_EVENT_BYTES  # type: ignore[index]
+    assert run.state.collection("things") == {} and run.state.outbox == []

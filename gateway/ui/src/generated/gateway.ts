@@ -13,6 +13,7 @@ export interface paths {
         /**
          * Login
          * @description A token for the user (also set as an HttpOnly cookie, which only reads accept: media, the event stream).
+         *     429 with Retry-After after too many failed logins for the user name or from the address.
          */
         post: operations["login"];
         delete?: never;
@@ -55,6 +56,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Own Password
+         * @description Change the caller's own password: every other session of the user ends (their tokens are of the old
+         *     generation); this one goes on with the token answered (and set as the cookie).
+         */
+        post: operations["changeOwnPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/refresh": {
         parameters: {
             query?: never;
@@ -66,7 +88,7 @@ export interface paths {
         put?: never;
         /**
          * Refresh
-         * @description A fresh token for a caller whose token is still valid (and who still exists with the same role).
+         * @description A fresh token for a caller whose token is still valid (and of the user's current generation).
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -107,7 +129,11 @@ export interface paths {
         delete: operations["deleteUser"];
         options?: never;
         head?: never;
-        /** Update User */
+        /**
+         * Update User
+         * @description Change a user's role or password: the user's tokens issued before are refused from the next request on (a
+         *     changed own user too: log in again, or use POST /api/auth/password to stay logged in).
+         */
         patch: operations["updateUser"];
         trace?: never;
     };
@@ -203,6 +229,13 @@ export interface components {
             password: string;
             /** Username */
             username: string;
+        };
+        /** PasswordChange */
+        PasswordChange: {
+            /** Current Password */
+            current_password: string;
+            /** New Password */
+            new_password: string;
         };
         /** Session */
         Session: {
@@ -335,6 +368,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserPublic"];
+                };
+            };
+        };
+    };
+    changeOwnPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -139,7 +139,8 @@ export interface paths {
         /**
          * Frame Shapes
          * @description The shapes of one video frame: those labeled at it, and boxes of objects interpolated linearly between the
-         *     object's two nearest labeled time points (keyframes), each with the rules it breaks (`problems`).
+         *     object's two nearest labeled time points (keyframes), each with the rules it breaks (`problems`). 422 naming the
+         *     frame count for a frame past the end.
          */
         get: operations["getFrameShapes"];
         put?: never;

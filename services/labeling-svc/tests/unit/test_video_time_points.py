@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from labeling_svc.domain.shapes import MediaInfo, validate_shapes
 from labeling_svc.domain.video import shapes_at_frame, time_points
+from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import Shape
 
 
@@ -94,3 +96,10 @@ def test_an_interpolated_box_is_checked_with_the_rules_of_every_write() -> None:
     assert [p.rule for p in turned.problems] == ["outside_frame"]
     (early,) = shapes_at_frame(keyframes, frame=1, fps=10.0, media=media)
     assert early.problems == ()
+
+
+def test_a_frame_past_the_videos_end_is_refused_naming_the_frame_count() -> None:
+    media = MediaInfo(kind="video", width=640, height=480, duration_s=1.6, fps=25.0, frame_count=40)
+    assert shapes_at_frame([A, B], frame=20, fps=25.0, media=media) == []
+    with pytest.raises(InvalidInputError, match=r"frame 999 is outside the video \(40 frames: 0 to 39\)"):
+        shapes_at_frame([A, B], frame=999, fps=25.0, media=media)

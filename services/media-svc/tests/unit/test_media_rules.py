@@ -8,6 +8,7 @@ from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import AddedSample, MediaMetadata
 from media_svc.domain import keys
 from media_svc.domain.frames import FrameIndex, FrameTarget, parse_time_points
+from media_svc.domain.limits import MediaRejectedError
 from media_svc.domain.playback import browser_playable
 from media_svc.domain.records import DerivedFiles, MediaRecord
 
@@ -92,3 +93,14 @@ def test_a_record_announces_its_result_with_its_source_version() -> None:
     )
     assert record.is_same_source(added)
     assert not record.is_same_source(added.model_copy(update={"etag": "e2"}))
+
+
+def test_a_failure_reason_keeps_the_decoders_words_and_drops_the_servers_paths() -> None:
+    raw = "[Errno 1094995529] Invalid data found when processing input: '/tmp/media-job-x1/source'"
+    rejected = MediaRejectedError(f"not a video we can read: {raw}")
+    assert rejected.reason == "not a video we can read: Invalid data found when processing input"
+    assert str(rejected) == rejected.reason
+    bare = MediaRejectedError("corrupt or truncated image: cannot identify image file /var/tmp/media-job-a_b/source")
+    assert bare.reason == "corrupt or truncated image: cannot identify image file"
+    kept = "the video stream (h264/avc) has frames of 1/25 s"
+    assert MediaRejectedError(kept).reason == kept

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import Shape
 from pydantic import BaseModel, ConfigDict
 
@@ -74,7 +75,12 @@ def shapes_at_frame(
     shapes: Iterable[Shape], *, frame: int, fps: float | None, media: MediaInfo | None = None
 ) -> list[FrameShape]:
     """The shapes of one frame: those labeled at it, and boxes interpolated between an object's keyframes (checked
-    against `media` where given)."""
+    against `media` where given); 422 for a frame past the video's end (when its frame count is known)."""
+    frame_count = media.frame_count if media else None
+    if frame_count is not None and frame >= frame_count:
+        raise InvalidInputError(
+            f"frame_index: frame {frame} is outside the video ({frame_count} frames: 0 to {frame_count - 1})"
+        )
     located = [(f, s) for s in shapes if (f := frame_of(s, fps)) is not None]
     found = [FrameShape(shape=s, interpolated=False) for f, s in located if f == frame]
     labeled_objects = {fs.shape.object_id for fs in found if fs.shape.object_id is not None}

@@ -247,7 +247,8 @@ async def frame_shapes(
     dataset_id: str, sample_id: str, frame_index: Annotated[int, Field(ge=0)], deps: Deps
 ) -> list[FrameShape]:
     """The shapes of one video frame: those labeled at it, and boxes of objects interpolated linearly between the
-    object's two nearest labeled time points (keyframes), each with the rules it breaks (`problems`)."""
+    object's two nearest labeled time points (keyframes), each with the rules it breaks (`problems`). 422 naming the
+    frame count for a frame past the end."""
     annotation, sample = await _annotation(deps, dataset_id, sample_id)
     fps = sample.media.fps if sample.media else None
     return shapes_at_frame(annotation.shapes, frame=frame_index, fps=fps, media=sample.media_info)

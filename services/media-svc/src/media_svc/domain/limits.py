@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# What a decoder's message carries that a user cannot act on: the server's file paths (quoted or bare, as FFmpeg,
+# Pillow and the OS put them) and FFmpeg's error numbers.
+_QUOTED_PATH = re.compile(r"""(:\s*)?(['"])/[^'"]*\2""")
+_BARE_PATH = re.compile(r"(?<![\w/])/(?:[\w.+-]+/)+[\w.+-]*")
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
 
 
 @dataclass(frozen=True)
@@ -22,11 +29,18 @@ class MediaRejectedError(Exception):
     """The source cannot be processed; `reason` says why in words an annotator can act on (picklable)."""
 
     def __init__(self, reason: str) -> None:
+        reason = public_reason(reason)
         super().__init__(reason)
         self.reason = reason
 
     def __reduce__(self) -> tuple[type[MediaRejectedError], tuple[str]]:
         return (MediaRejectedError, (self.reason,))
+
+
+def public_reason(text: str) -> str:
+    """A failure reason as users see it: the decoder's words without the server's paths and error numbers."""
+    text = _BARE_PATH.sub("", _QUOTED_PATH.sub("", _ERRNO.sub("", text)))
+    return re.sub(r"\s{2,}", " ", text).strip().rstrip(":").strip() or "the file could not be processed"
 
 
 class DecoderFailedError(Exception):
