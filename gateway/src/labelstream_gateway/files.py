@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response, StreamingResponse
@@ -31,7 +32,9 @@ Deps = Annotated[GatewayDeps, Depends(app_deps)]
 @router.get("/datasets/{dataset_id}/samples/{sample_id}", operation_id="getSourceFile")
 async def source_file(dataset_id: str, sample_id: str, _who: Caller, deps: Deps) -> Response:
     client = deps.client
-    found = await client.get(f"{deps.upstreams['dataset-svc']}/api/datasets/{dataset_id}/samples/{sample_id}")
+    # the ids are path segments: any character (control, ?, #, ..) reaches dataset-svc as the id it is
+    path = f"/api/datasets/{quote(dataset_id, safe='')}/samples/{quote(sample_id, safe='')}"
+    found = await client.get(f"{deps.upstreams['dataset-svc']}{path}")
     if found.status_code != 200:
         raise NotFoundError(f"sample {sample_id!r} not found in dataset {dataset_id!r}")
     sample = found.json()

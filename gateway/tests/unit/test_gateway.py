@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from labelstream_gateway import limits
 from labelstream_gateway.auth import Auth, MemoryUserStore, Tokens, hash_password, new_user
 from labelstream_gateway.auth_api import router as auth_router
+from labelstream_gateway.files import router as files_router
 from labelstream_gateway.proxy import GatewayDeps
 from labelstream_gateway.proxy import router as proxy_router
 from labelstream_gateway.routing import service_for
@@ -23,10 +24,16 @@ def test_first_segment_picks_the_service() -> None:
     assert service_for("nothing/here") is None
 
 
+SAMPLE_LOOKUPS: list[str] = []  # the paths the files route asked dataset-svc for
+
+
 async def fake_services(request: httpx.Request) -> httpx.Response:
-    """Stands in for the services: echoes what reached it."""
+    """Stands in for the services: echoes what reached it; knows no sample (the files route's lookup)."""
     if request.url.host == "down":
         raise httpx.ConnectError("refused")
+    if request.method == "GET" and "/samples/" in request.url.path:
+        SAMPLE_LOOKUPS.append(request.url.raw_path.decode())
+        return httpx.Response(404, json={"error": "not_found", "message": "no such sample"})
     echo = json.dumps(
         {
             "host": request.url.host,
@@ -66,7 +73,7 @@ async def gateway() -> AsyncIterator[httpx.AsyncClient]:
         app.state.deps = deps
         yield
 
-    app = create_app(service="gateway", lifespan=lifespan, routers=[ui_router, auth_router, proxy_router])
+    app = create_app(service="gateway", lifespan=lifespan, routers=[ui_router, auth_router, files_router, proxy_router])
     limits.install(app)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
@@ -280,3 +287,15 @@ async def token_of(gateway: httpx.AsyncClient, name: str, password: str) -> dict
 async def test_serves_the_ui(gateway: httpx.AsyncClient) -> None:
     page = await gateway.get("/")
     assert page.status_code == 200 and "<title>Labelstream</title>" in page.text
+
+
+async def test_source_file_ids_reach_dataset_svc_as_path_segments(gateway: httpx.AsyncClient) -> None:
+    """Found by the API fuzz: a control character in an id made the upstream URL invalid (a 500), and ? or # in an
+    id changed what dataset-svc was asked for. Each id is one quoted path segment; an unknown sample is a 404."""
+    headers = await token(gateway, "viewer")
+    SAMPLE_LOOKUPS.clear()
+    for dataset_id, sample_id in (("%02x", "s"), ("d", "a%3Fb%23c")):
+        answer = await gateway.get(f"/api/files/datasets/{dataset_id}/samples/{sample_id}", headers=headers)
+        assert answer.status_code == 404, (dataset_id, sample_id, answer.text)
+        assert answer.json()["error"] == "not_found"
+    assert SAMPLE_LOOKUPS == ["/api/datasets/%02x/samples/s", "/api/datasets/d/samples/a%3Fb%23c"]
