@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from labelstream_shared.errors import ConflictError, NotFoundError
-from labelstream_shared.web import app_deps
+from labelstream_shared.web import app_deps, error_responses
 from pydantic import BaseModel, Field
 
 from labelstream_gateway.auth import (
@@ -94,7 +94,7 @@ async def _checked(auth: AuthDep, request: Request, *, username: str, password: 
     return user
 
 
-@router.post("/login", operation_id="login")
+@router.post("/login", operation_id="login", responses=error_responses(401, 429))
 async def login(body: Login, auth: AuthDep, request: Request, response: Response) -> Session:
     """A token for the user (also set as an HttpOnly cookie, which only reads accept: media, the event stream).
     429 with Retry-After after too many failed logins for the user name or from the address."""
@@ -118,7 +118,7 @@ class PasswordChange(BaseModel):
     new_password: str = Field(min_length=4, max_length=256)
 
 
-@router.post("/password", operation_id="changeOwnPassword")
+@router.post("/password", operation_id="changeOwnPassword", responses=error_responses(429))
 async def change_own_password(
     body: PasswordChange, who: Caller, auth: AuthDep, request: Request, response: Response
 ) -> Session:
@@ -158,7 +158,7 @@ async def list_users(_: Admin, auth: AuthDep) -> list[UserPublic]:
     return [UserPublic.of(u) for u in await auth.users.list()]
 
 
-@router.post("/users", operation_id="createUser", status_code=status.HTTP_201_CREATED)
+@router.post("/users", operation_id="createUser", status_code=status.HTTP_201_CREATED, responses=error_responses(409))
 async def create_user(body: UserCreate, _: Admin, auth: AuthDep) -> UserPublic:
     user = new_user(body.username, body.role, await hash_password(body.password))
     if not await auth.users.add(user):
@@ -185,7 +185,12 @@ async def _store(auth: Auth, changed: User) -> None:
     auth.current.forget(changed.username)  # here at once; the other replicas on the change event
 
 
-@router.delete("/users/{username}", operation_id="deleteUser", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/users/{username}",
+    operation_id="deleteUser",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(409),
+)
 async def delete_user(username: str, who: Admin, auth: AuthDep) -> Response:
     if username == who.username:
         raise ConflictError("an admin cannot delete themself")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, BaseModel
 from pydantic_core import PydanticCustomError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labelstream_shared.errors import (
@@ -54,6 +55,39 @@ READINESS_TIMEOUT_S = 3.0
 ItemT = TypeVar("ItemT")
 
 
+class ErrorBody(BaseModel):
+    """Every 4xx answer: a stable machine-readable `error` code, the problem in words (`<field>: <problem>` for bad
+    input), and for some errors `details` (for "invalid": one {field, problem} per problem)."""
+
+    error: str
+    message: str
+    details: Any = None
+
+
+_ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "malformed request (e.g. a body that is not JSON) or bad input",
+    401: "through the gateway: no token, a bad or expired token",
+    403: "through the gateway: the caller's role may not do this",
+    404: "unknown id (or no such route)",
+    409: "conflicts with the current state",
+    413: "too large",
+    416: "the requested range is not satisfiable",
+    422: "invalid input: `details` names each field and its problem",
+    428: "the write must name the revision it is based on",
+    429: "too many attempts: Retry-After says when to try again",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the error answers a route gives besides COMMON_ERRORS (all in ErrorBody's form)."""
+    return {code: {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+# What any API route may answer: bad input, authentication and roles and the size limits (the gateway's), an unknown
+# id.
+COMMON_ERRORS = error_responses(400, 401, 403, 404, 413, 422)
+
+
 def create_app(
     *,
     service: str,
@@ -66,7 +100,7 @@ def create_app(
     app.state.readiness_checks = {}
     app.include_router(health_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_ERRORS)
     _install_error_handlers(app)
     _install_middleware(app, service)
     return app
@@ -143,6 +177,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyRequestsError) else None
         return JSONResponse(body, status_code=http_status(exc), headers=headers)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+        """FastAPI's and Starlette's own errors (a body that is not JSON, no such route, a wrong method) in the
+        same form as every other error."""
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_ERROR_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse({"error": code, "message": message}, status_code=exc.status_code, headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -151,6 +194,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         return JSONResponse({"error": "invalid", "message": summary, "details": problems}, status_code=422)
+
+
+_HTTP_ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 
 async def run_checks(checks: Mapping[str, ReadinessCheck]) -> tuple[bool, dict[str, dict[str, object]]]:

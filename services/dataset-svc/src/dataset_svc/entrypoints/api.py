@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 from labelstream_shared.uow import TransactionRunner
-from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, error_responses, page_of
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.app import use_cases
@@ -98,7 +98,7 @@ class DatasetPublic(BaseModel):
         return cls.model_validate(dataset.model_dump())
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createDataset")
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createDataset", responses=error_responses(409))
 async def create_dataset(body: DatasetCreate, deps: Deps) -> DatasetPublic:
     command = use_cases.CreateDataset(**body.model_dump(exclude={"labels"}), labels=tuple(body.labels))
     return DatasetPublic.of(await use_cases.create_dataset(command, run=deps.run, buckets=deps.buckets))
@@ -115,7 +115,7 @@ async def get_dataset(dataset: CurrentDataset) -> DatasetPublic:
     return DatasetPublic.of(dataset)
 
 
-@router.patch("/{dataset_id}", operation_id="updateDataset")
+@router.patch("/{dataset_id}", operation_id="updateDataset", responses=error_responses(409))
 async def update_dataset(dataset_id: str, body: DatasetUpdate, deps: Deps) -> DatasetPublic:
     labels = tuple(body.labels) if body.labels is not None else None
     command = use_cases.UpdateDataset(name=body.name, description=body.description, labels=labels)

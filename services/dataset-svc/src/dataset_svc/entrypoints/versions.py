@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Response, status
 from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import LabelStatistic
-from labelstream_shared.web import CursorQuery, LimitQuery, Page, page_of
+from labelstream_shared.web import CursorQuery, LimitQuery, Page, error_responses, page_of
 from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.app import versions as version_cases
@@ -103,13 +103,18 @@ async def get_version(dataset: CurrentDataset, version_id: str, deps: Deps) -> V
     return VersionPublic.of(view)
 
 
-@router.post("/{version_id}/current", operation_id="setCurrentVersion")
+@router.post("/{version_id}/current", operation_id="setCurrentVersion", responses=error_responses(409))
 async def set_current_version(dataset: CurrentDataset, version_id: str, deps: Deps) -> VersionPublic:
     """ "Set to current version": exactly one current version per dataset; 409 unless the version is published."""
     return VersionPublic.of(await version_cases.set_current_version(dataset.id, version_id, run=deps.run))
 
 
-@router.delete("/{version_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteVersion")
+@router.delete(
+    "/{version_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteVersion",
+    responses=error_responses(409),
+)
 async def delete_version(dataset: CurrentDataset, version_id: str, deps: Deps) -> Response:
     """Delete a version and its files (manifest, statistics); source objects are never touched. 409 while it
     is being published."""

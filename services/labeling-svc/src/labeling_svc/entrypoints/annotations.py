@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response
 from labelstream_shared.errors import NotFoundError, PreconditionRequiredError
 from labelstream_shared.events.contracts import MediaKind, Shape
-from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, error_responses, page_of
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from labeling_svc.app import annotations as cases
@@ -131,7 +131,7 @@ async def get_annotation(dataset_id: str, sample_id: str, deps: Deps, response: 
     return _respond(response, annotation, sample)
 
 
-@router.put("/annotation", operation_id="saveAnnotation")
+@router.put("/annotation", operation_id="saveAnnotation", responses=error_responses(409, 428))
 async def save_annotation(
     dataset_id: str,
     sample_id: str,
@@ -155,7 +155,7 @@ async def save_annotation(
     return _respond(response, annotation, sample)
 
 
-@router.delete("/annotation/shapes/{shape_id}", operation_id="deleteShape")
+@router.delete("/annotation/shapes/{shape_id}", operation_id="deleteShape", responses=error_responses(409, 428))
 async def delete_shape(
     dataset_id: str,
     sample_id: str,
@@ -185,7 +185,7 @@ async def delete_shape(
     return _respond(response, await deps.run(work), await deps.samples.get(sample_id))
 
 
-@router.delete("/annotation/shapes", operation_id="deleteShapes")
+@router.delete("/annotation/shapes", operation_id="deleteShapes", responses=error_responses(409, 428))
 async def delete_shapes(
     dataset_id: str,
     sample_id: str,
@@ -214,7 +214,7 @@ async def delete_shapes(
     return _respond(response, await deps.run(work), await deps.samples.get(sample_id))
 
 
-@router.put("/annotation/hard-example", operation_id="setHardExample")
+@router.put("/annotation/hard-example", operation_id="setHardExample", responses=error_responses(409, 428))
 async def set_hard_example(
     dataset_id: str,
     sample_id: str,

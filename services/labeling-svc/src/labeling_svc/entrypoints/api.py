@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header
 from labelstream_shared.errors import NotFoundError
 from labelstream_shared.events.contracts import LabelDefinition
 from labelstream_shared.uow import TransactionRunner
-from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, error_responses, page_of
 from pydantic import BaseModel, ConfigDict, Field
 
 from labeling_svc.app import labels as label_cases
@@ -94,14 +94,14 @@ class LabelChangeResult(BaseModel):
     samples_changed: int
 
 
-@router.post("/datasets/{dataset_id}/labels", operation_id="addLabel", status_code=201)
+@router.post("/datasets/{dataset_id}/labels", operation_id="addLabel", status_code=201, responses=error_responses(409))
 async def add_label(dataset_id: str, body: LabelCreate, deps: Deps, user: User = "anonymous") -> LabelingDataset:
     """Add a label to the dataset's label set (409 when the name exists)."""
     label = LabelDefinition(name=body.name, color=body.color)
     return await deps.run(lambda tx: label_cases.add_label(tx, dataset_id=dataset_id, label=label, by=user))
 
 
-@router.patch("/datasets/{dataset_id}/labels/{name}", operation_id="changeLabel")
+@router.patch("/datasets/{dataset_id}/labels/{name}", operation_id="changeLabel", responses=error_responses(409))
 async def change_label(
     dataset_id: str, name: str, body: LabelUpdate, deps: Deps, user: User = "anonymous"
 ) -> LabelChangeResult:

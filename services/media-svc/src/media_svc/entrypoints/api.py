@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import MediaKind, MediaMetadata, MediaPlayback
-from labelstream_shared.web import app_deps
+from labelstream_shared.web import app_deps, error_responses
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
@@ -84,7 +84,12 @@ for _which in ("thumbnail", "poster", "timeline"):
     )
 
 
-@router.get("/frame", operation_id="getFrame", response_class=Response, responses={200: {"content": {JPEG: {}}}})
+@router.get(
+    "/frame",
+    operation_id="getFrame",
+    response_class=Response,
+    responses={200: {"content": {JPEG: {}}}, **error_responses(409)},
+)
 async def get_frame(
     dataset_id: str,
     sample_id: str,
@@ -107,7 +112,7 @@ class FramesRequest(BaseModel):
     "/frames",
     operation_id="extractFrames",
     response_class=Response,
-    responses={200: {"content": {"application/zip": {}}}},
+    responses={200: {"content": {"application/zip": {}}}, **error_responses(409)},
 )
 async def extract_frames(dataset_id: str, sample_id: str, body: FramesRequest, deps: Deps) -> Response:
     """The frames of many time points in one pass over the video: a zip of JPEGs named frame_<index>.jpg."""
@@ -142,7 +147,16 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return first, last
 
 
-@router.get("/video", operation_id="getPlayableVideo", response_class=StreamingResponse)
+@router.get(
+    "/video",
+    operation_id="getPlayableVideo",
+    response_class=StreamingResponse,
+    responses={
+        206: {"description": "the requested range (Range header)"},
+        416: {"description": "the range starts past the end (Content-Range names the size)"},
+        **error_responses(409),
+    },
+)
 async def get_video(
     dataset_id: str, sample_id: str, deps: Deps, range_header: Annotated[str | None, Header(alias="Range")] = None
 ) -> Response:

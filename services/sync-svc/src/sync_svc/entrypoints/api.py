@@ -9,7 +9,7 @@ from typing import Annotated, BinaryIO, cast
 from fastapi import APIRouter, Depends, Request, status
 from labelstream_shared.errors import InvalidInputError, NotFoundError, TooLargeError
 from labelstream_shared.uow import TransactionRunner
-from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, page_of
+from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, error_responses, page_of
 from pydantic import BaseModel, Field
 
 from sync_svc.app import imports, runs, uploads
@@ -91,7 +91,10 @@ async def get_import(task_id: str, deps: Deps) -> ImportTask:
 
 
 @router.put(
-    "/datasets/{dataset_id}/uploads/{name:path}", status_code=status.HTTP_201_CREATED, operation_id="uploadFile"
+    "/datasets/{dataset_id}/uploads/{name:path}",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="uploadFile",
+    responses=error_responses(409, 413),
 )
 async def upload_file(dataset_id: str, name: str, request: Request, deps: Deps) -> ImportTask:
     """Add data from the browser: the request body is the file; `name` is its path under the input path."""

@@ -1,0 +1,302 @@
+"""Fuzzing the whole API through the gateway with schemathesis (issue 11): the cases, the world they run in, checks.
+
+Every operation of the published OpenAPI documents (gateway/ui/openapi/*.json: the four services' and the gateway's
+own, the same documents the UI's types come from; a unit test keeps them equal to the code) is called through the
+gateway with a logged-in admin's token, so authentication and role checks are in the path. Each case is generated
+by schemathesis (valid data and, as often, invalid data) and checked: no 5xx, the status code is one the document
+declares, and the body matches the schema declared for it.
+
+The cases run in a world of their own: a dedicated admin (so deleting or demoting users never hits the one the fuzz
+runs as, nor the bootstrap admin other tests log in with) and a dataset on its own bucket with one real image, a
+labeling job, a label, a published version, a sync run and an import. Path parameters name those objects (so the
+cases go past 404) unless the case is one of the few drawn with the generated value (mostly unknown ids: 404).
+
+Used by tests/e2e/test_api_fuzz.py (bounded, in `make test`) and `make fuzz` (long; LS_FUZZ_EXAMPLES, LS_FUZZ_SEED).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+from PIL import Image
+from schemathesis import Case as AnyCase
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.result import Ok
+from schemathesis.core.transport import Response
+from schemathesis.schemas import APIOperation
+
+Operation = APIOperation[Any, Any, Any, Any]
+Case = AnyCase[Any]
+
+OPENAPI_DIR = Path(__file__).parents[1] / "gateway" / "ui" / "openapi"
+DOCUMENTS = ("gateway", "dataset", "labeling", "media", "sync")
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+DEFAULT_SEED = 20261130
+BOOTSTRAP_ADMIN = os.environ.get("LS_TEST_ADMIN_USER", "admin")
+
+# Each call hashes a password (argon2, slow on purpose: about 0.8 s here): a third of the cases of the others.
+PASSWORD_HASHING = frozenset({"login", "createUser"})
+# operationId -> why it is not fuzzed
+EXCLUDED: dict[str, str] = {
+    "healthz": "not under /api: each service's own, not reachable through the gateway",
+    "readyz": "not under /api: each service's own, not reachable through the gateway",
+    "streamEvents": "server-sent events: the answer never ends (tests/e2e/test_ui_live_updates.py covers it)",
+}
+
+
+@dataclass
+class World:
+    """The objects the fuzz cases name in their paths; `headers` log in as the fuzz's own admin."""
+
+    base_url: str
+    headers: dict[str, str]
+    username: str
+    ids: dict[str, str] = field(default_factory=dict)
+    # operationId -> path parameters that replace `ids` for it (deleteDataset deletes a dataset of its own)
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    operation: str
+    check: str
+    status: int
+    request: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.operation}: {self.check} (HTTP {self.status})\n  {self.request}\n  {self.message}"
+
+
+def operations() -> list[Operation]:
+    """Every /api operation of the published documents minus EXCLUDED, document by document, each document's
+    deletions last (so the world's label, version, ... are there for the operations that read or change them)."""
+    found: list[Operation] = []
+    for name in DOCUMENTS:
+        schema = schemathesis.openapi.from_path(OPENAPI_DIR / f"{name}.json")
+        document = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
+        document = [op for op in document if op.definition.raw.get("operationId") not in EXCLUDED]
+        found += sorted(document, key=lambda op: op.method.upper() == "DELETE")
+    return found
+
+
+def operation_id(operation: Operation) -> str:
+    return str(operation.definition.raw["operationId"])
+
+
+# --- the world --------------------------------------------------------------------------------------------------
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 90)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _eventually(check: Callable[[], bool], *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {timeout:.0f}s")
+
+
+def build_world(base_url: str, *, admin_password: str, bucket_maker: Callable[[str], None]) -> World:
+    """A dedicated admin and a dataset with one image, job, label, version, sync run and import."""
+    tag = uuid.uuid4().hex[:10]
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        login = client.post("/api/auth/login", json={"username": BOOTSTRAP_ADMIN, "password": admin_password})
+        assert login.status_code == 200, login.text
+        boot = {"Authorization": f"Bearer {login.json()['token']}"}
+        username = f"fuzz-admin-{tag}"
+        created = client.post(
+            "/api/auth/users", json={"username": username, "password": "fuzz-pw-1", "role": "admin"}, headers=boot
+        )
+        assert created.status_code == 201, created.text
+        token = client.post("/api/auth/login", json={"username": username, "password": "fuzz-pw-1"}).json()["token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+
+        bucket = f"fuzz-{tag}"
+        bucket_maker(bucket)
+        body = {
+            "name": f"fuzz {tag}",
+            "labeling_type": "image_segmentation",
+            "input_path": {"bucket": bucket, "prefix": "in/"},
+            "output_path": {"bucket": bucket, "prefix": "out/"},
+        }
+        dataset = client.post("/api/datasets", json=body)
+        assert dataset.status_code == 201, dataset.text
+        doomed = client.post("/api/datasets", json={**body, "name": f"fuzz {tag} to delete"})
+        assert doomed.status_code == 201, doomed.text
+        dataset_id = dataset.json()["id"]
+        upload = f"/api/sync/datasets/{dataset_id}/uploads/picture.png"
+        _eventually(lambda: client.put(upload, content=png()).status_code == 201, timeout=30, what="upload")
+
+        def one_sample() -> bool:
+            return bool(client.get(f"/api/datasets/{dataset_id}/samples").json()["items"])
+
+        _eventually(one_sample, timeout=30, what="the uploaded image is a sample")
+        sample_id = client.get(f"/api/datasets/{dataset_id}/samples").json()["items"][0]["id"]
+
+        def processed() -> bool:
+            return client.get(f"/api/media/datasets/{dataset_id}/samples/{sample_id}").status_code == 200
+
+        _eventually(processed, timeout=30, what="media-svc processed the image")
+        _eventually(
+            lambda: client.get(f"/api/labeling/datasets/{dataset_id}").status_code == 200,
+            timeout=30,
+            what="labeling-svc learnt of the dataset",
+        )
+        job = client.post("/api/labeling/jobs", json={"dataset_id": dataset_id, "name": f"fuzz job {tag}"})
+        assert job.status_code == 201, job.text
+        for name in ("car", "doomed"):
+            label = client.post(f"/api/labeling/datasets/{dataset_id}/labels", json={"name": name, "color": "#ff0000"})
+            assert label.status_code == 201, label.text
+        version = client.post(f"/api/datasets/{dataset_id}/versions", json={"description": "fuzz"})
+        assert version.status_code == 202, version.text
+        run = client.post(f"/api/sync/datasets/{dataset_id}/runs")
+        assert run.status_code == 202, run.text
+        imports = client.get(f"/api/sync/datasets/{dataset_id}/imports").json()["items"]
+        assert imports, "the upload is an import task"
+        ids = {
+            "dataset_id": dataset_id,
+            "sample_id": sample_id,
+            "job_id": job.json()["id"],
+            "name": "car",
+            "username": username,
+            "version_id": version.json()["id"],
+            "run_id": run.json()["id"],
+            "task_id": imports[0]["id"],
+        }
+        overrides = {"deleteDataset": {"dataset_id": doomed.json()["id"]}, "deleteLabel": {"name": "doomed"}}
+        return World(base_url=base_url, headers=dict(client.headers), username=username, ids=ids, overrides=overrides)
+
+
+# --- the cases --------------------------------------------------------------------------------------------------
+
+
+def _path_parameters(world: World, operation: Operation) -> dict[str, str]:
+    names = {p.name for p in operation.path_parameters}
+    ids = {**world.ids, **world.overrides.get(operation_id(operation), {})}
+    return {name: value for name, value in ids.items() if name in names}
+
+
+def _keep_world_safe(world: World, case: Case) -> None:
+    """The fuzz never deletes or demotes the admin it runs as, nor the bootstrap admin other tests use."""
+    if case.path_parameters and case.path_parameters.get("username") in (world.username, BOOTSTRAP_ADMIN):
+        case.path_parameters["username"] = f"nobody-{uuid.uuid4().hex[:6]}"
+
+
+def case_strategy(world: World, operation: Operation) -> st.SearchStrategy[Case]:
+    """Valid and invalid cases; three in four name the world's objects in the path, the rest keep generated ids."""
+    fixed = _path_parameters(world, operation)
+    strategies = [operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
+    if fixed:
+        strategies += [
+            operation.as_strategy(mode, path_parameters=fixed)
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        ] * 3
+    return st.one_of(strategies)
+
+
+def describe(case: Case) -> str:
+    body = "" if case.body is None or not isinstance(case.body, (dict, list, str)) else f" body={case.body!r:.300}"
+    return f"{case.method} {case.formatted_path} query={case.query!r:.200}{body}"
+
+
+def _record(
+    findings: dict[tuple[str, int, str], Finding],
+    operation: Operation,
+    case: Case,
+    response: Response,
+    check: str,
+    failure: Failure,
+) -> None:
+    key = (check, response.status_code, failure.title)
+    if key not in findings:
+        findings[key] = Finding(
+            operation=f"{operation.method.upper()} {operation.path}",
+            check=check,
+            status=response.status_code,
+            request=describe(case),
+            message=f"{failure.title}: {failure.message}"[:1200] + f"\n  response: {response.text[:300]!r}",
+        )
+
+
+@dataclass
+class OperationRun:
+    """What fuzzing one operation did: how many cases, their status codes, what failed."""
+
+    operation: str
+    cases: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    findings: list[Finding] = field(default_factory=list)
+
+    def summary(self) -> str:
+        codes = ", ".join(f"{code}x{n}" for code, n in sorted(self.statuses.items()))
+        return f"{self.operation}: {self.cases} cases ({codes}), {len(self.findings)} findings"
+
+
+def fuzz_operation(world: World, operation: Operation, *, examples: int, fuzz_seed: int) -> OperationRun:
+    """Run up to `examples` cases of `operation`; every failed check is a finding (one per check, status, kind)."""
+    if operation_id(operation) in PASSWORD_HASHING:
+        examples = max(1, examples // 3)
+    findings: dict[tuple[str, int, str], Finding] = {}
+    outcome = OperationRun(operation=f"{operation_id(operation)} ({operation.method.upper()} {operation.path})")
+    session = requests.Session()
+
+    @seed(fuzz_seed)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        derandomize=False,
+        print_blob=False,
+    )
+    @given(case=case_strategy(world, operation))
+    def run(case: Case) -> None:
+        _keep_world_safe(world, case)
+        response = case.call(base_url=world.base_url, session=session, headers=world.headers, timeout=30)
+        outcome.cases += 1
+        outcome.statuses[response.status_code] += 1
+        for check in CHECKS:
+            try:
+                case.validate_response(response, checks=[check], headers=world.headers)
+            except FailureGroup as group:
+                for failure in group.exceptions:
+                    _record(findings, operation, case, response, check.__name__, failure)
+            except Failure as failure:
+                _record(findings, operation, case, response, check.__name__, failure)
+
+    try:
+        run()
+    finally:
+        session.close()
+    outcome.findings = list(findings.values())
+    return outcome
+
+
+def fuzz_settings() -> tuple[int, int]:
+    return int(os.environ.get("LS_FUZZ_EXAMPLES", "20")), int(os.environ.get("LS_FUZZ_SEED", str(DEFAULT_SEED)))
