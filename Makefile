@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 
-.PHONY: help up down test status lint schemas bench
+.PHONY: help up down test status lint schemas bench fuzz
 
 help:
 	@echo "make up      install what is missing, start Kafka, MongoDB, MinIO, the services and the gateway"
@@ -11,6 +11,7 @@ help:
 	@echo "make status  what is running"
 	@echo "make test ARGS='-k outbox'   pass arguments to pytest"
 	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|media|labeling for one"
+	@echo "make fuzz    the long API fuzz through the gateway (schemathesis); FUZZ_EXAMPLES=250 FUZZ_SEED=20261130"
 
 up:
 	@deploy/bootstrap.sh
@@ -36,3 +37,11 @@ bench:
 
 schemas:
 	@$(PY) -m labelstream_shared.events.schemas shared/schemas
+
+# The long run of tests/e2e/test_api_fuzz.py (make test runs it with 20 cases per operation).
+FUZZ_EXAMPLES ?= 250
+FUZZ_SEED ?= 20261130
+fuzz:
+	@deploy/bootstrap.sh
+	@$(PY) -m labelstream_deploy up --restart-services
+	@LS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LS_FUZZ_SEED=$(FUZZ_SEED) $(PY) -m pytest tests/e2e/test_api_fuzz.py -s -q --timeout 1800 $(ARGS)
