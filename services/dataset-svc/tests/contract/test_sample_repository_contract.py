@@ -167,3 +167,10 @@ async def test_names_match_ignoring_the_case_of_accented_letters(repository: Sam
     await repository.add_new([sample(D, "été/Ärger.jpg"), sample(D, "straße.jpg"), sample(D, "other.jpg")])
     assert keys(await repository.find(D, query=SampleQuery(name="ÉTÉ/ä"), limit=10)) == ["été/Ärger.jpg"]
     assert keys(await repository.find(D, query=SampleQuery(name="STRAßE"), limit=10)) == ["straße.jpg"]
+
+
+async def test_a_name_with_a_nul_character_matches_literally(repository: SampleRepository) -> None:
+    """Found by the API fuzz: MongoDB refused the regex of a name holding a NUL character (a 500)."""
+    await repository.add_new([sample(D, "a/cat1.jpg"), sample(D, "a/cat\x00.jpg")])
+    assert keys(await repository.find(D, query=SampleQuery(name="\x00"), limit=10)) == ["a/cat\x00.jpg"]
+    assert keys(await repository.find(D, query=SampleQuery(name="T\x00."), limit=10)) == ["a/cat\x00.jpg"]
