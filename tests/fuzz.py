@@ -6,10 +6,11 @@ gateway with a logged-in admin's token, so authentication and role checks are in
 by schemathesis (valid data and, as often, invalid data) and checked: no 5xx, the status code is one the document
 declares, and the body matches the schema declared for it.
 
-The cases run in a world of their own: a dedicated admin (so deleting or demoting users never hits the one the fuzz
-runs as, nor the bootstrap admin other tests log in with) and a dataset on its own bucket with one real image, a
-labeling job, a label, a published version, a sync run and an import. Path parameters name those objects (so the
-cases go past 404) unless the case is one of the few drawn with the generated value (mostly unknown ids: 404).
+The cases run in a world of their own (build_world): a dedicated admin (so deleting or demoting users never hits
+the one the fuzz runs as, nor the bootstrap admin other tests log in with), on a bucket of its own an image dataset
+with its sample, a labeling job, labels, a version, a sync run and an import, a video dataset with its sample, and a
+dataset (with a sample) for deleteSamples and deleteDataset. Most cases name those objects in their path (so they
+go past 404); the others keep the generated values (mostly unknown ids: 404).
 
 Used by tests/e2e/test_api_fuzz.py (bounded, in `make test`) and `make fuzz` (long; LS_FUZZ_EXAMPLES, LS_FUZZ_SEED).
 """
@@ -38,8 +39,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.errors import InvalidSchema
 from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.core.result import Ok
+from schemathesis.core.result import Err, Ok
 from schemathesis.core.transport import Response
 from schemathesis.schemas import APIOperation
 
@@ -71,7 +73,8 @@ class World:
     username: str
     # the path parameters of the objects the cases are about: the image's (with the job, label, ...), the video's
     subjects: list[dict[str, str]] = field(default_factory=list)
-    # operationId -> path parameters that replace `ids` for it (deleteDataset deletes a dataset of its own)
+    # operationId -> path parameters that replace the subjects' for it (deleteSamples and deleteDataset delete in
+    # a dataset of their own: the subjects stay for the operations after them)
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     # operationId -> query strings a valid case may have that generation seldom finds (getFrame: t or n, not both)
     queries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -95,10 +98,17 @@ def operations() -> list[Operation]:
     found: list[Operation] = []
     for name in DOCUMENTS:
         schema = schemathesis.openapi.from_path(OPENAPI_DIR / f"{name}.json")
-        document = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
-        document = [op for op in document if op.definition.raw.get("operationId") not in EXCLUDED]
+        document = [_parsed(result) for result in schema.get_all_operations()]
+        document = [op for op in document if operation_id(op) not in EXCLUDED]
         found += sorted(document, key=lambda op: op.method.upper() == "DELETE")
     return found
+
+
+def _parsed(result: Ok[Operation] | Err[InvalidSchema]) -> Operation:
+    """An operation schemathesis cannot read fails the run rather than going unfuzzed."""
+    if isinstance(result, Err):
+        raise result.err()
+    return result.ok()
 
 
 def operation_id(operation: Operation) -> str:
@@ -157,7 +167,7 @@ def _uploaded_sample(client: httpx.Client, dataset_id: str, *, name: str, conten
 
 def build_world(base_url: str, *, admin_password: str, bucket_maker: Callable[[str], None]) -> World:
     """A dedicated admin; an image dataset with its sample, a job, labels, a version, a sync run and an import; a
-    video dataset with its sample; a dataset for deleteDataset to delete."""
+    video dataset with its sample; a dataset with a sample for deleteSamples and then deleteDataset to delete."""
     tag = uuid.uuid4().hex[:10]
     bucket = f"fuzz-{tag}"
     bucket_maker(bucket)
@@ -175,6 +185,7 @@ def build_world(base_url: str, *, admin_password: str, bucket_maker: Callable[[s
         )
         image = _uploaded_sample(client, image_dataset, name="picture.png", content=png(64, 48, (200, 40, 90)))
         video = _uploaded_sample(client, video_dataset, name="clip.mp4", content=mp4(seconds=1.0, fps=10))
+        _uploaded_sample(client, doomed, name="doomed.png", content=png(32, 32, (10, 10, 10)))
         job = client.post("/api/labeling/jobs", json={"dataset_id": image_dataset, "name": f"fuzz job {tag}"})
         assert job.status_code == 201, job.text
         for name in ("car", "doomed"):
@@ -203,7 +214,11 @@ def build_world(base_url: str, *, admin_password: str, bucket_maker: Callable[[s
             headers=dict(client.headers),
             username=username,
             subjects=[image_ids, {**image_ids, "dataset_id": video_dataset, "sample_id": video}],
-            overrides={"deleteDataset": {"dataset_id": doomed}, "deleteLabel": {"name": "doomed"}},
+            overrides={
+                "deleteSamples": {"dataset_id": doomed},
+                "deleteDataset": {"dataset_id": doomed},
+                "deleteLabel": {"name": "doomed"},
+            },
             queries={"getFrame": [{"t": 0.5}, {"n": 3}]},
         )
 
