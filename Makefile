@@ -38,7 +38,7 @@ bench:
 schemas:
 	@$(PY) -m labelstream_shared.events.schemas shared/schemas
 
-# The long run of tests/e2e/test_api_fuzz.py (make test runs it with 20 cases per operation).
+# The long run of tests/e2e/test_api_fuzz.py (make test runs it with 30 cases per operation).
 FUZZ_EXAMPLES ?= 250
 FUZZ_SEED ?= 20261130
 fuzz:

@@ -296,8 +296,18 @@ class OperationRun:
         return f"{self.operation}: {self.cases} cases ({codes}), {len(self.findings)} findings"
 
 
+def refresh_token(world: World) -> None:
+    """A fresh token for the fuzz's admin: a long run outlasts one (15 minutes by default), and then every case
+    would only be a 401."""
+    with httpx.Client(base_url=world.base_url, headers=world.headers, timeout=30) as client:
+        refreshed = client.post("/api/auth/refresh")
+    assert refreshed.status_code == 200, refreshed.text
+    world.headers["Authorization"] = f"Bearer {refreshed.json()['token']}"
+
+
 def fuzz_operation(world: World, operation: Operation, *, examples: int, fuzz_seed: int) -> OperationRun:
     """Run up to `examples` cases of `operation`; every failed check is a finding (one per check, status, kind)."""
+    refresh_token(world)
     if operation_id(operation) in PASSWORD_HASHING:
         examples = max(1, examples // 3)
     findings: dict[tuple[str, int, str], Finding] = {}
@@ -338,4 +348,4 @@ def fuzz_operation(world: World, operation: Operation, *, examples: int, fuzz_se
 
 
 def fuzz_settings() -> tuple[int, int]:
-    return int(os.environ.get("LS_FUZZ_EXAMPLES", "20")), int(os.environ.get("LS_FUZZ_SEED", str(DEFAULT_SEED)))
+    return int(os.environ.get("LS_FUZZ_EXAMPLES", "30")), int(os.environ.get("LS_FUZZ_SEED", str(DEFAULT_SEED)))
