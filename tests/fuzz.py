@@ -55,7 +55,10 @@ DEFAULT_SEED = 20261130
 BOOTSTRAP_ADMIN = os.environ.get("LS_TEST_ADMIN_USER", "admin")
 
 # Each call hashes a password (argon2, slow on purpose: about 0.8 s here): a third of the cases of the others.
-PASSWORD_HASHING = frozenset({"login", "createUser"})
+PASSWORD_HASHING = frozenset({"login", "createUser", "changeOwnPassword"})
+# Their failures count towards the gateway's login throttle (per user name and per client address, for a minute):
+# after them the fuzz waits until the bootstrap admin may log in again, so no later test gets a 429.
+THROTTLED = frozenset({"login", "changeOwnPassword"})
 # operationId -> why it is not fuzzed
 EXCLUDED: dict[str, str] = {
     "healthz": "not under /api: each service's own, not reachable through the gateway",
@@ -71,6 +74,7 @@ class World:
     base_url: str
     headers: dict[str, str]
     username: str
+    bootstrap_password: str
     # the path parameters of the objects the cases are about: the image's (with the job, label, ...), the video's
     subjects: list[dict[str, str]] = field(default_factory=list)
     # operationId -> path parameters that replace the subjects' for it (deleteSamples and deleteDataset delete in
@@ -118,12 +122,12 @@ def operation_id(operation: Operation) -> str:
 # --- the world --------------------------------------------------------------------------------------------------
 
 
-def _eventually(check: Callable[[], bool], *, timeout: float, what: str) -> None:
+def _eventually(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
-        time.sleep(0.2)
+        time.sleep(interval)
     raise AssertionError(f"{what}: not within {timeout:.0f}s")
 
 
@@ -213,6 +217,7 @@ def build_world(base_url: str, *, admin_password: str, bucket_maker: Callable[[s
             base_url=base_url,
             headers=dict(client.headers),
             username=username,
+            bootstrap_password=admin_password,
             subjects=[image_ids, {**image_ids, "dataset_id": video_dataset, "sample_id": video}],
             overrides={
                 "deleteSamples": {"dataset_id": doomed},
@@ -305,6 +310,14 @@ def refresh_token(world: World) -> None:
     world.headers["Authorization"] = f"Bearer {refreshed.json()['token']}"
 
 
+def wait_out_login_throttle(world: World, *, timeout: float = 90) -> None:
+    """Until the bootstrap admin's login is answered 200 again (not 429: the address's failures expired)."""
+    login = {"username": BOOTSTRAP_ADMIN, "password": world.bootstrap_password}
+    with httpx.Client(base_url=world.base_url, timeout=30) as client:
+        answered = lambda: client.post("/api/auth/login", json=login).status_code == 200  # noqa: E731
+        _eventually(answered, timeout=timeout, what="the login throttle let the admin in", interval=2)
+
+
 def fuzz_operation(world: World, operation: Operation, *, examples: int, fuzz_seed: int) -> OperationRun:
     """Run up to `examples` cases of `operation`; every failed check is a finding (one per check, status, kind)."""
     refresh_token(world)
@@ -343,6 +356,8 @@ def fuzz_operation(world: World, operation: Operation, *, examples: int, fuzz_se
         run()
     finally:
         session.close()
+        if operation_id(operation) in THROTTLED:
+            wait_out_login_throttle(world)
     outcome.findings = list(findings.values())
     return outcome
 

@@ -51,7 +51,7 @@ async def test_framework_errors_have_the_error_form() -> None:
 def test_the_documents_declare_the_error_answers() -> None:
     document = app().openapi()
     responses = document["paths"]["/api/things"]["post"]["responses"]
-    assert sorted(responses) == ["200", "400", "401", "403", "404", "409", "422"]
+    assert sorted(responses) == ["200", "400", "401", "403", "404", "409", "413", "422"]
     assert responses["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert sorted(document["components"]["schemas"]["ErrorBody"]["required"]) == ["error", "message"]
