@@ -34,9 +34,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def read_topic(bootstrap: str, topic: str, *, timeout_ms: int = 10000) -> list[dict[str, Any]]:
-    """Every message of `topic` from the beginning to the end offsets seen at the start, as parsed JSON (tombstones,
-    null values on a compacted topic, left out)."""
+async def read_topic(
+    bootstrap: str, topic: str, *, timeout_ms: int = 10000, last: int | None = None
+) -> list[dict[str, Any]]:
+    """Every message of `topic` from the beginning (or the newest `last` of each partition) to the end offsets seen at
+    the start, as parsed JSON (tombstones, null values on a compacted topic, left out)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -45,6 +47,10 @@ async def read_topic(bootstrap: str, topic: str, *, timeout_ms: int = 10000) -> 
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
+        if last is not None:  # only the newest `last` messages of each partition
+            starts = await consumer.beginning_offsets(partitions)
+            for tp in partitions:
+                consumer.seek(tp, max(starts[tp], ends[tp] - last))
         events: list[dict[str, Any]] = []
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=timeout_ms)

@@ -72,7 +72,9 @@ async def check_agreement(platform: LabelingPlatform, dataset_id: str, order: tu
 
     sample_url = f"/api/datasets/{dataset_id}/samples"
     await platform.wait_for(
-        sample_url, what="renamed shapes in dataset-svc", check=lambda b: b["items"][0]["label_counts"] == {"feline": 1}
+        sample_url,
+        what="renamed shapes in dataset-svc",
+        check=lambda b: [s["label_counts"] for s in b["items"]] == [{"feline": 1}],
     )
     published = await platform.gateway.post(f"/api/datasets/{dataset_id}/versions", json={})
     assert published.status_code == 202, published.text
