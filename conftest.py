@@ -43,8 +43,14 @@ async def mongo_db(mongo_client: AsyncMongoClient[Document], unique: str) -> Asy
     await mongo_client.drop_database(db.name)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that leave the consumers thousands of events to work through run last, so that the tests after them do
+    not wait behind that backlog (the order is otherwise pytest's: by package, file and definition)."""
+    items.sort(key=lambda item: item.get_closest_marker("leaves_backlog") is not None)
+
+
 @pytest.fixture
-async def platform() -> AsyncIterator[LabelingPlatform]:
+async def platform(platform_buckets: tuple[str, ...]) -> AsyncIterator[LabelingPlatform]:
     """The running platform as the labeling end-to-end tests drive it: the gateway as admin, and a Kafka producer
     standing in for the services upstream of labeling (sync, media)."""
     producer = await started_producer(KAFKA_BOOTSTRAP)

@@ -27,7 +27,7 @@ echo "== starting the platform (services restart to run this checkout's code)"
 $PY -m labelstream_deploy up --restart-services --record "$started" || exit 1
 
 echo "== pytest"
-$PY -m pytest "$@"
+$PY -m pytest --durations=15 "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
   echo "error: pytest collected no tests" >&2

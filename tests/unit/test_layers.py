@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("dataset_svc", "labeling_svc", "media_svc", "sync_svc")
 ADAPTER_LIBRARIES = ("pymongo", "aiokafka", "minio", "bson")
@@ -24,14 +22,18 @@ def inner_modules(package: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("package", SERVICES)
-def test_domain_and_app_layers_import_no_adapter_library(package: str) -> None:
-    modules = inner_modules(package)
-    assert modules, package
-    probe = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}: importlib.import_module(name)\n"
-        f"print(','.join(sorted(m for m in {ADAPTER_LIBRARIES!r} if m in sys.modules)))\n"
-    )
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
-    assert loaded == "", f"{package}'s domain/app layers load {loaded}"
+def test_domain_and_app_layers_import_no_adapter_library() -> None:
+    """One fresh interpreter per service, all at once."""
+    probes = {}
+    for package in SERVICES:
+        modules = inner_modules(package)
+        assert modules, package
+        probe = (
+            "import importlib, sys\n"
+            f"for name in {modules!r}: importlib.import_module(name)\n"
+            f"print(','.join(sorted(m for m in {ADAPTER_LIBRARIES!r} if m in sys.modules)))\n"
+        )
+        probes[package] = subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True)
+    loaded = {package: process.communicate()[0].strip() for package, process in probes.items()}
+    assert all(process.returncode == 0 for process in probes.values()), loaded
+    assert loaded == dict.fromkeys(SERVICES, ""), loaded
