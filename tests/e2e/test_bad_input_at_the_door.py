@@ -136,7 +136,9 @@ def _zigzag(row: int) -> dict[str, Any]:
     return {"shape_id": f"band{row}", "kind": "polygon", "label": "cat", "points": lower + upper}
 
 
-async def test_an_annotation_whose_event_kafka_cannot_carry_is_413_and_the_relay_goes_on(unique: str) -> None:
+async def test_an_annotation_whose_event_kafka_cannot_carry_is_413_and_the_relay_goes_on(
+    unique: str, platform_buckets: tuple[str, ...]
+) -> None:
     """Under the gateway's limit, but its LabelChanged (every point as a float) is over the 1,000,000 bytes an event
     may carry: refused with nothing saved, instead of a 200 whose event then stops labeling-svc's outbox relay."""
     producer = await started_producer(KAFKA_BOOTSTRAP)

@@ -20,7 +20,7 @@ WRITERS, WRITES = 20, 1000
 
 
 @pytest.fixture
-async def platform() -> AsyncIterator[LabelingPlatform]:
+async def platform(platform_buckets: tuple[str, ...]) -> AsyncIterator[LabelingPlatform]:
     producer = await started_producer(KAFKA_BOOTSTRAP)
     limits = httpx.Limits(max_connections=WRITERS)
     try:
