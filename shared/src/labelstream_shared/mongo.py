@@ -48,7 +48,7 @@ def outbox_record(event: OutgoingEvent) -> Document:
         "type": envelope.type,
         "topic": event.topic,
         "key": envelope.partitionkey,
-        "value": envelope.to_bytes(),
+        "value": event.value,
         "created_at": datetime.now(UTC),
         "pending": True,
     }

@@ -27,10 +27,11 @@ MAX_EVENT_BYTES = 1_000_000
 
 @dataclass(frozen=True)
 class OutgoingEvent:
-    """An event a transaction emitted, with the topic it goes to."""
+    """An event a transaction emitted, with the topic it goes to and its bytes (serialized once, at emit)."""
 
     topic: str
     envelope: EventEnvelope
+    value: bytes
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,22 @@ class Transaction(ABC):
     def emit(self, payload: EventPayload, *, also_to: Sequence[str] = ()) -> EventEnvelope:
         """Emit the event on its topic and, with `also_to`, the same envelope on further topics
         (e.g. a compacted topic keeping the latest event per key)."""
-        envelope = envelope_for(payload, source=self.source, correlation_id=current_correlation_id())
-        size = len(envelope.to_bytes())
-        if size > MAX_EVENT_BYTES:
-            raise TooLargeError(
-                f"{payload.event_name}: the change makes an event of {size:,} bytes, more than the {MAX_EVENT_BYTES:,} "
-                "an event may carry: nothing was saved",
-                details={"event_bytes": size, "limit_bytes": MAX_EVENT_BYTES},
-            )
-        self.emitted.extend(OutgoingEvent(topic, envelope) for topic in (payload.topic, *also_to))
+        envelope, value = self._sealed(payload)
+        self.emitted.extend(OutgoingEvent(topic, envelope, value) for topic in (payload.topic, *also_to))
         return envelope
+
+    def _sealed(self, payload: EventPayload) -> tuple[EventEnvelope, bytes]:
+        """The event's envelope and its bytes; refused (413, the transaction writes nothing) when Kafka could not
+        carry it."""
+        envelope = envelope_for(payload, source=self.source, correlation_id=current_correlation_id())
+        value = envelope.to_bytes()
+        if len(value) > MAX_EVENT_BYTES:
+            raise TooLargeError(
+                f"{payload.event_name}: the change makes an event of {len(value):,} bytes, more than the "
+                f"{MAX_EVENT_BYTES:,} an event may carry: nothing was saved",
+                details={"event_bytes": len(value), "limit_bytes": MAX_EVENT_BYTES},
+            )
+        return envelope, value
 
     def emit_tombstone(self, topic: str, key: str) -> None:
         """A null value for `key` on `topic`, published after this transaction's events."""
@@ -95,11 +102,7 @@ class Transaction(ABC):
             for dataset_id, samples in self._projected.items()
             if samples
         ]
-        events = [
-            OutgoingEvent(a.topic, envelope_for(a, source=self.source, correlation_id=current_correlation_id()))
-            for a in announcements
-        ]
-        return [*self.emitted, *events]
+        return [*self.emitted, *(OutgoingEvent(a.topic, *self._sealed(a)) for a in announcements)]
 
     @abstractmethod
     async def claim(self, consumer: str, event_id: str) -> bool:
