@@ -254,6 +254,7 @@ def test_an_annotation_may_be_a_little_larger_and_uploads_keep_their_own_limits(
     assert body_limit("PUT", "/api/labeling/datasets/d/samples/s/annotation") == ANNOTATION_BODY_LIMIT == 2 * 1024**2
     assert body_limit("PUT", "/api/labeling/datasets/d/samples/s/annotation/hard-example") == JSON_BODY_LIMIT
     assert body_limit("PUT", "/api/sync/datasets/d/uploads/a.jpg") is None
+    assert body_limit("PUT", "/api/sync/datasets/d/uploads/street/frame 01.jpg") is None  # a name with folders
     assert body_limit("POST", "/api/auth/login") == JSON_BODY_LIMIT
     assert body_limit("GET", "/api/datasets") is None
 
