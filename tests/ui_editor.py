@@ -79,6 +79,18 @@ async def saved(page: Page, revision: int) -> None:
     await page.wait_for_selector(f"[data-testid=status][data-state=saved]:has-text('revision {revision})')")
 
 
+async def two_boxes_saved(page: Page, p: Platform, sample: str, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Open an image, draw two boxes of a new label, save (revision 1); the server's shapes, left one first."""
+    await open_image(page, p, sample)
+    await box(page, (50, 50), (150, 120), new=label)
+    await box(page, (200, 100), (300, 200), existing=label)
+    await page.click("[data-testid=save]")
+    await saved(page, 1)
+    _, shapes = await server_shapes(p, sample)
+    first, second = sorted(shapes, key=lambda s: s["points"][0][0])
+    return first, second
+
+
 async def shown_frame(page: Page) -> int:
     return int(await page.get_attribute(".video-stage", "data-frame") or "-1")
 

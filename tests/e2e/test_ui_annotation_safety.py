@@ -2,7 +2,8 @@
 against the real platform, the way people use it: play/pause between labeled time points, frame steps as fast as
 the keys repeat on a slow network (150 ms emulated through the DevTools protocol), Save right after Add, a
 double-clicked Save, the status at each moment, a reload with unsaved edits, the gateway stopped while editing, two
-users on one shape, a refused shape at another time point, and a viewer who can change nothing."""
+users on one shape, a click whose press and release straddle a re-render of the panel, a refused shape at another
+time point, and a viewer who can change nothing."""
 
 from __future__ import annotations
 
@@ -35,12 +36,13 @@ from tests.ui_editor import (
     saved,
     server_shapes,
     step_to,
+    two_boxes_saved,
 )
 
 pytestmark = pytest.mark.e2e
 
 CLIPS = 4
-IMAGES = 6
+IMAGES = 7
 
 
 @pytest.fixture(scope="module")
@@ -255,13 +257,7 @@ async def test_the_gateway_stopped_while_editing_loses_nothing(images: Platform)
 async def test_two_users_on_one_shape_choose_and_lose_nothing_silently(images: Platform) -> None:
     sample = images.samples[5]
     async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
-        await open_image(page, images, sample)
-        await box(page, (50, 50), (150, 120), new="elk")
-        await box(page, (200, 100), (300, 200), existing="elk")
-        await page.click("[data-testid=save]")
-        await saved(page, 1)
-        _, shapes = await server_shapes(images, sample)
-        first, second = sorted(shapes, key=lambda s: s["points"][0][0])
+        first, second = await two_boxes_saved(page, images, sample, "elk")
         async with gateway_client(images.headers, base_url=ui_gateway_url()) as api:  # someone else moves the first
             moved = {**first, "points": [[60, 60], [160, 130]]}
             theirs = await api.put(
@@ -287,6 +283,39 @@ async def test_two_users_on_one_shape_choose_and_lose_nothing_silently(images: P
     revision, shapes = await server_shapes(images, sample)
     assert revision == 3
     assert [(s["shape_id"], s["label"]) for s in shapes] == [(first["shape_id"], "moose")]
+
+
+RENDERS_OF_THE_PANEL = """() => { window.panelRenders = 0;
+  new MutationObserver(() => { window.panelRenders++; }).observe(
+    document.querySelector('[data-testid=panel-note]'), { childList: true, characterData: true, subtree: true }); }"""
+
+
+async def test_a_click_across_a_rerender_of_the_panel_still_lands(images: Platform) -> None:
+    """The panel re-renders whenever something changes, here the label set someone else edits: a press on a shape's
+    Delete before that and the release after it is still a click on that shape (issue 11's CI run lost one)."""
+    sample = images.samples[6]
+    async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
+        first, second = await two_boxes_saved(page, images, sample, "heron")
+        delete = page.locator(
+            f"[data-testid=file-labels] li[data-shape='{second['shape_id']}'] button[aria-label='Delete heron']"
+        )
+        await page.evaluate(RENDERS_OF_THE_PANEL)
+        where = await delete.bounding_box()
+        assert where is not None
+        await page.mouse.move(where["x"] + where["width"] / 2, where["y"] + where["height"] / 2)
+        await page.mouse.down()
+        async with gateway_client(images.headers, base_url=ui_gateway_url()) as api:  # someone adds a label meanwhile
+            label = {"name": f"egret-{uuid.uuid4().hex[:6]}", "color": "#aa7700"}
+            added = await api.post(f"/api/labeling/datasets/{images.dataset_id}/labels", json=label)
+            assert added.status_code == 201, added.text
+        await page.wait_for_function("window.panelRenders > 0")  # the page read the label set again and re-rendered
+        await page.mouse.up()
+        gone = f"[data-testid=file-labels] li[data-shape='{second['shape_id']}']"
+        await page.wait_for_selector(gone, state="detached")
+        await page.click("[data-testid=save]")
+        await saved(page, 2)
+    _, shapes = await server_shapes(images, sample)
+    assert [s["shape_id"] for s in shapes] == [first["shape_id"]]
 
 
 async def test_a_refused_shape_is_shown_at_its_time_point_and_a_viewer_changes_nothing(

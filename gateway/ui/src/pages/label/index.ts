@@ -143,7 +143,8 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
   async function editShape(s: Shape): Promise<void> {
     await pipeline.track((async () => {
       const label = await labels.pick(s.label, "Edit label");
-      if (label && label !== s.label) model.replace(s.shape_id, { ...s, label });
+      const now = model.find(s.shape_id); // as it is after the dialog (someone's save may have moved it meanwhile)
+      if (label && now && label !== now.label) model.replace(now.shape_id, { ...now, label });
     })());
   }
   async function removeShape(s: Shape): Promise<void> {
@@ -176,9 +177,8 @@ export async function labelPage(root: HTMLElement, p: Record<string, string>, q:
   const panel = new LabelPanel(model, editor, canWrite, {
     colorOf: labels.colorOf, editShape, removeShape, removeTimePoint, renameLabel,
     goTo: async (n) => { await video?.showFrame(n); }, shownFrame: () => (video ? video.shown : null),
-  }, () => [h("label", { class: "check" }, hardBox, "Hard example"),
-    h("p", { class: "muted small" }, `Revision ${pipeline.base.revision}${annotation.labeled_by ? ` · labeled by ${annotation.labeled_by}` : ""}`),
-    shortcuts(canWrite)]);
+  }, { hardExample: h("label", { class: "check" }, hardBox, "Hard example"), shortcuts: shortcuts(canWrite),
+    note: () => `Revision ${pipeline.base.revision}${annotation.labeled_by ? ` · labeled by ${annotation.labeled_by}` : ""}` });
   const stage = h("div", { class: "stage" }, video ? video.el : editor.canvas);
   const saveButton = h("button", { class: "primary", "data-testid": "save", onclick: () => void pipeline.save() }, "Save");
   const autosave = h("input", { type: "checkbox", "data-testid": "autosave", checked: localStorage.getItem(AUTOSAVE_KEY) === "on",
