@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from labelstream_shared.events.contracts import MediaKind, Shape
+from labelstream_shared.geometry import rotated_corners
 from pydantic import BaseModel, ConfigDict
 from shapely import LinearRing, MultiPoint, Polygon
 
@@ -194,13 +195,6 @@ def _box(points: list[Point], found: Found) -> list[Point] | None:
     (x0, y0), (x1, y1) = points
     _need(x0 != x1 and y0 != y1, found, "zero_area", "a rectangle needs a width and a height above zero")
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-
-
-def rotated_corners(corners: list[Point], degrees: float) -> list[Point]:
-    cx = sum(x for x, _ in corners) / len(corners)
-    cy = sum(y for _, y in corners) / len(corners)
-    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-    return [(cx + (x - cx) * cos - (y - cy) * sin, cy + (x - cx) * sin + (y - cy) * cos) for x, y in corners]
 
 
 def _outside_problems(outline: list[Point], *, width: float, height: float, kind: str) -> Found:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import Shape
+from labelstream_shared.geometry import frame_of, interpolate
 from pydantic import BaseModel, ConfigDict
 
 from labeling_svc.domain.shapes import MediaInfo, validate_shapes
@@ -62,15 +63,6 @@ def time_points(shapes: Iterable[Shape]) -> list[TimePoint]:
     ]
 
 
-def frame_of(shape: Shape, fps: float | None) -> float | None:
-    """The shape's frame index, from the time point and the frame rate where it was not given."""
-    if shape.frame_index is not None:
-        return float(shape.frame_index)
-    if shape.time_point_s is not None and fps:
-        return shape.time_point_s * fps
-    return None
-
-
 def shapes_at_frame(
     shapes: Iterable[Shape], *, frame: int, fps: float | None, media: MediaInfo | None = None
 ) -> list[FrameShape]:
@@ -103,25 +95,3 @@ def _problems(shape: Shape, media: MediaInfo | None) -> tuple[RuleBroken, ...]:
         return ()
     problems = validate_shapes([shape], media=media, labels={shape.label})  # its label is its keyframe's, checked
     return tuple(RuleBroken(rule=p.rule, message=p.message) for p in problems)
-
-
-def interpolate(before: tuple[float, Shape], after: tuple[float, Shape], *, frame: int, object_id: str) -> Shape:
-    (f0, a), (f1, b) = before, after
-    w = (frame - f0) / (f1 - f0)
-
-    def mix(x: float, y: float) -> float:
-        return x + (y - x) * w
-
-    points = tuple((mix(p[0], q[0]), mix(p[1], q[1])) for p, q in zip(a.points, b.points, strict=False))
-    rotation = None if a.rotation is None else mix(a.rotation, b.rotation if b.rotation is not None else a.rotation)
-    t0, t1 = a.time_point_s, b.time_point_s
-    time_point = None if t0 is None or t1 is None else mix(t0, t1)
-    return a.model_copy(
-        update={
-            "shape_id": f"{object_id}@{frame}",
-            "points": points,
-            "rotation": rotation,
-            "time_point_s": time_point,
-            "frame_index": frame,
-        }
-    )

@@ -1,0 +1,1 @@
+"""Labelstream's export and import formats."""

@@ -1,0 +1,216 @@
+"""COCO instances (`annotations/instances_default.json`, and the pictures under `images/` with `include_media`).
+
+Every shape with an area is an annotation: its outline as `segmentation` (one polygon), `bbox` [x, y, w, h], `area`
+(of the outline), `iscrowd` 0; a circle is held as a 64-gon and a rotated rectangle as its 4 corners; points and
+polylines are skipped (instances hold areas only). Categories are the label set, in its order, ids from 1. A video
+gives one image per labeled time point (or per frame of an interpolated box), named `<video>/frame_000042.jpg`, with
+`video` and `frame` fields. The JSON is written in two passes over the items (images, then annotations), so memory
+stays flat.
+
+Reading: polygons (each part of a multi-part segmentation its own polygon; a 4-corner axis-aligned one matching the
+bbox a rectangle), a bbox without segmentation a rectangle; RLE masks (iscrowd 1) are skipped."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from labelstream_shared.events.contracts import Shape
+
+from labelstream_formats import conversions as cv
+from labelstream_formats.model import (
+    ArchiveFile,
+    ArchiveReader,
+    ExportDataset,
+    ExportOptions,
+    ImportedItem,
+    Item,
+    MediaSource,
+    Report,
+)
+
+ANNOTATIONS = "annotations/instances_default.json"
+BUFFER = 64 * 1024
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _round(v: float) -> float:
+    return round(v, 2)
+
+
+class Coco:
+    name = "coco"
+    title = "COCO instances 1.0"
+    media_kinds = frozenset({"image", "video"})
+    shape_kinds = cv.AREA_KINDS
+
+    def export(
+        self, dataset: ExportDataset, options: ExportOptions, media: MediaSource, report: Report
+    ) -> Iterator[ArchiveFile]:
+        yield ArchiveFile(ANNOTATIONS, _buffered(self._json(dataset, options, report)))
+        if options.include_media:
+            yield from media_files(dataset, options, media)
+
+    def _json(self, dataset: ExportDataset, options: ExportOptions, report: Report) -> Iterator[str]:
+        categories = [{"id": i + 1, "name": n, "supercategory": ""} for i, n in enumerate(dataset.labels)]
+        yield '{"info":' + _dumps({"description": dataset.name, "version": "1.0", "contributor": "Labelstream"})
+        yield ',"licenses":[],"categories":' + _dumps(categories) + ',"images":['
+        first = True
+        for image_id, (item, frame, _) in enumerate(_images(dataset.items(), options), start=1):
+            image: dict[str, Any] = {"id": image_id, "file_name": _file_name(item, frame)}
+            image |= {"width": item.width or 0, "height": item.height or 0}
+            if frame is not None:
+                image |= {"video": item.name, "frame": frame}
+            yield ("" if first else ",") + _dumps(image)
+            first = False
+        yield '],"annotations":['
+        category_of = {n: i + 1 for i, n in enumerate(dataset.labels)}
+        annotation_id, first = 0, True
+        for image_id, (_, _, shapes) in enumerate(_images(dataset.items(), options, report), start=1):
+            for shape in shapes:
+                annotation = _annotation(shape, category_of, report)
+                if annotation is None:
+                    continue
+                annotation_id += 1
+                report.shapes += 1
+                yield ("" if first else ",") + _dumps({"id": annotation_id, "image_id": image_id, **annotation})
+                first = False
+        yield "]}"
+
+    def detect(self, archive: ArchiveReader) -> bool:
+        return any(n.startswith("annotations/") and n.endswith(".json") for n in archive.names())
+
+    def read(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
+        for name in archive.names():
+            if name.startswith("annotations/") and name.endswith(".json"):
+                yield from _read_document(json.loads(archive.read(name)), report)
+
+
+def _images(
+    items: Iterable[Item], options: ExportOptions, report: Report | None = None
+) -> Iterator[tuple[Item, int | None, tuple[Shape, ...]]]:
+    """(item, frame, shapes) per COCO image: an image sample, or a video's frame; counts items when given a report."""
+    for item in items:
+        if item.media_kind == "video":
+            for fs in cv.frames(item, interpolated=options.interpolated):
+                yield item, fs.frame, fs.shapes
+        else:
+            yield item, None, item.shapes
+        if report is not None:
+            report.item_done()
+
+
+def _file_name(item: Item, frame: int | None) -> str:
+    return item.name if frame is None else cv.frame_name(item, frame)
+
+
+def _annotation(shape: Shape, category_of: dict[str, int], report: Report) -> dict[str, Any] | None:
+    outline = cv.polygon(shape)
+    if outline is None:
+        report.skip(shape, "COCO instances hold areas only")
+        return None
+    if shape.label not in category_of:
+        report.skip(shape, f"label {shape.label!r} is not in the label set")
+        return None
+    if shape.kind in ("circle", "rotated_rectangle"):
+        report.convert(shape, "polygon")
+    x0, y0, x1, y1 = cv.bounds(outline)
+    return {
+        "category_id": category_of[shape.label],
+        "segmentation": [[_round(c) for p in outline for c in p]],
+        "area": _round(cv.area(outline)),
+        "bbox": [_round(x0), _round(y0), _round(x1 - x0), _round(y1 - y0)],
+        "iscrowd": 0,
+        "attributes": {"object_id": shape.object_id} if shape.object_id else {},
+    }
+
+
+def _buffered(parts: Iterable[str]) -> Iterator[bytes]:
+    buffer: list[str] = []
+    size = 0
+    for part in parts:
+        buffer.append(part)
+        size += len(part)
+        if size >= BUFFER:
+            yield "".join(buffer).encode()
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+def media_files(dataset: ExportDataset, options: ExportOptions, media: MediaSource) -> Iterator[ArchiveFile]:
+    """The pictures under `images/`: each image sample as stored, a video's frames as JPEG (those the labels use)."""
+    for item in dataset.items():
+        if item.media_kind == "image":
+            yield ArchiveFile(f"images/{item.name}", media.image(item))
+        else:
+            wanted = [fs.frame for fs in cv.frames(item, interpolated=options.interpolated)]
+            for frame, data in media.frames(item, wanted):
+                yield ArchiveFile(f"images/{cv.frame_name(item, frame)}", (data,))
+
+
+def _read_document(document: dict[str, Any], report: Report) -> Iterator[ImportedItem]:
+    names = {c["id"]: c["name"] for c in document.get("categories", [])}
+    by_image: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for annotation in document.get("annotations", []):
+        by_image[annotation.get("image_id")].append(annotation)
+    for image in document.get("images", []):
+        shapes: list[Shape] = []
+        problems: list[str] = []
+        for n, annotation in enumerate(by_image.get(image.get("id"), [])):
+            label = names.get(annotation.get("category_id"))
+            if label is None:
+                problems.append(f"annotation {annotation.get('id')}: unknown category {annotation.get('category_id')}")
+                continue
+            shapes += _shapes_of(annotation, label, f"coco{annotation.get('id', n)}", problems)
+        report.item_done()
+        yield ImportedItem(
+            name=str(image.get("file_name", "")),
+            shapes=tuple(shapes),
+            width=image.get("width"),
+            height=image.get("height"),
+            problems=tuple(problems),
+        )
+
+
+def _shapes_of(annotation: dict[str, Any], label: str, shape_id: str, problems: list[str]) -> list[Shape]:
+    segmentation = annotation.get("segmentation")
+    bbox = annotation.get("bbox")
+    if isinstance(segmentation, dict) or annotation.get("iscrowd"):
+        problems.append(f"annotation {annotation.get('id')}: RLE masks (iscrowd) are not imported")
+        return []
+    parts = [p for p in (segmentation or []) if isinstance(p, list) and len(p) >= 6]
+    if not parts:
+        if bbox and len(bbox) == 4:
+            x, y, w, h = (float(v) for v in bbox)
+            return [Shape(shape_id=shape_id, kind="rectangle", label=label, points=((x, y), (x + w, y + h)))]
+        problems.append(f"annotation {annotation.get('id')}: neither a polygon nor a box")
+        return []
+    shapes = []
+    for i, flat in enumerate(parts):
+        points = tuple((float(flat[j]), float(flat[j + 1])) for j in range(0, len(flat) - 1, 2))
+        sid = shape_id if len(parts) == 1 else f"{shape_id}-{i}"
+        shapes.append(
+            _as_rectangle(points, bbox, label, sid) or Shape(shape_id=sid, kind="polygon", label=label, points=points)
+        )
+    return shapes
+
+
+def _as_rectangle(points: tuple[tuple[float, float], ...], bbox: Any, label: str, shape_id: str) -> Shape | None:
+    """A 4-corner axis-aligned outline equal to the bbox was a rectangle."""
+    if len(points) != 4 or not bbox or len(bbox) != 4:
+        return None
+    x0, y0, x1, y1 = cv.bounds(points)
+    corners = {(x0, y0), (x1, y0), (x1, y1), (x0, y1)}
+    same_box = all(abs(a - b) <= 0.01 for a, b in zip((x0, y0, x1 - x0, y1 - y0), bbox, strict=True))
+    if set(points) != corners or not same_box:
+        return None
+    return Shape(shape_id=shape_id, kind="rectangle", label=label, points=((x0, y0), (x1, y1)))
+
+
+FORMAT = Coco()

@@ -1,0 +1,20 @@
+"""The formats Labelstream exports and imports, by name. Adding a format: one module in `formats/` with an object
+named FORMAT (an ExportFormat, and an ImportFormat where it reads too), listed in MODULES."""
+
+from __future__ import annotations
+
+from labelstream_formats.formats import coco, manifest
+from labelstream_formats.model import ExportFormat, ImportFormat
+
+MODULES = (coco, manifest)
+
+EXPORTS: dict[str, ExportFormat] = {m.FORMAT.name: m.FORMAT for m in MODULES}
+IMPORTS: dict[str, ImportFormat] = {m.FORMAT.name: m.FORMAT for m in MODULES if hasattr(m.FORMAT, "read")}
+
+
+def export_format(name: str) -> ExportFormat | None:
+    return EXPORTS.get(name)
+
+
+def import_format(name: str) -> ImportFormat | None:
+    return IMPORTS.get(name)
