@@ -3,6 +3,7 @@ MinIO that `make test` starts through the launcher (never mocks); unit tests use
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -74,3 +75,19 @@ def platform_buckets() -> tuple[str, ...]:
         if not storage.client.bucket_exists(bucket):
             storage.client.make_bucket(bucket)
     return PLATFORM_BUCKETS
+
+
+@pytest.fixture
+async def scratch_bucket(unique: str) -> AsyncIterator[tuple[ObjectStorage, str]]:
+    """A new empty bucket of the platform's object storage, emptied and removed after the test."""
+    storage = ObjectStorage(ServiceSettings())
+    name = f"ls-test-{unique}"
+    await storage.ensure_bucket(name)
+    yield storage, name
+
+    def empty() -> None:
+        for listed in storage.client.list_objects(name, recursive=True):
+            storage.client.remove_object(name, listed.object_name)
+        storage.client.remove_bucket(name)
+
+    await asyncio.to_thread(empty)

@@ -30,6 +30,7 @@ class Item:
     shapes: tuple[Shape, ...] = ()
     status: str = "unlabeled"
     hard_example: bool = False
+    source: str | None = None  # where the picture is stored (e.g. s3://bucket/key): for the MediaSource only
 
 
 @dataclass(frozen=True, slots=True)

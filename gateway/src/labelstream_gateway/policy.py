@@ -1,8 +1,9 @@
 """Who may call what: (method, /api path pattern) -> roles. Pure; the proxy enforces it on every /api request.
 
-Readers (viewer) read everything; annotators also label (annotations, labels, hard examples), synchronize and
-add data; only admins create, change or delete datasets, versions, jobs and samples (with or without their
-source files) and manage users. A route no rule names is admin-only for writes and open to readers for reads.
+Readers (viewer) read everything and may export a published version; annotators also label (annotations, labels,
+hard examples), synchronize and add data; only admins create, change or delete datasets, versions, jobs and samples
+(with or without their source files) and manage users. A route no rule names is admin-only for writes and open to
+readers for reads.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ RULES: tuple[Rule, ...] = (
     rule("POST", "labeling/datasets/{id}/labels", LABELERS, "add a label while labeling"),
     rule("PATCH DELETE", "labeling/datasets/{id}/labels/{name}", LABELERS, "edit or delete a label"),
     rule("POST", "labeling/jobs/{id}/synchronize", LABELERS, "synchronize new data"),
+    # an export reads a version (its archive is a derived file in the output path)
+    rule("POST", "datasets/{id}/versions/{vid}/exports", READERS, "export a version"),
     # data in
     rule("POST", "sync/datasets/{id}/runs", LABELERS, "synchronize the data source"),
     rule("POST", "sync/datasets/{id}/imports", LABELERS, "add data"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 # /api/<segment>/... -> service. A service owns its segments; the gateway forwards the path unchanged.
 API_SEGMENTS: dict[str, str] = {
     "datasets": "dataset-svc",
+    "exports": "dataset-svc",
     "labeling": "labeling-svc",
     "media": "media-svc",
     "sync": "sync-svc",

@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
+import httpx
 from dataset_svc.app.handlers import SUBSCRIPTIONS
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.app.use_cases import execute_purge
+from dataset_svc.bootstrap import create_app
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.samples import Sample, SampleCounts
 from dataset_svc.entrypoints.api import DatasetDeps
+from dataset_svc.settings import DatasetSettings
 from labelstream_shared.clock import utc_now
 from labelstream_shared.consumer import EventProcessor, IncomingMessage, Outcome
 from labelstream_shared.events import DataAdded, EventPayload, LabelChanged
@@ -31,6 +35,8 @@ from labelstream_testing.dataset_fakes import (
 )
 from labelstream_testing.dataset_fakes_versions import (
     InMemoryDatasetPurgeRepository,
+    InMemoryExportRepository,
+    InMemoryExportStorage,
     InMemorySampleDeletionRepository,
     InMemoryVersionHeadRepository,
     InMemoryVersionRepository,
@@ -89,6 +95,7 @@ def fake_deps(
     run: InMemoryTransactionRunner[InMemoryDatasetTransaction],
     *,
     buckets: Iterable[str] = (INPUT_BUCKET, OUTPUT_BUCKET),
+    export_storage: InMemoryExportStorage | None = None,
 ) -> DatasetDeps:
     """The API's dependencies over the in-memory fakes sharing the runner's state."""
     return DatasetDeps(
@@ -101,7 +108,20 @@ def fake_deps(
         purges=InMemoryDatasetPurgeRepository(run.state),
         versions=InMemoryVersionRepository(run.state),
         version_heads=InMemoryVersionHeadRepository(run.state),
+        exports=InMemoryExportRepository(run.state),
+        export_storage=export_storage or InMemoryExportStorage(),
     )
+
+
+@asynccontextmanager
+async def served(
+    run: InMemoryTransactionRunner[InMemoryDatasetTransaction], **deps: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """dataset-svc's API over the in-memory fakes (`deps`: fake_deps's options), as an HTTP client."""
+    app = create_app(DatasetSettings(), fake_deps=fake_deps(run, **deps))
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://d") as client:
+        yield client
 
 
 async def store(run: TransactionRunner[DatasetTransaction], samples: Sequence[Sample]) -> None:

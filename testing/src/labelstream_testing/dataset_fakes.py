@@ -15,6 +15,7 @@ from labelstream_shared.samples import STATUSES
 
 from labelstream_testing.dataset_fakes_versions import (
     InMemoryDatasetPurgeRepository,
+    InMemoryExportRepository,
     InMemoryRows,
     InMemorySampleDeletionRepository,
     InMemorySampleLabelRepository,
@@ -171,6 +172,7 @@ class InMemoryDatasetTransaction(InMemoryTransaction, DatasetTransaction):
         self.versions = InMemoryVersionRepository(state)
         self.version_heads = InMemoryVersionHeadRepository(state)
         self.version_objects = InMemoryVersionObjectRepository(state)
+        self.exports = InMemoryExportRepository(state)
 
 
 def in_memory_runner(state: InMemoryState | None = None) -> InMemoryTransactionRunner[InMemoryDatasetTransaction]:

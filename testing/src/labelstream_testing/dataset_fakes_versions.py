@@ -4,12 +4,14 @@ storage.py), for unit tests; the contract tests run one suite against both."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SourceObject
+from dataset_svc.domain.exports import Export
 from dataset_svc.domain.labels import SampleLabels
-from dataset_svc.domain.versions import Version
+from dataset_svc.domain.versions import ObjectLocation, Version
 from labelstream_shared.clock import utc_now
 from pydantic import BaseModel
 
@@ -195,3 +197,52 @@ class InMemoryVersionFiles:
     async def remove(self, *, bucket: str, keys: Sequence[str]) -> None:
         for key in keys:
             self.objects.pop((bucket, key), None)
+
+
+class InMemoryExportStorage:
+    """Objects in memory as an export uses them (share `objects` with InMemoryVersionFiles to read its manifests)."""
+
+    def __init__(self, objects: dict[tuple[str, str], bytes] | None = None) -> None:
+        self.objects = objects if objects is not None else {}
+
+    def lines(self, location: ObjectLocation) -> Iterator[bytes]:
+        yield from (line for line in self.objects[(location.bucket, location.key)].split(b"\n") if line.strip())
+
+    def read(self, bucket: str, key: str) -> Iterator[bytes]:
+        yield self.objects[(bucket, key)]
+
+    def write(self, location: ObjectLocation, chunks: Iterator[bytes], *, content_type: str) -> int:
+        data = b"".join(chunks)
+        self.objects[(location.bucket, location.key)] = data
+        return len(data)
+
+
+class InMemoryExportRepository(InMemoryJobs):
+    active = ("queued", "running")
+    claimed_status = "running"
+
+    collection = "exports"
+
+    async def add(self, export: Export) -> None:
+        self._rows[export.id] = export.model_dump()
+
+    async def save(self, export: Export) -> None:
+        self._save(export, job_id=export.id, status=export.status)
+
+    async def get(self, export_id: str) -> Export | None:
+        row = self._rows.get(export_id)
+        return Export.model_validate(row) if row else None
+
+    async def list(
+        self, dataset_id: str, *, version_id: str | None, limit: int, before: tuple[datetime, str] | None = None
+    ) -> list[Export]:
+        found = [
+            Export.model_validate(r)
+            for r in self._rows.values()
+            if r["dataset_id"] == dataset_id and version_id in (None, r["version_id"])
+        ]
+        found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+        return [e for e in found if before is None or (e.created_at, e.id) < before][:limit]
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})

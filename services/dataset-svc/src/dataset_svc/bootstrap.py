@@ -10,15 +10,17 @@ from labelstream_shared.jobs import Claim, JobWorker
 from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
 from dataset_svc.adapters.mongo import MongoDatasetRepository, MongoDatasetTransaction, ensure_indexes
+from dataset_svc.adapters.mongo_exports import MongoExportRepository
 from dataset_svc.adapters.mongo_jobs import MongoDatasetPurgeRepository, MongoSampleDeletionRepository
 from dataset_svc.adapters.mongo_samples import MongoSampleCountRepository, MongoSampleRepository
 from dataset_svc.adapters.mongo_versions import MongoVersionHeadRepository, MongoVersionRepository
-from dataset_svc.adapters.storage import StorageBucketDirectory, StorageVersionFiles
+from dataset_svc.adapters.storage import StorageBucketDirectory, StorageExportFiles, StorageVersionFiles
 from dataset_svc.app.deletion import execute_deletion
+from dataset_svc.app.exports import execute_export
 from dataset_svc.app.handlers import SUBSCRIPTIONS
 from dataset_svc.app.publishing import execute_version_job
 from dataset_svc.app.use_cases import execute_purge
-from dataset_svc.entrypoints import api, deletion, samples, versions
+from dataset_svc.entrypoints import api, deletion, exports, samples, versions
 from dataset_svc.settings import DatasetSettings
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ async def wire(runtime: ServiceRuntime, *, settings: DatasetSettings) -> Wiring:
         purges=MongoDatasetPurgeRepository(runtime.db),
         versions=MongoVersionRepository(runtime.db),
         version_heads=MongoVersionHeadRepository(runtime.db),
+        exports=MongoExportRepository(runtime.db),
+        export_storage=StorageExportFiles(runtime.storage),
     )
     files = StorageVersionFiles(runtime.storage)
 
@@ -56,12 +60,23 @@ async def wire(runtime: ServiceRuntime, *, settings: DatasetSettings) -> Wiring:
             "purged the samples of a deleted dataset", extra={"fields": {"dataset": claim.job_id, "count": removed}}
         )
 
+    async def run_export(claim: Claim, owner: str) -> None:
+        await execute_export(claim, run=run, storage=deps.export_storage, owner=owner)
+
+    export_worker = JobWorker(
+        name="exports", jobs=deps.exports, execute=run_export, max_concurrent=settings.max_concurrent_exports
+    )
     deletion_worker = JobWorker(name="sample-deletions", jobs=deps.deletions, execute=run_deletion)
     purge_worker = JobWorker(name="dataset-purges", jobs=deps.purges, execute=run_purge)
     consumer = runtime.consumer(group=settings.consumer_group, subscriptions=SUBSCRIPTIONS, run=run)
-    return Wiring(deps=deps, consumers=[consumer], workers=[version_worker.run, deletion_worker.run, purge_worker.run])
+    return Wiring(
+        deps=deps,
+        consumers=[consumer],
+        workers=[version_worker.run, export_worker.run, deletion_worker.run, purge_worker.run],
+    )
 
 
 def create_app(settings: DatasetSettings, *, fake_deps: api.DatasetDeps | None = None) -> FastAPI:
-    routers = [api.router, deletion.router, samples.router, versions.router]
+    routers = [api.router, deletion.router, samples.router, versions.router, exports.router]
+    routers.append(exports.formats_router)
     return service_app(settings, routers=routers, wire=partial(wire, settings=settings), fake_deps=fake_deps)

@@ -10,3 +10,5 @@ class DatasetSettings(ServiceSettings):
     consumer_group: str = "dataset-svc"
     # Versions published at once by one process (LS_MAX_CONCURRENT_VERSIONS); each streams one manifest.
     max_concurrent_versions: int = 2
+    # Exports written at once by one process (LS_MAX_CONCURRENT_EXPORTS); each builds one archive in a thread.
+    max_concurrent_exports: int = 1

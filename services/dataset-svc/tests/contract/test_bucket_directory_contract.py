@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
 import pytest
 from dataset_svc.adapters.storage import StorageBucketDirectory
 from dataset_svc.app.ports import BucketDirectory
-from dataset_svc.settings import DatasetSettings
-from labelstream_shared.storage import ObjectStorage
 from labelstream_testing.dataset_fakes import InMemoryBucketDirectory
-
-
-@pytest.fixture
-async def storage_bucket(unique: str) -> AsyncIterator[tuple[ObjectStorage, str]]:
-    storage = ObjectStorage(DatasetSettings())
-    bucket = f"ls-test-{unique}"
-    await storage.ensure_bucket(bucket)
-    yield storage, bucket
-    await asyncio.to_thread(storage.client.remove_bucket, bucket)
 
 
 @pytest.fixture(params=["memory", pytest.param("storage", marks=pytest.mark.integration)])
@@ -27,7 +13,7 @@ def directory(request: pytest.FixtureRequest, unique: str) -> tuple[BucketDirect
     if request.param == "memory":
         bucket = f"ls-test-{unique}"
         return InMemoryBucketDirectory({bucket}), bucket
-    storage, bucket = request.getfixturevalue("storage_bucket")
+    storage, bucket = request.getfixturevalue("scratch_bucket")
     return StorageBucketDirectory(storage), bucket
 
 

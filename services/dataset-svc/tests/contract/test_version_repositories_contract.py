@@ -142,7 +142,7 @@ async def test_versions_are_listed_newest_first_without_those_being_deleted(repo
     assert await repos.versions.latest_published("none") is None
     assert await repos.versions.visible([v1.id, v4.id, "nope", theirs.id]) == {v1.id, theirs.id}
     statistics = LabelStatistics(samples=2, labels=(LabelStatistic(label="cat", shapes=1, samples=1),))
-    published = v3.published(statistics=statistics)
+    published = v3.published(statistics=statistics, label_set=("cat",))
     await repos.versions.save(published)
     assert await repos.versions.get(v3.id) == published
     await repos.versions.remove(v1.id)
@@ -164,8 +164,8 @@ async def test_jobs_are_claimed_oldest_first_once_and_again_only_when_their_owne
     assert not await repos.versions.heartbeat(v1.id, owner="b")
     assert await repos.versions.claim_next(owner="c", stale_after_s=-1) == Claim(v1.id, attempts=2)  # "a" was silent
     assert not await repos.versions.heartbeat(v1.id, owner="a")
-    await repos.versions.save(v1.published(statistics=LabelStatistics()))  # done: the claim goes with it
-    await repos.versions.save(v1.published(statistics=LabelStatistics()).deleting())  # a new job
+    await repos.versions.save(v1.published(statistics=LabelStatistics(), label_set=()))  # done: the claim goes with it
+    await repos.versions.save(v1.published(statistics=LabelStatistics(), label_set=()).deleting())  # a new job
     assert await repos.versions.claim_next(owner="d", stale_after_s=60) == Claim(v1.id, attempts=1)
     await repos.versions.save(v2.failed("broken"))  # no longer active
     assert await repos.versions.claim_next(owner="e", stale_after_s=-1) == Claim(v1.id, attempts=2)

@@ -35,15 +35,6 @@ async def eventually(check: Any, *, timeout: float = 30.0) -> None:
 
 
 @pytest.fixture
-async def bucket(unique: str) -> AsyncIterator[str]:
-    storage = ObjectStorage(DatasetSettings())
-    name = f"ls-test-{unique}"
-    await storage.ensure_bucket(name)
-    yield name
-    await asyncio.to_thread(storage.client.remove_bucket, name)
-
-
-@pytest.fixture
 async def service(unique: str, mongo_client: AsyncMongoClient[Document]) -> AsyncIterator[httpx.AsyncClient]:
     settings = DatasetSettings(
         mongo_url=MONGO_URL,
@@ -76,8 +67,9 @@ async def publish(*payloads: EventPayload) -> None:
 
 
 async def test_samples_arrive_through_events_and_leave_with_their_dataset(
-    service: httpx.AsyncClient, bucket: str
+    service: httpx.AsyncClient, scratch_bucket: tuple[ObjectStorage, str]
 ) -> None:
+    _, bucket = scratch_bucket
     body = {"name": "cats", "labeling_type": "image_segmentation", "input_path": {"bucket": bucket}}
     missing = await service.post("/api/datasets", json={**body, "output_path": {"bucket": f"{bucket}-nope"}})
     assert missing.status_code == 422

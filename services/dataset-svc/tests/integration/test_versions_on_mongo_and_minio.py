@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,6 @@ from dataset_svc.adapters.storage import StorageBucketDirectory, StorageVersionF
 from dataset_svc.app.publishing import execute_version_job
 from dataset_svc.app.use_cases import CreateDataset, create_dataset
 from dataset_svc.app.versions import VersionView, delete_version, list_versions, publish_version
-from dataset_svc.settings import DatasetSettings
 from labelstream_shared.events import EventEnvelope, LabelChanged, MediaProcessed, SourceDeleted, VersionPublished
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, MediaMetadata, ObjectRef, Shape
 from labelstream_shared.mongo import OUTBOX, Document, MongoTransactionRunner
@@ -30,21 +28,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 pytestmark = pytest.mark.integration
 KEYS = [f"img/{i:03d}.jpg" for i in range(23)]  # three manifest pages of 10
 LABELS = {"img/000.jpg": ["cat", "dog"], "img/007.jpg": ["cat"], "img/015.jpg": ["dog", "dog", "dog"]}
-
-
-@pytest.fixture
-async def bucket(unique: str) -> AsyncIterator[tuple[ObjectStorage, str]]:
-    storage = ObjectStorage(DatasetSettings())
-    name = f"ls-test-{unique}"
-    await storage.ensure_bucket(name)
-    yield storage, name
-
-    def empty() -> None:
-        for listed in storage.client.list_objects(name, recursive=True):
-            storage.client.remove_object(name, listed.object_name)
-        storage.client.remove_bucket(name)
-
-    await asyncio.to_thread(empty)
 
 
 def read_object(storage: ObjectStorage, bucket: str, key: str) -> bytes:
@@ -89,7 +72,9 @@ class Platform:
 
 @pytest.fixture
 async def platform(
-    mongo_client: AsyncMongoClient[Document], mongo_db: AsyncDatabase[Document], bucket: tuple[ObjectStorage, str]
+    mongo_client: AsyncMongoClient[Document],
+    mongo_db: AsyncDatabase[Document],
+    scratch_bucket: tuple[ObjectStorage, str],
 ) -> Platform:
     await ensure_indexes(mongo_db)
     run = MongoTransactionRunner(
@@ -97,7 +82,7 @@ async def platform(
         db=mongo_db,
         make=lambda db, session: MongoDatasetTransaction(source="/labelstream/dataset-svc", db=db, session=session),
     )
-    return Platform(run, mongo_db, *bucket)
+    return Platform(run, mongo_db, *scratch_bucket)
 
 
 async def labeled_dataset(platform: Platform) -> tuple[str, dict[str, LabelChanged]]:

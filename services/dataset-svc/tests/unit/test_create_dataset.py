@@ -5,12 +5,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from dataset_svc.app.use_cases import CreateDataset, create_dataset
-from dataset_svc.bootstrap import create_app
-from dataset_svc.settings import DatasetSettings
 from labelstream_shared.errors import ConflictError, InvalidInputError
 from labelstream_shared.events import DatasetCreated
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition
-from labelstream_testing.dataset import fake_deps
+from labelstream_testing.dataset import served
 from labelstream_testing.dataset_fakes import InMemoryBucketDirectory, InMemoryDatasetRepository, in_memory_runner
 from labelstream_testing.uow import InMemoryState
 
@@ -74,11 +72,8 @@ async def test_invalid_datasets_are_refused_naming_the_problem(changes: dict[str
 @pytest.fixture
 async def api() -> AsyncIterator[tuple[httpx.AsyncClient, InMemoryState]]:
     run = in_memory_runner()
-    app = create_app(DatasetSettings(), fake_deps=fake_deps(run))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dataset-svc") as client:
-            yield client, run.state
+    async with served(run) as client:
+        yield client, run.state
 
 
 async def test_api_creates_lists_and_gets(api: tuple[httpx.AsyncClient, InMemoryState]) -> None:

@@ -12,9 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from dataset_svc.app.publishing import execute_version_job
-from dataset_svc.bootstrap import create_app
 from dataset_svc.domain.deletion import SourceObject
-from dataset_svc.settings import DatasetSettings
 from labelstream_shared.events import MediaProcessed, SourceDeleted, VersionPublished
 from labelstream_shared.events.contracts import LabelStatistic, MediaMetadata, ObjectRef, Shape
 from labelstream_shared.jobs import Claim, JobWorker
@@ -27,6 +25,7 @@ from labelstream_testing.dataset import (
     label_changed,
     run_purges,
     sample_id,
+    served,
 )
 from labelstream_testing.dataset_fakes import InMemoryDatasetTransaction, in_memory_runner
 from labelstream_testing.dataset_fakes_versions import InMemoryVersionFiles
@@ -92,10 +91,8 @@ async def world() -> AsyncIterator[World]:
     gone = ObjectRef(bucket="raw-data", key="d/gone.jpg", sample_id=sample_id(D.id, "d/gone.jpg"))
     await deliver(run, SourceDeleted(dataset_id=D.id, reason="vanished", objects=(gone,)))
     files = InMemoryVersionFiles()
-    app = create_app(DatasetSettings(), fake_deps=fake_deps(run))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://d") as client:
-            yield World(run, files, client)
+    async with served(run) as client:
+        yield World(run, files, client)
 
 
 def manifest_lines(data: bytes) -> list[Json]:

@@ -11,14 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from dataset_svc.app.deletion import _next_batch, delete_samples, execute_deletion
-from dataset_svc.bootstrap import create_app
 from dataset_svc.domain.deletion import SampleSelection, SourceObject
 from dataset_svc.domain.samples import SampleCounts, SampleQuery
 from dataset_svc.domain.versions import Version
-from dataset_svc.settings import DatasetSettings
 from labelstream_shared.events import SampleDeleted
 from labelstream_shared.jobs import Claim
-from labelstream_testing.dataset import dataset, fake_deps, sample, sample_id, store
+from labelstream_testing.dataset import dataset, sample, sample_id, served, store
 from labelstream_testing.dataset_fakes import (
     InMemoryDatasetTransaction,
     InMemorySampleCountRepository,
@@ -74,10 +72,8 @@ async def world() -> AsyncIterator[World]:
 
     await run(setup)
     await store(run, [sample(D.id, k, status="labeled" if k.startswith("b/") else "unlabeled") for k in KEYS])
-    app = create_app(DatasetSettings(), fake_deps=fake_deps(run))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://d") as client:
-            yield World(run, client)
+    async with served(run) as client:
+        yield World(run, client)
 
 
 def ids(*keys: str) -> list[str]:

@@ -7,10 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dataset_svc.bootstrap import create_app
-from dataset_svc.settings import DatasetSettings
 from labelstream_shared.sample_listing import SamplePosition
-from labelstream_testing.dataset import dataset, fake_deps, sample, sample_id, store
+from labelstream_testing.dataset import dataset, sample, sample_id, served, store
 from labelstream_testing.dataset_fakes import in_memory_runner
 
 D = dataset("cats", labels=("cat", "dog"))
@@ -38,10 +36,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
     await run(add_datasets)
     await store(run, SAMPLES)
-    app = create_app(DatasetSettings(), fake_deps=fake_deps(run))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://d") as http:
-            yield http
+    async with served(run) as http:
+        yield http
 
 
 async def listing(client: httpx.AsyncClient, **params: Any) -> Listing:

@@ -6,10 +6,8 @@ import httpx
 import pytest
 from dataset_svc.app.handlers import add_samples
 from dataset_svc.app.use_cases import delete_dataset, purge_samples
-from dataset_svc.bootstrap import create_app
-from dataset_svc.settings import DatasetSettings
 from labelstream_shared.events import DataAdded, DatasetDeleted, DatasetUpdated, envelope_for
-from labelstream_testing.dataset import data_added, fake_deps, run_purges
+from labelstream_testing.dataset import data_added, run_purges, served
 from labelstream_testing.dataset_fakes import InMemoryDatasetTransaction, in_memory_runner
 from labelstream_testing.uow import InMemoryState, InMemoryTransactionRunner
 
@@ -27,11 +25,8 @@ Runner = InMemoryTransactionRunner[InMemoryDatasetTransaction]
 @pytest.fixture
 async def api() -> AsyncIterator[tuple[httpx.AsyncClient, Runner]]:
     run = in_memory_runner()
-    app = create_app(DatasetSettings(), fake_deps=fake_deps(run))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dataset-svc") as client:
-            yield client, run
+    async with served(run) as client:
+        yield client, run
 
 
 async def create(client: httpx.AsyncClient, **changes: object) -> str:

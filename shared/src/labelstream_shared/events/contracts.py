@@ -372,6 +372,29 @@ class VersionPublished(EventPayload):
         return self.dataset_id
 
 
+class ExportCompleted(EventPayload):
+    """An export of a published version is stored whole: its archive (`archive`: bucket and key), size and
+    SHA-256, and what went in; shapes the format could not hold are counted by reason in `skipped`."""
+
+    event_name: ClassVar[str] = "ExportCompleted"
+    topic: ClassVar[str] = topics.DATASETS
+
+    dataset_id: str
+    version_id: str
+    export_id: str
+    format: str
+    archive: BucketPath
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    items: int = Field(ge=0)
+    shapes: int = Field(ge=0)
+    skipped: dict[str, int] = Field(default_factory=dict)
+    completed_at: datetime
+
+    def partition_key(self) -> str:
+        return self.dataset_id
+
+
 class ProjectedSample(Contract):
     sample_id: str
     revision: int | None = Field(default=None, ge=0)  # the label revision the projection holds now, when it keeps one
@@ -423,6 +446,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         AnnotationsImported,
         ImportedAnnotationsApplied,
         VersionPublished,
+        ExportCompleted,
         SamplesProjected,
         DatasetProjected,
     )

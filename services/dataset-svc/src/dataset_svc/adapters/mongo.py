@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from dataset_svc.adapters.mongo_exports import EXPORTS, MongoExportRepository, export_indexes
 from dataset_svc.adapters.mongo_jobs import (
     DATASET_PURGES,
     SAMPLE_DELETIONS,
@@ -63,6 +64,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db[DATASET_PURGES].create_index([("status", 1), ("created_at", 1)], name="by_status")
     await db[VERSIONS].create_indexes(version_indexes())
     await db[VERSION_OBJECTS].create_indexes(version_object_indexes())
+    await db[EXPORTS].create_indexes(export_indexes())
 
 
 class MongoDatasetRepository:
@@ -114,3 +116,4 @@ class MongoDatasetTransaction(MongoTransaction, DatasetTransaction):
         self.versions = MongoVersionRepository(db, session)
         self.version_heads = MongoVersionHeadRepository(db, session)
         self.version_objects = MongoVersionObjectRepository(db, session)
+        self.exports = MongoExportRepository(db, session)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from labelstream_shared.jobs import JobQueue
@@ -11,9 +12,10 @@ from labelstream_shared.uow import Transaction
 
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.deletion import ObjectReference, SampleDeletion, SourceObject
+from dataset_svc.domain.exports import Export
 from dataset_svc.domain.labels import SampleLabels
 from dataset_svc.domain.samples import MediaResult, Sample, SampleCounts, SampleQuery
-from dataset_svc.domain.versions import Version
+from dataset_svc.domain.versions import ObjectLocation, Version
 
 
 class DatasetRepository(Protocol):
@@ -195,6 +197,38 @@ class VersionFiles(Protocol):
         """Remove these objects (a missing one is not an error)."""
 
 
+class ExportRepository(JobQueue, Protocol):
+    """Exports of versions, and the jobs of writing their archives (an export queued or running)."""
+
+    async def add(self, export: Export) -> None: ...
+
+    async def save(self, export: Export) -> None: ...
+
+    async def get(self, export_id: str) -> Export | None: ...
+
+    async def list(
+        self, dataset_id: str, *, version_id: str | None, limit: int, before: tuple[datetime, str] | None = None
+    ) -> list[Export]:
+        """The dataset's exports (of one version when given), newest first, older than `before` (created_at, id)."""
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
+
+
+class ExportStorage(Protocol):
+    """Object storage as an export uses it. Blocking: called from the export's worker thread (the archive is
+    built by synchronous generators), and from the API's download stream (run in a thread pool)."""
+
+    def lines(self, location: ObjectLocation) -> Iterator[bytes]:
+        """The object's lines (a version's manifest), streamed."""
+
+    def read(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The object's bytes, streamed."""
+
+    def write(self, location: ObjectLocation, chunks: Iterator[bytes], *, content_type: str) -> int:
+        """Store the object from chunks as they come (uploaded in parts, memory flat); returns its size. The
+        object appears only once the last part is stored."""
+
+
 class BucketDirectory(Protocol):
     """Which buckets the object storage holds."""
 
@@ -214,3 +248,4 @@ class DatasetTransaction(Transaction):
     versions: VersionRepository
     version_heads: VersionHeadRepository
     version_objects: VersionObjectRepository
+    exports: ExportRepository

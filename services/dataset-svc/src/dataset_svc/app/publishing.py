@@ -65,7 +65,8 @@ async def _publish(version: Version, *, claim: Claim, run: Run, files: VersionFi
         target = version.statistics_file
         data = statistics_document(version, statistics)
         await files.write(bucket=target.bucket, key=target.key, data=data, content_type="application/json")
-        await run(partial(_mark_published, version.id, statistics, owner))
+        label_set = tuple(label.name for label in dataset.labels)
+        await run(partial(_mark_published, version.id, statistics, label_set, owner))
     except JobLostError:
         raise
     except Exception as exc:
@@ -108,14 +109,16 @@ async def _manifest_page(
     return _ManifestPage([(s, labels.get(s.id)) for s in kept], following)
 
 
-async def _mark_published(version_id: str, statistics: LabelStatistics, owner: str, tx: DatasetTransaction) -> None:
+async def _mark_published(
+    version_id: str, statistics: LabelStatistics, label_set: tuple[str, ...], owner: str, tx: DatasetTransaction
+) -> None:
     """The version is published, announced in the same transaction. It becomes current unless the current one
     is newer (a later number published first)."""
     version = await tx.versions.get(version_id)
     await _heartbeat(tx, version_id, owner)
     if version is None or version.status != "publishing" or await tx.datasets.get(version.dataset_id) is None:
         return
-    published = version.published(statistics=statistics)
+    published = version.published(statistics=statistics, label_set=label_set)
     await tx.versions.save(published)
     current_id = await tx.version_heads.current(version.dataset_id)
     current = await tx.versions.get(current_id) if current_id else None

@@ -59,6 +59,7 @@ class Version(BaseModel):
     statistics_file: ObjectLocation
     sample_count: int = Field(default=0, ge=0)
     statistics: LabelStatistics = LabelStatistics()
+    label_set: tuple[str, ...] = ()  # the dataset's labels in order when it was published (exports' class ids)
     error: str | None = None
     created_at: datetime
     published_at: datetime | None = None
@@ -83,8 +84,12 @@ class Version(BaseModel):
         """A version being deleted is gone for the API already."""
         return self.status != "deleting"
 
-    def published(self, *, statistics: LabelStatistics) -> Version:
+    def published(self, *, statistics: LabelStatistics, label_set: tuple[str, ...]) -> Version:
+        """Published with its statistics and the label set in its order, followed by any label a shape uses
+        that the set no longer has (sorted)."""
+        extra = sorted({s.label for s in statistics.labels} - set(label_set))
         update = {"status": "published", "sample_count": statistics.samples, "statistics": statistics}
+        update["label_set"] = (*label_set, *extra)
         return self.model_copy(update={**update, "published_at": utc_now(), "error": None})
 
     def failed(self, error: str) -> Version:

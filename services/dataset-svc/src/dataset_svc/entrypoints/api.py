@@ -19,6 +19,8 @@ from dataset_svc.app.ports import (
     DatasetPurgeRepository,
     DatasetRepository,
     DatasetTransaction,
+    ExportRepository,
+    ExportStorage,
     SampleCountRepository,
     SampleDeletionRepository,
     SampleRepository,
@@ -42,6 +44,8 @@ class DatasetDeps:
     purges: DatasetPurgeRepository
     versions: VersionRepository
     version_heads: VersionHeadRepository
+    exports: ExportRepository
+    export_storage: ExportStorage
 
 
 Deps = Annotated[DatasetDeps, Depends(app_deps)]
