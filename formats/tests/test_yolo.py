@@ -15,14 +15,14 @@ import pytest
 import shapely
 from labelstream_formats import registry
 from labelstream_formats.archive import FolderReader, ZipReader, zip_stream
-from labelstream_formats.formats.yolo import FORMAT, FileNames
+from labelstream_formats.formats.yolo import FORMAT, SEPARATOR
 from labelstream_formats.model import ExportOptions, Item, Report
-from labelstream_shared.events.contracts import Shape
+from labelstream_formats.pictures import FileNames
 from PIL import Image
-from shapely import affinity
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon
 
 from formats.tests.builders import GeneratedMedia, dataset, images, shape, video
+from formats.tests.outlines import outline, visible, with_area
 
 PX = 0.5
 LABELS = ["cat", "dog", "bird"]
@@ -39,24 +39,6 @@ def export(tmp_path: Path, **options: object) -> tuple[Path, Report]:
     return archive, report
 
 
-def outline(s: Shape) -> Polygon:
-    """The source shape's area, built with Shapely (not with the module's conversions)."""
-    (x0, y0), (x1, y1) = s.points[0], s.points[1]
-    if s.kind == "rectangle":
-        return box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
-    if s.kind == "rotated_rectangle":
-        return affinity.rotate(box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), s.rotation or 0, "center")
-    if s.kind == "circle":
-        return shapely.Point(x0, y0).buffer(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, quad_segs=16)
-    return Polygon(s.points)
-
-
-def visible(s: Shape, width: int, height: int) -> Polygon:
-    part = outline(s).intersection(box(0, 0, width, height))
-    assert isinstance(part, Polygon)
-    return part
-
-
 def read_labels(root: Path) -> dict[str, tuple[int, int, list[tuple[int, list[float]]]]]:
     """A reader independent of the module: picture name → (width, height, [(class, pixel coordinates)])."""
     found = {}
@@ -70,10 +52,6 @@ def read_labels(root: Path) -> dict[str, tuple[int, int, list[tuple[int, list[fl
             lines.append((int(cls), [v * (width if i % 2 == 0 else height) for i, v in enumerate(map(float, values))]))
         found[picture.name] = (width, height, lines)
     return found
-
-
-def with_area(shapes: tuple[Shape, ...]) -> list[Shape]:
-    return [s for s in shapes if s.kind not in ("point", "polyline")]
 
 
 def close(a: list[float], b: list[float]) -> bool:
@@ -203,7 +181,7 @@ def test_a_video_gives_one_picture_per_labeled_time_point_or_per_interpolated_fr
 
 
 def test_file_names_are_unique_and_an_absent_picture_is_a_problem_of_its_item(tmp_path: Path) -> None:
-    names = FileNames()
+    names = FileNames(SEPARATOR)
     assert [names.take(n) for n in ("a/b.png", "a/b.jpg", "a__b.png", "c")] == [
         ("a__b", ".png"),
         ("a__b~2", ".jpg"),

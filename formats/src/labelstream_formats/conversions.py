@@ -136,3 +136,20 @@ def _crossing(a: Point, b: Point, axis: int, edge: float) -> Point:
     t = (edge - a[axis]) / (b[axis] - a[axis])
     x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
     return (edge, y) if axis == 0 else (x, edge)
+
+
+def spans(outline: list[Point], width: int, height: int) -> Iterator[tuple[int, int, int]]:
+    """The pixels of a `width` x `height` picture whose centres lie inside the outline (even-odd rule; a centre on a
+    left or right edge is inside), row by row as (row, first column, last column)."""
+    ys = [y for _, y in outline]
+    top, bottom = max(0, math.ceil(min(ys) - 0.5)), min(height - 1, math.floor(max(ys) - 0.5))
+    edges = list(zip(outline, outline[1:] + outline[:1], strict=True))
+    for row in range(top, bottom + 1):
+        y = row + 0.5
+        xs = sorted(
+            x0 + (y - y0) * (x1 - x0) / (y1 - y0) for (x0, y0), (x1, y1) in edges if y0 <= y < y1 or y1 <= y < y0
+        )
+        for a, b in zip(xs[::2], xs[1::2], strict=True):
+            first, last = max(0, math.ceil(a - 0.5)), min(width - 1, math.floor(b - 0.5))
+            if first <= last:
+                yield row, first, last

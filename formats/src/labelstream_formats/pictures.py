@@ -1,10 +1,13 @@
 """The pictures of an export, written once for every format: an image sample is one picture, a video gives one per
 labeled time point (or, with `interpolated`, per frame of an interpolated box) with that frame's shapes; a picture's
-name (the sample's path, or `<video>/frame_000042.jpg`) and its bytes for `include_media`. Pure."""
+name (the sample's path, or `<video>/frame_000042.jpg`), a unique file name for it, its bytes for `include_media`, and
+the part of a shape's area inside it. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from labelstream_shared.events.contracts import Shape
 
@@ -44,3 +47,53 @@ def picture_bytes(
             wanted = [fs.frame for fs in cv.frames(item, interpolated=options.interpolated)]
             for frame, data in media.frames(item, wanted):
                 yield item, frame, (data,)
+
+
+class FileNames:
+    """A file name per picture, unique within an export, as (stem, extension): the picture's path with each `/`
+    replaced by `separator` (`/` keeps the folders), `~2`, `~3`… added to a stem already taken (`a.png` and `a.jpg`
+    share the stem `a`; case is ignored). Holds the stems taken, a few dozen bytes per picture."""
+
+    def __init__(self, separator: str = "/") -> None:
+        self._separator = separator
+        self._taken: set[str] = set()
+
+    def take(self, path: str) -> tuple[str, str]:
+        flat = PurePosixPath(path.replace("/", self._separator))
+        suffix = flat.suffix
+        base = str(flat.with_suffix("")) if suffix else str(flat)
+        stem, n = base, 1
+        while stem.casefold() in self._taken:
+            n += 1
+            stem = f"{base}~{n}"
+        self._taken.add(stem.casefold())
+        return stem, suffix
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """The part of a shape's area inside its picture, and whether it lost some to the picture's edges."""
+
+    outline: list[cv.Point]
+    clipped: bool
+
+
+def area_inside(
+    shape: Shape, width: int | None, height: int | None, labels: Container[str], *, holder: str, clamp: bool = False
+) -> Area | str:
+    """The shape's outline cut to the picture (with `clamp`, its points moved onto the picture instead, keeping
+    their number), or why `holder` (a format holding areas only) cannot hold it."""
+    outline = cv.polygon(shape)
+    if outline is None:
+        return f"{holder} holds areas only"
+    if shape.label not in labels:
+        return f"label {shape.label!r} is not in the label set"
+    if not width or not height:
+        return "the picture's size is unknown"
+    if clamp:
+        inside = [(cv.clip(x, 0.0, width), cv.clip(y, 0.0, height)) for x, y in outline]
+    else:
+        inside = cv.clipped(outline, width, height)
+    if len(inside) < 3 or cv.area(inside) == 0:
+        return "outside the picture"
+    return Area(outline=inside, clipped=inside != outline)

@@ -57,7 +57,6 @@ IMAGES = f"images/{SUBSET}/"
 LABELS = f"labels/{SUBSET}/"
 SEPARATOR = "__"
 IMAGE_EXTENSIONS = frozenset({".bmp", ".dng", ".jpeg", ".jpg", ".mpo", ".png", ".tif", ".tiff", ".webp", ".pfm"})
-HOLDS_AREAS = "YOLO holds areas only"
 OBB_HOLDS_BOXES = "YOLO obb holds rectangles and rotated rectangles only"
 HELD_AS = {"detect": "box", "segment": "polygon", "obb": "oriented box"}
 HELD_EXACTLY = {"detect": {"rectangle"}, "segment": {"polygon"}, "obb": cv.BOX_KINDS}
@@ -76,14 +75,14 @@ class Yolo:
     ) -> Iterator[ArchiveFile]:
         yield ArchiveFile(DATA, (data_yaml(dataset.labels).encode(),))
         class_of = {label: i for i, label in enumerate(dataset.labels)}
-        names = FileNames()
+        names = pictures.FileNames(SEPARATOR)
         for item, frame, shapes in pictures.pictures(dataset.items(), options, report):
             stem, _ = names.take(pictures.picture_name(item, frame))
-            lines = [_line(s, item.width, item.height, class_of, options, report) for s in shapes]
+            lines = [_line(s, item.width or 0, item.height or 0, class_of, options, report) for s in shapes]
             text = "".join(f"{line}\n" for line in lines if line is not None)
             yield ArchiveFile(f"{LABELS}{stem}.txt", (text.encode(),))
         if options.include_media:
-            names = FileNames()
+            names = pictures.FileNames(SEPARATOR)
             for item, frame, data in pictures.picture_bytes(dataset.items(), options, media):
                 stem, suffix = names.take(pictures.picture_name(item, frame))
                 yield ArchiveFile(f"{IMAGES}{stem}{suffix}", data)
@@ -113,68 +112,37 @@ def data_yaml(labels: tuple[str, ...]) -> str:
     return f"path: .\ntrain: images/{SUBSET}\nval: images/{SUBSET}\nnames:\n{names}"
 
 
-class FileNames:
-    """The flattened file name of each picture, unique within the export (stem, extension)."""
-
-    def __init__(self) -> None:
-        self._taken: set[str] = set()
-
-    def take(self, path: str) -> tuple[str, str]:
-        flat = PurePosixPath(path.replace("/", SEPARATOR))
-        base, suffix = flat.stem if flat.suffix else flat.name, flat.suffix
-        stem, n = base, 1
-        while stem.casefold() in self._taken:
-            n += 1
-            stem = f"{base}~{n}"
-        self._taken.add(stem.casefold())
-        return stem, suffix
-
-
 def _unflattened(name: str) -> str:
     return name.replace(SEPARATOR, "/")
 
 
 def _line(
     shape: Shape,
-    width: int | None,
-    height: int | None,
+    width: int,
+    height: int,
     class_of: dict[str, int],
     options: ExportOptions,
     report: Report,
 ) -> str | None:
-    outline = cv.polygon(shape)
-    if outline is None:
-        report.skip(shape, HOLDS_AREAS)
-        return None
-    if options.yolo_task == "obb" and shape.kind not in cv.BOX_KINDS:
+    if options.yolo_task == "obb" and shape.kind in cv.AREA_KINDS - cv.BOX_KINDS:
         report.skip(shape, OBB_HOLDS_BOXES)
         return None
-    if shape.label not in class_of:
-        report.skip(shape, f"label {shape.label!r} is not in the label set")
-        return None
-    if not width or not height:
-        report.skip(shape, "the picture's size is unknown")
-        return None
-    inside = cv.clipped(outline, width, height) if options.yolo_task != "obb" else _clamped(outline, width, height)
-    if len(inside) < 3 or cv.area(inside) == 0:
-        report.skip(shape, "outside the picture")
+    area = pictures.area_inside(shape, width, height, class_of, holder="YOLO", clamp=options.yolo_task == "obb")
+    if isinstance(area, str):
+        report.skip(shape, area)
         return None
     held_as = HELD_AS[options.yolo_task] if shape.kind not in HELD_EXACTLY[options.yolo_task] else None
-    if inside != outline:
+    if area.clipped:
         held_as = f"{HELD_AS[options.yolo_task]} clipped to the picture"
     if held_as is not None:
         report.convert(shape, held_as)
     report.shapes += 1
     if options.yolo_task == "detect":
-        x0, y0, x1, y1 = cv.bounds(inside)
+        x0, y0, x1, y1 = cv.bounds(area.outline)
         values = [(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height]
     else:
-        values = [c for x, y in inside for c in (x / width, y / height)]
+        values = [c for x, y in area.outline for c in (x / width, y / height)]
     return " ".join([str(class_of[shape.label]), *(f"{v:.6f}" for v in values)])
-
-
-def _clamped(points: list[cv.Point], width: int, height: int) -> list[cv.Point]:
-    return [(cv.clip(x, 0.0, width), cv.clip(y, 0.0, height)) for x, y in points]
 
 
 def _is_label(name: str) -> bool:
