@@ -198,3 +198,23 @@ def test_the_painted_pixels_are_those_whose_centres_shapely_finds_inside_random_
         for row, first, last in cv.spans(outline, 40, 30):
             painted[row, first : last + 1] = True
         assert (painted == covered(Polygon(outline), 40, 30)).all()
+
+
+def test_the_reader_reads_what_datumaro_writes_as_one_based_voc(tmp_path: Path) -> None:
+    from datumaro.components.annotation import Bbox
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.dataset_base import DatasetItem
+    from datumaro.components.media import Image as DmImage
+
+    boxes = [Bbox(10, 20, 30, 40, label=1), Bbox(0, 0, 5, 5, label=0)]  # whole pixels: datumaro floors and ceils
+    picture = DmImage.from_numpy(np.zeros((100, 200, 3), np.uint8))
+    written = Dataset.from_iterable([DatasetItem(id="one", media=picture, annotations=boxes)], categories=LABELS)
+    written.export(str(tmp_path / "dm"), "voc", save_media=True, coordinate_mode="voc-one-based", label_map="source")
+    archive = FolderReader(tmp_path / "dm")
+    assert FORMAT.detect(archive)
+    ((item),) = FORMAT.read(archive, Report())
+    assert (item.name, item.width, item.height) == ("one.jpg", 200, 100)
+    assert [(s.kind, s.label, s.points) for s in item.shapes] == [
+        ("rectangle", "dog", ((10.0, 20.0), (40.0, 60.0))),
+        ("rectangle", "cat", ((0.0, 0.0), (5.0, 5.0))),
+    ]

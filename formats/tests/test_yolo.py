@@ -239,3 +239,48 @@ def test_an_oriented_box_comes_back_with_its_rotation(tmp_path: Path) -> None:
     ((got,),) = [i.shapes for i in FORMAT.read(ZipReader(archive), Report())]
     assert got.kind == "rotated_rectangle" and abs((got.rotation or 0) + 35) < 0.01
     assert close([c for p in got.points for c in p], [40, 30, 100, 60])
+
+
+def test_the_reader_reads_what_datumaro_writes_as_yolo_ultralytics(tmp_path: Path) -> None:
+    import numpy as np
+    from datumaro.components.annotation import Bbox
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.dataset_base import DatasetItem
+    from datumaro.components.media import Image as DmImage
+
+    def picture(w: int, h: int) -> DmImage:
+        return DmImage.from_numpy(np.zeros((h, w, 3), np.uint8))
+
+    written = Dataset.from_iterable(
+        [
+            DatasetItem(
+                id="one", subset="train", media=picture(200, 100), annotations=[Bbox(10.5, 20, 30, 40, label=1)]
+            ),
+            DatasetItem(id="two", subset="val", media=picture(60, 50), annotations=[Bbox(1, 2, 3, 4, label=2)]),
+        ],
+        categories=LABELS,
+    )
+    written.export(str(tmp_path / "dm"), "yolo_ultralytics", save_media=True)
+    archive = FolderReader(tmp_path / "dm")
+    assert FORMAT.detect(archive)
+    items = {i.name: i for i in FORMAT.read(archive, Report())}
+    assert sorted(items) == ["one.jpg", "two.jpg"]
+    ((dog,), (bird,)) = items["one.jpg"].shapes, items["two.jpg"].shapes
+    assert (dog.kind, dog.label, bird.label) == ("rectangle", "dog", "bird")
+    assert close([c for p in dog.points for c in p], [10.5, 20, 40.5, 60])
+    assert close([c for p in bird.points for c in p], [1, 2, 4, 6])
+
+
+def test_a_foreign_archive_with_listed_names_and_folders_reads_polygons_and_bare_pictures(tmp_path: Path) -> None:
+    root = tmp_path / "foreign"
+    for folder in ("images/val/sub", "labels/val/sub"):
+        (root / folder).mkdir(parents=True)
+    (root / "data.yaml").write_text("train: images/val\nval: images/val\nnames: [car, person]\n")
+    for name in ("sub/x.png", "y.png"):
+        Image.new("RGB", (100, 50)).save(root / "images/val" / name)
+    (root / "labels/val/sub/x.txt").write_text("1 0.1 0.2 0.5 0.2 0.3 0.8\n")
+    items = {i.name: i for i in FORMAT.read(FolderReader(root), Report())}
+    assert items["y.png"].shapes == () and items["y.png"].problems == ()
+    (triangle,) = items["sub/x.png"].shapes
+    assert (triangle.kind, triangle.label) == ("polygon", "person")
+    assert close([c for p in triangle.points for c in p], [10, 10, 50, 10, 30, 40])

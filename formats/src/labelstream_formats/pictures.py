@@ -57,15 +57,18 @@ class FileNames:
     def __init__(self, separator: str = "/") -> None:
         self._separator = separator
         self._taken: set[str] = set()
+        self._tries: dict[str, int] = {}
 
     def take(self, path: str) -> tuple[str, str]:
         flat = PurePosixPath(path.replace("/", self._separator))
         suffix = flat.suffix
         base = str(flat.with_suffix("")) if suffix else str(flat)
-        stem, n = base, 1
+        stem, n = base, self._tries.get(base.casefold(), 1)
         while stem.casefold() in self._taken:
             n += 1
             stem = f"{base}~{n}"
+        if n > 1:
+            self._tries[base.casefold()] = n  # where the next picture of this name starts looking
         self._taken.add(stem.casefold())
         return stem, suffix
 

@@ -9,8 +9,10 @@ flattened into one file name, `/` becoming `__` (`street/a.png` → `street__a.p
 name already taken (`a.png` and `a.jpg` share `a.txt`) gets `~2`, `~3`… before its extension; the names taken are the
 only thing held for the whole pass (a few dozen bytes per picture).
 
-One line per shape, coordinates normalised by the picture's width and height and clipped to [0, 1] (Ultralytics drops
-a whole label file with a coordinate outside); a clipped shape is counted as converted. `yolo_task`:
+One line per shape, coordinates normalised by the picture's width and height, 6 decimals. Ultralytics drops a whole
+label file with a coordinate outside [0, 1], so a shape reaching outside the picture is cut to it (detect and segment:
+the outline's part inside, pictures.area_inside; obb: each corner moved onto the picture) and counted as converted;
+one wholly outside is skipped. `yolo_task`:
 - detect: `class cx cy w h`; a polygon, circle or rotated rectangle is held as its axis-aligned bounds (converted);
 - segment: `class x1 y1 x2 y2 …`, the outline; a rectangle, rotated rectangle or circle (64-gon) is held as a
   polygon (converted);
@@ -20,10 +22,10 @@ Points and polylines are skipped in every task (YOLO holds areas only).
 
 Reading (an archive with `data.yaml` and `labels/`): every picture under `images/` with its label file under
 `labels/` (the same path, `.txt`); names are unflattened (`__` → `/`). The picture's size, read from its header, turns
-the normalised coordinates back into pixels; a label file without its picture is a problem of that item. A line of 5
-numbers is a rectangle; of 9 numbers whose 4 corners make a right-angled rectangle, a rotated rectangle (corners
-recovered as centre, sides and the angle of the first side), or a rectangle where its sides are axis-aligned;
-otherwise an odd count of 7 or more numbers is a polygon. So a segment export's rectangles come back as rectangles,
+the normalised coordinates back into pixels; a label file without its picture is a problem of that item. After the
+class, 4 numbers are a rectangle; 8 numbers whose 4 corners make a right-angled rectangle are a rotated rectangle
+(recovered as centre, sides and the angle of the first side), or a rectangle where its sides are axis-aligned; any
+other even count of 6 or more numbers is a polygon. So a segment export's rectangles come back as rectangles,
 and an axis-aligned oriented box always comes back as a rectangle."""
 
 from __future__ import annotations
