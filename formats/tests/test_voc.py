@@ -16,7 +16,7 @@ import numpy as np
 from labelstream_formats import conversions as cv
 from labelstream_formats import registry
 from labelstream_formats.archive import FolderReader, ZipReader, zip_stream
-from labelstream_formats.formats.voc import FORMAT, MASK_NOT_READ, colormap
+from labelstream_formats.formats.voc import FORMAT, MASK_NOT_READ, colormap, labelmap
 from labelstream_formats.model import ExportOptions, Item, Report
 from labelstream_formats.pictures import pictures
 from labelstream_shared.events.contracts import Shape
@@ -116,6 +116,11 @@ def test_the_boxes_are_one_based_whole_pixels_and_the_masks_use_the_voc_palette(
             (128, 128, 0),
         ]
     assert colormap()[15] == (192, 128, 128)  # VOC's "person"
+    assert labelmap(("background", "cat")).splitlines()[1:] == [
+        "_background_:0,0,0::",
+        "background:128,0,0::",
+        "cat:0,128,0::",
+    ]
     assert (root / "labelmap.txt").read_text() == (
         "# label:color_rgb:parts:actions\nbackground:0,0,0::\ncat:128,0,0::\ndog:0,128,0::\nbird:128,128,0::\n"
     )

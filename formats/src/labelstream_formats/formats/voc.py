@@ -2,7 +2,8 @@
 `bndbox`, `truncated`/`difficult`/`occluded` 0), and where it has shapes with an area `SegmentationClass/<name>.png`
 and `SegmentationObject/<name>.png`; the lists `ImageSets/Main/default.txt` (every picture) and
 `ImageSets/Segmentation/default.txt` (those with masks); `labelmap.txt` (datumaro's `label:color_rgb:parts:actions`,
-`background` first, so readers know the label set's names and colours; a label past index 254 has no colour); with
+class 0 `background` first, `_background_` when a label has that name, so readers know the label set's names and
+colours; a label past index 254 has no colour; a label holding `:` makes the file unreadable to datumaro); with
 `include_media` the pictures under `JPEGImages/` (their own path and extension, which `filename` names).
 
 `<name>` is the picture's path without its extension (folders kept, `~2` added to a name already taken); a video gives
@@ -118,7 +119,8 @@ class Voc:
 def labelmap(labels: tuple[str, ...]) -> str:
     """datumaro's VOC label map: `label:r,g,b:parts:actions`, background first, each label its class index's colour."""
     colours = colormap()
-    lines = ["# label:color_rgb:parts:actions", "background:0,0,0::"]
+    background = "background" if "background" not in labels else "_background_"  # class 0, a name of its own
+    lines = ["# label:color_rgb:parts:actions", f"{background}:0,0,0::"]
     for i, label in enumerate(labels, start=1):
         lines.append(f"{label}:{','.join(map(str, colours[i])) if i < BORDER else ''}::")
     return "\n".join(lines) + "\n"
