@@ -112,3 +112,44 @@ def interpolated_at(tracks: dict[str, list[tuple[float, Shape]]], frame: int, *,
 def frame_name(item: Item, frame: int) -> str:
     """The picture of a video's frame in an export: `<video path>/frame_000042.jpg`."""
     return f"{item.name}/frame_{frame:06d}.jpg"
+
+
+def clipped(outline: list[Point], width: float, height: float) -> list[Point]:
+    """The part of an outline inside the picture [0, width] x [0, height] (Sutherland-Hodgman: the outline cut by
+    each of the picture's 4 edges in turn); empty when it lies outside."""
+    points = list(outline)
+    for axis, edge, sign in ((0, 0.0, 1), (0, width, -1), (1, 0.0, 1), (1, height, -1)):
+        kept: list[Point] = []
+        for i, current in enumerate(points):
+            previous = points[i - 1]
+            current_in, previous_in = (current[axis] - edge) * sign >= 0, (previous[axis] - edge) * sign >= 0
+            if current_in != previous_in:
+                kept.append(_crossing(previous, current, axis, edge))
+            if current_in:
+                kept.append(current)
+        points = kept
+    return points
+
+
+def _crossing(a: Point, b: Point, axis: int, edge: float) -> Point:
+    """Where the segment a-b meets the line x = edge (axis 0) or y = edge (axis 1)."""
+    t = (edge - a[axis]) / (b[axis] - a[axis])
+    x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
+    return (edge, y) if axis == 0 else (x, edge)
+
+
+def spans(outline: list[Point], width: int, height: int) -> Iterator[tuple[int, int, int]]:
+    """The pixels of a `width` x `height` picture whose centres lie inside the outline (even-odd rule; a centre on a
+    left or right edge is inside), row by row as (row, first column, last column)."""
+    ys = [y for _, y in outline]
+    top, bottom = max(0, math.ceil(min(ys) - 0.5)), min(height - 1, math.floor(max(ys) - 0.5))
+    edges = list(zip(outline, outline[1:] + outline[:1], strict=True))
+    for row in range(top, bottom + 1):
+        y = row + 0.5
+        xs = sorted(
+            x0 + (y - y0) * (x1 - x0) / (y1 - y0) for (x0, y0), (x1, y1) in edges if y0 <= y < y1 or y1 <= y < y0
+        )
+        for a, b in zip(xs[::2], xs[1::2], strict=True):
+            first, last = max(0, math.ceil(a - 0.5)), min(width - 1, math.floor(b - 0.5))
+            if first <= last:
+                yield row, first, last

@@ -20,13 +20,13 @@ from typing import Any
 from labelstream_shared.events.contracts import Shape
 
 from labelstream_formats import conversions as cv
+from labelstream_formats import pictures
 from labelstream_formats.model import (
     ArchiveFile,
     ArchiveReader,
     ExportDataset,
     ExportOptions,
     ImportedItem,
-    Item,
     MediaSource,
     Report,
 )
@@ -61,8 +61,8 @@ class Coco:
         yield '{"info":' + _dumps({"description": dataset.name, "version": "1.0", "contributor": "Labelstream"})
         yield ',"licenses":[],"categories":' + _dumps(categories) + ',"images":['
         first = True
-        for image_id, (item, frame, _) in enumerate(_images(dataset.items(), options), start=1):
-            image: dict[str, Any] = {"id": image_id, "file_name": _file_name(item, frame)}
+        for image_id, (item, frame, _) in enumerate(pictures.pictures(dataset.items(), options), start=1):
+            image: dict[str, Any] = {"id": image_id, "file_name": pictures.picture_name(item, frame)}
             image |= {"width": item.width or 0, "height": item.height or 0}
             if frame is not None:
                 image |= {"video": item.name, "frame": frame}
@@ -71,7 +71,7 @@ class Coco:
         yield '],"annotations":['
         category_of = {n: i + 1 for i, n in enumerate(dataset.labels)}
         annotation_id, first = 0, True
-        for image_id, (_, _, shapes) in enumerate(_images(dataset.items(), options, report), start=1):
+        for image_id, (_, _, shapes) in enumerate(pictures.pictures(dataset.items(), options, report), start=1):
             for shape in shapes:
                 annotation = _annotation(shape, category_of, report)
                 if annotation is None:
@@ -89,24 +89,6 @@ class Coco:
         for name in archive.names():
             if name.startswith("annotations/") and name.endswith(".json"):
                 yield from _read_document(json.loads(archive.read(name)), report)
-
-
-def _images(
-    items: Iterable[Item], options: ExportOptions, report: Report | None = None
-) -> Iterator[tuple[Item, int | None, tuple[Shape, ...]]]:
-    """(item, frame, shapes) per COCO image: an image sample, or a video's frame; counts items when given a report."""
-    for item in items:
-        if item.media_kind == "video":
-            for fs in cv.frames(item, interpolated=options.interpolated):
-                yield item, fs.frame, fs.shapes
-        else:
-            yield item, None, item.shapes
-        if report is not None:
-            report.item_done()
-
-
-def _file_name(item: Item, frame: int | None) -> str:
-    return item.name if frame is None else cv.frame_name(item, frame)
 
 
 def _annotation(shape: Shape, category_of: dict[str, int], report: Report) -> dict[str, Any] | None:
@@ -145,13 +127,8 @@ def _buffered(parts: Iterable[str]) -> Iterator[bytes]:
 
 def media_files(dataset: ExportDataset, options: ExportOptions, media: MediaSource) -> Iterator[ArchiveFile]:
     """The pictures under `images/`: each image sample as stored, a video's frames as JPEG (those the labels use)."""
-    for item in dataset.items():
-        if item.media_kind == "image":
-            yield ArchiveFile(f"images/{item.name}", media.image(item))
-        else:
-            wanted = [fs.frame for fs in cv.frames(item, interpolated=options.interpolated)]
-            for frame, data in media.frames(item, wanted):
-                yield ArchiveFile(f"images/{cv.frame_name(item, frame)}", (data,))
+    for item, frame, data in pictures.picture_bytes(dataset.items(), options, media):
+        yield ArchiveFile(f"images/{pictures.picture_name(item, frame)}", data)
 
 
 def _read_document(document: dict[str, Any], report: Report) -> Iterator[ImportedItem]:
