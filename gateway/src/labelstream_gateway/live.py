@@ -33,6 +33,7 @@ SUMMARY_FIELDS = (
     "labeled_by",
     "status",
     "run_id",
+    "export_id",
     "task_id",
     "service",
 )

@@ -24,6 +24,9 @@ export type LabelingType = Dataset["labeling_type"];
 export type MediaMetadata = DatasetSchemas["MediaMetadata"];
 export type Counts = DatasetSchemas["SampleCountsPublic"];
 export type Version = DatasetSchemas["VersionPublic"];
+export type Export = DatasetSchemas["ExportPublic"];
+export type ExportFormats = DatasetSchemas["FormatList"];
+export type ExportOptions = DatasetSchemas["ExportOptions"];
 /** A page of any listing (the services' `Page[X]` schemas). */
 export type Page<T> = Omit<DatasetSchemas["Page_DatasetPublic_"], "items"> & { items: T[] };
 

@@ -21,7 +21,7 @@ export function openLive(datasetId: string, onEvent: (e: LiveEvent) => void, own
   let opened = false;
   stream.addEventListener("open", () => { if (opened && source === stream) onEvent({ type: RECONNECTED, dataset_id: datasetId }); opened = true; });
   const handler = (m: MessageEvent) => { try { onEvent(JSON.parse(m.data)); } catch { /* ignore */ } };
-  for (const type of ["DataAdded", "SourceChanged", "SampleDeleted", "SourceDeleted", "MediaProcessed", "LabelChanged", "AnnotationsImported", "VersionPublished", "DatasetUpdated", "LabelSetChanged", "SamplesProjected", "DatasetProjected"]) {
+  for (const type of ["DataAdded", "SourceChanged", "SampleDeleted", "SourceDeleted", "MediaProcessed", "LabelChanged", "AnnotationsImported", "VersionPublished", "ExportCompleted", "DatasetUpdated", "LabelSetChanged", "SamplesProjected", "DatasetProjected"]) {
     stream.addEventListener(type, handler as EventListener);
   }
 }

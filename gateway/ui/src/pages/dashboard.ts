@@ -1,17 +1,29 @@
+import morphdom from "morphdom";
 import { Dataset, Page, SamplePage, Version, currentUser, get, post } from "../api";
+import { ExportsPanel } from "../components/exports";
 import { confirmDialog, formatDate, h, labelChip, toast } from "../dom";
 import { changes } from "../consistency";
 import { openLive, debounce } from "../live";
 import { describeError } from "../errors";
 import { TYPE_NAMES } from "./datasets";
 
-export async function dashboardPage(root: HTMLElement, p: Record<string, string>): Promise<void> {
+export async function dashboardPage(root: HTMLElement, p: Record<string, string>): Promise<() => void> {
   const id = p.dataset;
   const dataset = await get<Dataset>(`/api/datasets/${id}`);
   const admin = currentUser()?.role === "admin";
   const counts = h("div", { class: "stats", "data-testid": "counts" });
   const labels = h("div", { class: "chips" });
   const versions = h("tbody");
+  const exports = new ExportsPanel(id);
+  let shown: Version[] = [];
+  // Rows are morphed in place and their buttons act through this one listener: a refresh never swallows a click.
+  versions.addEventListener("click", (e) => {
+    const button = (e.target as Element).closest<HTMLElement>("button[data-act]");
+    const v = shown.find((x) => x.id === button?.closest<HTMLElement>("tr")?.dataset.version);
+    if (!button || !v) return;
+    if (button.dataset.act === "current") void setCurrent(v);
+    else if (button.dataset.act === "export") void exports.ask(v);
+  });
   root.append(
     h("div", { class: "pagehead" },
       h("a", { href: "#/datasets", class: "back" }, "Datasets"), h("h1", {}, dataset.name),
@@ -24,7 +36,8 @@ export async function dashboardPage(root: HTMLElement, p: Record<string, string>
     h("section", { class: "card" }, h("h2", {}, "Versions"),
       h("table", { class: "list", "data-testid": "versions" },
         h("thead", {}, h("tr", {}, h("th", {}, "Version"), h("th", {}, "Status"), h("th", {}, "Samples"), h("th", {}, "Labeled"), h("th", {}, "Shapes"), h("th", {}, "Published"), h("th", {}, ""))),
-        versions)));
+        versions)),
+    exports.el);
 
   async function load(): Promise<void> {
     const [all, vs] = await Promise.all([
@@ -36,13 +49,15 @@ export async function dashboardPage(root: HTMLElement, p: Record<string, string>
       stat("Progress", c.all ? `${Math.round((100 * c.labeled) / c.all)}%` : "—"), stat("Versions", vs.items.length));
     const fresh = await get<Dataset>(`/api/datasets/${id}`);
     labels.replaceChildren(...(fresh.labels.length ? fresh.labels.map((l) => labelChip(l.name, l.color)) : [h("span", { class: "muted" }, "No labels yet")]));
-    versions.replaceChildren(...vs.items.map((v) => h("tr", {},
+    shown = vs.items;
+    morphdom(versions, h("tbody", {}, ...vs.items.map((v) => h("tr", { "data-version": v.id },
       h("td", {}, v.name, v.is_current ? h("span", { class: "badge" }, "current") : null),
       h("td", {}, v.status), h("td", {}, v.statistics.samples), h("td", {}, v.statistics.labeled_samples), h("td", {}, v.statistics.shapes),
       h("td", {}, formatDate(v.published_at)),
-      h("td", {}, admin && v.status === "published" && !v.is_current
-        ? h("button", { onclick: () => void setCurrent(v) }, "Set to current version")
-        : null))));
+      h("td", { class: "row-actions" },
+        v.status === "published" ? h("button", { "data-act": "export", "data-testid": "export" }, "Export") : null,
+        admin && v.status === "published" && !v.is_current ? h("button", { "data-act": "current" }, "Set to current version") : null)))));
+    await exports.load();
   }
   async function setCurrent(v: Version): Promise<void> {
     try { await post(`/api/datasets/${id}/versions/${v.id}/current`); }
@@ -60,8 +75,9 @@ export async function dashboardPage(root: HTMLElement, p: Record<string, string>
   }
   // Counts and versions come from dataset-svc: reload when it says it applied a change (or changed something itself).
   const reload = debounce(() => void load(), 300);
-  openLive(id, (e) => { if (changes("dataset-svc", e)) reload(); }, root);
+  openLive(id, (e) => { if (changes("dataset-svc", e)) reload(); exports.live(e); }, root);
   await load();
+  return () => exports.stop();
 }
 
 function stat(name: string, value: number | string): HTMLElement {

@@ -1,0 +1,48 @@
+"""Acceptance (issue 12), the UI of exports in headless Chromium on a slow network (150 ms per request through the
+DevTools protocol): a viewer opens a dataset's dashboard, presses Export on a published version, picks COCO with the
+pictures and double-clicks Export (one export, not two), follows the progress to completed in the history, and
+downloads an archive whose SHA-256 is the one the export resource states."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+
+import pytest
+from labelstream_testing.gateway import chromium, logged_in, screenshot
+from labelstream_testing.labeling import LabelingPlatform
+
+from tests.exports import labeled_version
+from tests.support import ensure_user
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_a_viewer_exports_a_version_follows_it_and_downloads_the_archive(
+    platform: LabelingPlatform, tmp_path: Path
+) -> None:
+    dataset_id, version_id, _ = await labeled_version(platform, f"uiexp-{uuid.uuid4().hex[:8]}")
+    viewer, password = f"viewer-{uuid.uuid4().hex[:6]}", "viewer-password-1"
+    await ensure_user(viewer, "viewer", password)
+    async with chromium() as browser, logged_in(browser, viewer, password, latency_ms=150) as (_c, page):
+        await page.goto(f"/#/datasets/{dataset_id}")
+        await page.click(f"[data-testid=versions] tr[data-version='{version_id}'] [data-testid=export]")
+        await page.wait_for_selector("[data-testid=export-dialog]")
+        await page.select_option("dialog select[name=format]", "coco")
+        await page.check("dialog input[name=include_media]")
+        await page.dblclick("dialog button:has-text('Export')")
+        await page.wait_for_selector("[data-testid=exports] tr[data-status=completed]", timeout=60_000)
+        await screenshot(page, "exports")
+        rows = page.locator("[data-testid=exports] tr[data-export]")
+        assert await rows.count() == 1  # the double click made one export
+        export_id = await rows.first.get_attribute("data-export")
+        assert "100%" in (await rows.first.text_content() or "")
+        async with page.expect_download() as waiting:
+            await page.click("[data-testid=exports] [data-testid=download]")
+        download = await waiting.value
+        saved = tmp_path / "export.zip"
+        await download.save_as(saved)
+    stated = (await platform.gateway.get(f"/api/datasets/{dataset_id}/exports/{export_id}")).json()
+    assert stated["requested_by"] == viewer
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == stated["archive"]["sha256"]
