@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,3 +90,13 @@ async def export(platform: LabelingPlatform, dataset_id: str, version_id: str, *
     assert response.status_code == 202, response.text
     queued: dict[str, Any] = response.json()
     return queued
+
+
+def datumaro_items(folder: Path, fmt: str) -> list[Any]:
+    """The items datumaro reads from an extracted archive. datumaro sets its image backend (a context variable) only
+    in the context that imported it first, so it is set here for the calling one."""
+    from datumaro.components.dataset import Dataset
+    from datumaro.util.image import IMAGE_BACKEND, ImageBackend
+
+    IMAGE_BACKEND.set(ImageBackend.PIL)
+    return list(Dataset.import_from(str(folder), fmt))

@@ -125,13 +125,15 @@ class ExportFormat(Protocol):
 @dataclass(frozen=True, slots=True)
 class ImportedItem:
     """One item read from an archive: `name` is its picture's path as the archive gives it (matched to a sample by
-    path, then by file name); `shapes` are in Labelstream's model. `problems` are what could not be read."""
+    path, then by file name); `shapes` are in Labelstream's model. `problems` are what could not be read; `picture`
+    where the archive holds the picture itself (then it is imported with its labels)."""
 
     name: str
     shapes: tuple[Shape, ...] = ()
     width: int | None = None
     height: int | None = None
     problems: tuple[str, ...] = ()
+    picture: str | None = None  # the path of its picture inside the archive, when the archive holds it
 
 
 class ArchiveReader(Protocol):

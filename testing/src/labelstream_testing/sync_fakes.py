@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO, Generic, TypeVar
 
 from labelstream_shared.clock import utc_now
@@ -60,6 +62,9 @@ class FakeObjectStore:
         listed = await self.stat(bucket, key)
         assert listed is not None
         return listed
+
+    async def download(self, bucket: str, key: str, path: Path) -> None:
+        await asyncio.to_thread(path.write_bytes, self.objects[(bucket, key)])
 
     async def read_lines(self, bucket: str, key: str) -> AsyncIterator[str]:
         for line in self.objects[(bucket, key)].decode().splitlines():

@@ -47,6 +47,7 @@ class Manifest:
         return FILE in archive.names()
 
     def read(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
+        held = set(archive.names())
         for n, raw in enumerate(archive.read(FILE).decode().splitlines(), start=1):
             if not raw.strip():
                 continue
@@ -54,8 +55,10 @@ class Manifest:
                 line = json.loads(raw)
                 shapes = tuple(Shape.model_validate(s) for s in line.get("shapes", []))
                 report.item_done()
+                name = str(line["name"])
+                picture = f"images/{name}" if f"images/{name}" in held else None
                 yield ImportedItem(
-                    name=str(line["name"]), shapes=shapes, width=line.get("width"), height=line.get("height")
+                    name=name, shapes=shapes, width=line.get("width"), height=line.get("height"), picture=picture
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 yield ImportedItem(name=f"line {n}", problems=(f"line {n}: {exc}",))

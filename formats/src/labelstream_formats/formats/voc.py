@@ -239,7 +239,9 @@ def _read_annotation(archive: ArchiveReader, name: str, pictures_by_stem: dict[s
             continue
         points = ((xmin - 1, ymin - 1), (xmax, ymax))
         shapes.append(Shape(shape_id=f"voc{len(shapes) + 1}", kind="rectangle", label=label, points=points))
-    return ImportedItem(name=item_name, shapes=tuple(shapes), width=width, height=height, problems=tuple(problems))
+    return ImportedItem(
+        name=item_name, shapes=tuple(shapes), width=width, height=height, problems=tuple(problems), picture=picture
+    )
 
 
 def _stem(path: str) -> str:

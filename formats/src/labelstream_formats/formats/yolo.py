@@ -175,7 +175,7 @@ def _read_picture(archive: ArchiveReader, name: str, label_file: str | None, lab
     except (UnidentifiedImageError, OSError) as exc:
         return ImportedItem(name=item_name, problems=(f"{name}: not a picture ({exc})",))
     if label_file is None:
-        return ImportedItem(name=item_name, width=width, height=height)
+        return ImportedItem(name=item_name, width=width, height=height, picture=name)
     shapes: list[Shape] = []
     problems: list[str] = []
     for n, line in enumerate(archive.read(label_file).decode().splitlines(), start=1):
@@ -197,7 +197,9 @@ def _read_picture(archive: ArchiveReader, name: str, label_file: str | None, lab
             problems.append(f"{where}: {len(values)} numbers are neither a box, an oriented box nor a polygon")
             continue
         shapes.append(shape)
-    return ImportedItem(name=item_name, shapes=tuple(shapes), width=width, height=height, problems=tuple(problems))
+    return ImportedItem(
+        name=item_name, shapes=tuple(shapes), width=width, height=height, problems=tuple(problems), picture=name
+    )
 
 
 def _shape(values: list[float], width: int, height: int, label: str, shape_id: str) -> Shape | None:

@@ -16,7 +16,8 @@ export interface paths {
         put?: never;
         /**
          * Start Import
-         * @description Add data: import from another bucket path or a manifest, copying into the input path or referencing.
+         * @description Add data: import from another bucket path, a manifest or an annotated archive (COCO, YOLO, Pascal VOC, CVAT,
+         *     Datumaro zip), copying into the input path or referencing.
          */
         post: operations["startImport"];
         delete?: never;
@@ -148,6 +149,28 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ArchiveSource
+         * @description A zip of an annotated dataset in a training format (COCO, YOLO, Pascal VOC, CVAT, Datumaro, the manifest), in a
+         *     bucket; `format` None: recognised from its files. Its pictures, where it holds them, are copied into the input
+         *     path; its annotations go to the samples of the same name.
+         */
+        ArchiveSource: {
+            /** Bucket */
+            bucket: string;
+            /**
+             * Format
+             * @description one of GET /api/exports/formats; None: detected
+             */
+            format?: string | null;
+            /** Key */
+            key: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "archive";
+        };
+        /**
          * BucketSource
          * @description Every object under another bucket path.
          */
@@ -230,7 +253,7 @@ export interface components {
         ImportCreate: {
             /**
              * Labeled
-             * @description take the manifest's shapes as the samples' annotations
+             * @description take the manifest's (or the archive's) shapes as the samples' annotations
              * @default false
              */
             labeled: boolean;
@@ -241,7 +264,7 @@ export interface components {
              */
             mode: "copy" | "reference";
             /** Source */
-            source: components["schemas"]["BucketSource"] | components["schemas"]["ManifestSource"];
+            source: components["schemas"]["BucketSource"] | components["schemas"]["ManifestSource"] | components["schemas"]["ArchiveSource"];
         };
         /** ImportTask */
         ImportTask: {
@@ -276,7 +299,7 @@ export interface components {
              */
             mode: "copy" | "reference";
             /** Source */
-            source: components["schemas"]["BucketSource"] | components["schemas"]["ManifestSource"] | components["schemas"]["UploadSource"];
+            source: components["schemas"]["BucketSource"] | components["schemas"]["ManifestSource"] | components["schemas"]["ArchiveSource"] | components["schemas"]["UploadSource"];
             /** Started At */
             started_at?: string | null;
             /**

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import BinaryIO
 
 from minio import Minio
@@ -105,6 +106,9 @@ class S3ObjectStore:
             return ListedObject(key=key, size=info.size or 0, etag=etag, last_modified=result.last_modified)
 
         return await asyncio.to_thread(copy)
+
+    async def download(self, bucket: str, key: str, path: Path) -> None:
+        await asyncio.to_thread(self._client.fget_object, bucket, key, str(path))
 
     async def read_lines(self, bucket: str, key: str) -> AsyncIterator[str]:
         """Streams the object in chunks; a line is decoded as UTF-8 (bad bytes replaced)."""

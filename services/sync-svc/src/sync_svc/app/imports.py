@@ -17,11 +17,13 @@ from labelstream_shared.events import AnnotationsImported, DataAdded, ImportedAn
 from labelstream_shared.events.contracts import ImportedAnnotation, RejectedAnnotation
 from labelstream_shared.uow import TransactionRunner
 
+from sync_svc.app.archive_imports import execute_archive_import
 from sync_svc.app.ports import ObjectStore, SyncTransaction
 from sync_svc.app.sync_run import SyncReads
 from sync_svc.domain.datasets import SyncDataset
 from sync_svc.domain.imports import (
     MAX_ITEM_ERRORS,
+    ArchiveSource,
     BucketSource,
     ImportCounts,
     ImportMode,
@@ -58,7 +60,7 @@ async def start_import(
     run: TransactionRunner[SyncTransaction],
     *,
     dataset_id: str,
-    source: BucketSource | ManifestSource,
+    source: BucketSource | ManifestSource | ArchiveSource,
     mode: ImportMode,
     labeled: bool,
 ) -> ImportTask:
@@ -81,6 +83,10 @@ async def execute_import(
         await reads.imports.finish(task_id, error="the dataset no longer exists")
         return
     try:
+        if isinstance(task.source, ArchiveSource):
+            await execute_archive_import(task, dataset, run=run, store=store)
+            await reads.imports.finish(task_id, error=None)
+            return
         errors_kept = 0
         batch: list[ImportItem] = []
         failures: list[ItemError] = []  # manifest lines that are not valid, since the last batch
@@ -130,7 +136,7 @@ async def _items(task: ImportTask, *, store: ObjectStore, errors: list[ItemError
         async for listed in store.list_objects(source.bucket, source.prefix):
             yield ImportItem(bucket=source.bucket, key=listed.key)
         return
-    if isinstance(source, UploadSource):  # uploads are stored and registered when they arrive
+    if isinstance(source, UploadSource | ArchiveSource):  # uploads are registered when they arrive; archives apart
         return
     number = 0
     async for text in store.read_lines(source.bucket, source.key):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from labelstream_shared.jobs import JobQueue
@@ -34,6 +35,9 @@ class ObjectStore(Protocol):
     async def copy(self, *, source_bucket: str, source_key: str, bucket: str, key: str) -> ListedObject:
         """Server-side copy; returns the new object."""
         ...
+
+    async def download(self, bucket: str, key: str, path: Path) -> None:
+        """Write the object into the local file `path` (streamed)."""
 
     def read_lines(self, bucket: str, key: str) -> AsyncIterator[str]:
         """A text object's lines, streamed."""

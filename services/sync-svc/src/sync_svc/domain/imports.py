@@ -33,6 +33,20 @@ class ManifestSource(BaseModel):
     key: str = Field(min_length=1)
 
 
+class ArchiveSource(BaseModel):
+    """A zip of an annotated dataset in a training format (COCO, YOLO, Pascal VOC, CVAT, Datumaro, the manifest), in a
+    bucket; `format` None: recognised from its files. Its pictures, where it holds them, are copied into the input
+    path; its annotations go to the samples of the same name."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["archive"] = "archive"
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1)
+    format: str | None = Field(
+        default=None, max_length=40, description="one of GET /api/exports/formats; None: detected"
+    )
+
+
 class UploadSource(BaseModel):
     """A file sent through the API (browser upload), stored into the input path."""
 
@@ -41,8 +55,8 @@ class UploadSource(BaseModel):
     file_name: str
 
 
-ImportSource = Annotated[BucketSource | ManifestSource, Field(discriminator="kind")]
-TaskSource = Annotated[BucketSource | ManifestSource | UploadSource, Field(discriminator="kind")]
+ImportSource = Annotated[BucketSource | ManifestSource | ArchiveSource, Field(discriminator="kind")]
+TaskSource = Annotated[BucketSource | ManifestSource | ArchiveSource | UploadSource, Field(discriminator="kind")]
 ImportMode = Literal["copy", "reference"]
 
 
@@ -100,7 +114,12 @@ class ImportTask(BaseModel):
 
     @classmethod
     def queue(
-        cls, *, dataset_id: str, source: BucketSource | ManifestSource | UploadSource, mode: ImportMode, labeled: bool
+        cls,
+        *,
+        dataset_id: str,
+        source: BucketSource | ManifestSource | ArchiveSource | UploadSource,
+        mode: ImportMode,
+        labeled: bool,
     ) -> ImportTask:
         now = utc_now()
         return cls(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, BinaryIO, cast
 
 from fastapi import APIRouter, Depends, Request, status
+from labelstream_formats.registry import IMPORTS, import_format
 from labelstream_shared.errors import InvalidInputError, NotFoundError, TooLargeError
 from labelstream_shared.uow import TransactionRunner
 from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, error_responses, page_of
@@ -59,14 +60,19 @@ async def get_sync_run(run_id: str, deps: Deps) -> SyncRun:
 class ImportCreate(BaseModel):
     source: ImportSource
     mode: ImportMode = "copy"
-    labeled: bool = Field(default=False, description="take the manifest's shapes as the samples' annotations")
+    labeled: bool = Field(
+        default=False, description="take the manifest's (or the archive's) shapes as the samples' annotations"
+    )
 
 
 @router.post("/datasets/{dataset_id}/imports", status_code=status.HTTP_202_ACCEPTED, operation_id="startImport")
 async def start_import(dataset_id: str, body: ImportCreate, deps: Deps) -> ImportTask:
-    """Add data: import from another bucket path or a manifest, copying into the input path or referencing."""
-    if body.labeled and body.source.kind != "manifest":
-        raise InvalidInputError("labeled: only a manifest import carries annotations")
+    """Add data: import from another bucket path, a manifest or an annotated archive (COCO, YOLO, Pascal VOC, CVAT,
+    Datumaro zip), copying into the input path or referencing."""
+    if body.labeled and body.source.kind not in ("manifest", "archive"):
+        raise InvalidInputError("labeled: only a manifest or an archive import carries annotations")
+    if body.source.kind == "archive" and body.source.format is not None and import_format(body.source.format) is None:
+        raise InvalidInputError(f"source.format: {body.source.format!r} is not one of {', '.join(sorted(IMPORTS))}")
     return await imports.start_import(
         deps.run, dataset_id=dataset_id, source=body.source, mode=body.mode, labeled=body.labeled
     )
