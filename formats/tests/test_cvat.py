@@ -363,3 +363,9 @@ def test_the_formats_are_registered_and_tell_each_other_apart(tmp_path: Path) ->
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "annotations.xml").write_bytes(b"<!DOCTYPE x [<!ENTITY a 'b'>]><annotations>&a;</annotations>")
     assert not cvat_images.FORMAT.detect(FolderReader(tmp_path / "bad"))
+
+
+def test_a_document_cut_short_is_named_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "annotations.xml").write_bytes(WRITTEN_BY_CVAT[:-40])
+    (item,) = list(cvat_images.FORMAT.read(FolderReader(tmp_path), Report()))
+    assert item.name == "annotations.xml" and "not a readable CVAT XML document" in item.problems[0]

@@ -148,8 +148,11 @@ class CvatImages:
         for name in documents(archive):
             data = archive.read(name)
             if flavour(data) == "images":
-                for image in top_elements(data, "image"):
-                    yield _image_item(image, report)
+                try:
+                    for image in top_elements(data, "image"):
+                        yield _image_item(image, report)
+                except (ParseError, ValueError) as exc:
+                    yield broken(name, exc)
 
 
 def _pictures(item: Item, options: ExportOptions) -> Iterator[tuple[str, tuple[Shape, ...]]]:
@@ -186,6 +189,11 @@ def _image_item(image: Element, report: Report) -> ImportedItem:
 def documents(archive: ArchiveReader) -> list[str]:
     """The archive's CVAT XML documents: `annotations.xml` at its root or in a folder."""
     return [n for n in archive.names() if n == DOCUMENT or n.endswith("/" + DOCUMENT)]
+
+
+def broken(name: str, exc: Exception) -> ImportedItem:
+    """What stands for a document that could not be read (to its end)."""
+    return ImportedItem(name=name, problems=(f"{name}: not a readable CVAT XML document ({exc})",))
 
 
 def flavour(data: bytes) -> Flavour | None:
@@ -253,8 +261,8 @@ def _shapes_of(el: Element, label: str, shape_id: str, report: Report) -> list[S
         if abs(rx - ry) < 0.01:
             return [_shape(shape_id, "circle", label, ((cx, cy), (cx + (rx + ry) / 2, cy)))]
         report.converted["ellipse as polygon"] += 1
-        outline = _ellipse(cx, cy, rx, ry, float(a.get("rotation", 0)))
-        return [_shape(shape_id, "polygon", label, outline)]
+        outline = cv.ellipse(cx, cy, rx, ry, float(a.get("rotation", 0)))
+        return [_shape(shape_id, "polygon", label, tuple(outline))]
     return None
 
 
@@ -267,17 +275,6 @@ def _points(text: str) -> tuple[tuple[float, float], ...]:
     if not pairs or any(len(p) != 2 for p in pairs):
         raise ValueError(f"points {text!r} are not x,y;x,y")
     return tuple((float(x), float(y)) for x, y in pairs)
-
-
-def _ellipse(cx: float, cy: float, rx: float, ry: float, degrees: float) -> tuple[tuple[float, float], ...]:
-    """The ellipse's outline as a 64-gon, turned `degrees` clockwise about its centre."""
-    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-    outline = []
-    for i in range(cv.CIRCLE_SEGMENTS):
-        t = 2 * math.pi * i / cv.CIRCLE_SEGMENTS
-        dx, dy = rx * math.cos(t), ry * math.sin(t)
-        outline.append((cx + dx * cos - dy * sin, cy + dx * sin + dy * cos))
-    return tuple(outline)
 
 
 def _integer(text: str | None) -> int | None:

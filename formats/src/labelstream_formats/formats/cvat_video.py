@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError
 
 from labelstream_shared.events.contracts import Shape
 from labelstream_shared.geometry import frame_of, interpolate
@@ -32,6 +32,7 @@ from labelstream_formats.formats.cvat_images import (
     ALL_KINDS,
     DOCUMENT,
     FOOTER,
+    broken,
     documents,
     element,
     flavour,
@@ -105,7 +106,10 @@ class CvatVideo:
         for name in documents(archive):
             data = archive.read(name)
             if flavour(data) == "video":
-                yield _video_item(name, data, report)
+                try:
+                    yield _video_item(name, data, report)
+                except (ParseError, ValueError) as exc:
+                    yield broken(name, exc)
 
 
 def _document(item: Item, labels: tuple[str, ...], report: Report) -> Iterator[str]:

@@ -109,7 +109,10 @@ class Mot:
 
     def read(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
         for folder in _sequences(archive):
-            yield _sequence(archive, folder, report)
+            try:
+                yield _sequence(archive, folder, report)
+            except UnicodeDecodeError as exc:
+                yield ImportedItem(name=folder + GT, problems=(f"{folder + GT}: not UTF-8 text ({exc})",))
 
 
 def _lines(item: Item, labels: tuple[str, ...], options: ExportOptions, report: Report) -> Iterator[bytes]:
