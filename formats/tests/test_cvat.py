@@ -19,7 +19,7 @@ from labelstream_formats import conversions as cv
 from labelstream_formats import registry
 from labelstream_formats.archive import FolderReader, ZipReader, zip_stream
 from labelstream_formats.formats import coco, cvat_images, cvat_video
-from labelstream_formats.model import ExportOptions, ImportedItem, Item, Report
+from labelstream_formats.model import ExportDataset, ExportOptions, ImportedItem, Item, Report
 from labelstream_shared.events.contracts import Shape
 
 from formats.tests.builders import LABELS, GeneratedMedia, dataset, images, shape, video
@@ -369,3 +369,38 @@ def test_a_document_cut_short_is_named_not_raised(tmp_path: Path) -> None:
     (tmp_path / "annotations.xml").write_bytes(WRITTEN_BY_CVAT[:-40])
     (item,) = list(cvat_images.FORMAT.read(FolderReader(tmp_path), Report()))
     assert item.name == "annotations.xml" and "not a readable CVAT XML document" in item.problems[0]
+
+
+def test_what_datumaro_writes_as_cvat_for_images_reads_back_as_the_source(tmp_path: Path) -> None:
+    archive, _ = export(cvat_images.FORMAT, tmp_path, items=images(), options=ExportOptions(include_media=True))
+    ds = Dataset.import_from(str(extracted(archive, tmp_path)), "cvat")
+    ds.export(str(tmp_path / "rewritten"), "cvat", save_media=False)
+    (document,) = FolderReader(tmp_path / "rewritten").names()
+    (tmp_path / "back").mkdir()
+    (tmp_path / "back" / "annotations.xml").write_bytes((tmp_path / "rewritten" / document).read_bytes())
+    back = {i.name: i for i in cvat_images.FORMAT.read(FolderReader(tmp_path / "back"), Report())}
+    for source in images():
+        held = tuple(s for s in source.shapes if s.kind != "circle")  # datumaro's cvat importer dropped the ellipse
+        assert_same_shapes(back[source.name].shapes, held)
+
+
+def test_names_and_labels_are_escaped(tmp_path: Path) -> None:
+    label = "cat & \"dog\" <'bird'>"
+    item = Item(
+        sample_id="x",
+        name="a&b/<c>.png",
+        media_kind="image",
+        width=10,
+        height=10,
+        shapes=(Shape(shape_id="s", kind="point", label=label, points=((1, 2),)),),
+    )
+    report = Report()
+    files = cvat_images.FORMAT.export(
+        ExportDataset(name="n & m", labels=(label,), items=lambda: iter([item]), count=1),
+        ExportOptions(),
+        GeneratedMedia(),
+        report,
+    )
+    (tmp_path / "annotations.xml").write_bytes(b"".join(b"".join(f.chunks) for f in files))
+    (back,) = list(cvat_images.FORMAT.read(FolderReader(tmp_path), Report()))
+    assert (back.name, [s.label for s in back.shapes]) == ("a&b/<c>.png", [label])

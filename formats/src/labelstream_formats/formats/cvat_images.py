@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal
 from xml.etree.ElementTree import Element, ParseError
@@ -48,6 +49,7 @@ VERSION = "1.1"
 ALL_KINDS = frozenset({"polygon", "rectangle", "circle", "polyline", "point", "rotated_rectangle"})
 Attributes = list[tuple[str, str]]
 Flavour = Literal["images", "video"]
+NEEDS_ESCAPING = re.compile("[&<>\"'\n\r\t]")
 
 
 def number(value: float) -> str:
@@ -56,9 +58,14 @@ def number(value: float) -> str:
     return "0.00" if text == "-0.00" else text
 
 
+def _quoted(value: str) -> str:
+    """An attribute's value in quotes, escaped where it needs it (numbers, most of them, do not)."""
+    return quoteattr(value) if NEEDS_ESCAPING.search(value) else f'"{value}"'
+
+
 def element(tag: str, attributes: Attributes, depth: int, *, empty: bool = True) -> str:
     """One start tag (`empty`: a whole empty element) on its own line, `depth` levels in."""
-    written = "".join(f" {name}={quoteattr(value)}" for name, value in attributes)
+    written = "".join(f" {name}={_quoted(value)}" for name, value in attributes)
     return f"{'  ' * depth}<{tag}{written}{'/' if empty else ''}>\n"
 
 
