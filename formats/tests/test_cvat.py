@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from datumaro.components.annotation import AnnotationType
 from datumaro.components.dataset import Dataset
+from datumaro.components.environment import Environment
 from labelstream_formats import conversions as cv
 from labelstream_formats import registry
 from labelstream_formats.archive import FolderReader, ZipReader, zip_stream
@@ -96,7 +97,9 @@ def assert_matches(annotations: list[Any], sources: list[Shape], labels: list[st
 
 def test_datumaro_reads_cvat_for_images_labels_counts_and_coordinates(tmp_path: Path) -> None:
     archive, report = export(cvat_images.FORMAT, tmp_path, options=ExportOptions(include_media=True))
-    ds = Dataset.import_from(str(extracted(archive, tmp_path)), "cvat")
+    root = extracted(archive, tmp_path)
+    assert Environment().detect_dataset(str(root)) == ["cvat"]
+    ds = Dataset.import_from(str(root), "cvat")
     labels = [c.name for c in ds.categories()[AnnotationType.label]]
     assert labels == list(LABELS)
     items = {item.id: item for item in ds}
@@ -173,6 +176,7 @@ def test_datumaro_reads_cvat_for_video_every_frame_of_every_track_and_the_outsid
         "clips/road.mp4/annotations.xml",
         *[f"clips/road.mp4/images/frame_{f:06d}.jpg" for f in (5, 10, 15, 20)],
     ]
+    assert Environment().detect_dataset(str(root / "clips/road.mp4")) == ["cvat"]
     ds = Dataset.import_from(str(root / "clips/road.mp4"), "cvat")
     labels = [c.name for c in ds.categories()[AnnotationType.label]]
     assert labels == list(LABELS)
@@ -404,3 +408,23 @@ def test_names_and_labels_are_escaped(tmp_path: Path) -> None:
     (tmp_path / "annotations.xml").write_bytes(b"".join(b"".join(f.chunks) for f in files))
     (back,) = list(cvat_images.FORMAT.read(FolderReader(tmp_path), Report()))
     assert (back.name, [s.label for s in back.shapes]) == ("a&b/<c>.png", [label])
+
+
+def test_cvat_for_video_gives_a_document_per_video_and_reads_each_as_its_video(tmp_path: Path) -> None:
+    second = Item(
+        sample_id="v2",
+        name="b/other.mp4",
+        media_kind="video",
+        width=64,
+        height=48,
+        fps=5.0,
+        frame_count=30,
+        shapes=video().shapes[:2],
+    )
+    archive, report = export(cvat_video.FORMAT, tmp_path, items=[video(), second])
+    assert zipfile.ZipFile(archive).namelist() == ["clips/road.mp4/annotations.xml", "b/other.mp4/annotations.xml"]
+    root = ET.fromstring(zipfile.ZipFile(archive).read("b/other.mp4/annotations.xml"))
+    assert [t.get("id") for t in root.iter("track")] == ["0"] and root.findtext("meta/task/size") == "30"
+    back = list(cvat_video.FORMAT.read(ZipReader(archive), Report()))
+    assert [(i.name, len(i.shapes)) for i in back] == [("b/other.mp4", 2), ("clips/road.mp4", 5)]
+    assert report.items == 2

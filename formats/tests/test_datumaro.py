@@ -25,6 +25,7 @@ from datumaro.components.annotation import (
 )
 from datumaro.components.dataset import Dataset
 from datumaro.components.dataset_base import DatasetItem
+from datumaro.components.environment import Environment
 from datumaro.components.media import Image
 from labelstream_formats import conversions as cv
 from labelstream_formats import registry
@@ -86,6 +87,7 @@ def assert_matches(annotations: list[Any], sources: list[Shape], labels: list[st
 def test_datumaro_imports_it_labels_items_pictures_and_coordinates(tmp_path: Path) -> None:
     archive, report = export(tmp_path, ExportOptions(include_media=True))
     zipfile.ZipFile(archive).extractall(tmp_path / "out")
+    assert Environment().detect_dataset(str(tmp_path / "out")) == ["datumaro"]
     ds = Dataset.import_from(str(tmp_path / "out"), "datumaro")
     labels = [c.name for c in ds.categories()[AnnotationType.label]]
     assert labels == list(LABELS)

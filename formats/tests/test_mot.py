@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from datumaro.components.annotation import AnnotationType
 from datumaro.components.dataset import Dataset
+from datumaro.components.environment import Environment
 from labelstream_formats import conversions as cv
 from labelstream_formats import registry
 from labelstream_formats.archive import FolderReader, ZipReader, zip_stream
@@ -51,6 +52,7 @@ def test_datumaro_reads_every_box_at_its_frame_with_one_track_id_per_object(tmp_
     options = ExportOptions(interpolated=interpolated, include_media=True)
     archive, report = export(tmp_path, [*images(), video()], options)
     zipfile.ZipFile(archive).extractall(tmp_path / "out")
+    assert Environment().detect_dataset(str(tmp_path / "out" / "clips/road.mp4")) == ["mot_seq"]
     ds = Dataset.import_from(str(tmp_path / "out" / "clips/road.mp4"), "mot_seq")
     labels = [c.name for c in ds.categories()[AnnotationType.label]]
     assert labels == list(LABELS)
