@@ -3,8 +3,8 @@ a task export).
 
 `<meta><task>` names the dataset (mode `annotation`) and lists the label set in its order; each picture is an
 `<image id name width height>` holding its shapes natively: a rectangle as `<box xtl ytl xbr ybr>`, a rotated
-rectangle as the same box before rotation with `rotation` (degrees clockwise about the centre, as in CVAT), a polygon
-as `<polygon points="x,y;x,y">`, a polyline as `<polyline>`, a point as `<points>`, a circle as
+rectangle as the same box before rotation with `rotation` (degrees clockwise about the centre, in [0, 360) as CVAT
+keeps it), a polygon as `<polygon points="x,y;x,y">`, a polyline as `<polyline>`, a point as `<points>`, a circle as
 `<ellipse cx cy rx ry>` with rx = ry: nothing is skipped or converted. A video gives one `<image>` per labeled time
 point (with `interpolated`, per frame of an interpolated box), named `<video>/frame_000042.jpg`. Ids count the
 pictures from 0. `<size>` is left out of the meta: it would take a pass over the items of its own. The XML is
