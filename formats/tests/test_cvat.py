@@ -22,11 +22,17 @@ from labelstream_formats.archive import FolderReader, ZipReader, zip_stream
 from labelstream_formats.formats import coco, cvat_images, cvat_video
 from labelstream_formats.model import ExportDataset, ExportOptions, ImportedItem, Item, Report
 from labelstream_shared.events.contracts import Shape
+from shapely.geometry import Polygon
 
 from formats.tests.builders import LABELS, GeneratedMedia, dataset, images, shape, video
+from formats.tests.outlines import outline as independent_outline
 
 Point = tuple[float, float]
 TOLERANCE = 0.5
+
+
+def iou(a: Polygon, b: Polygon) -> float:
+    return float(a.intersection(b).area / a.union(b).area)
 
 
 def export(
@@ -90,6 +96,8 @@ def assert_matches(annotations: list[Any], sources: list[Shape], labels: list[st
     for annotation, source in zip(annotations, sources, strict=True):
         assert labels[annotation.label] == source.label
         assert near(outline(annotation), expected_outline(source)), (source.kind, outline(annotation))
+        if source.kind == "rotated_rectangle":  # turned the same way as an independent construction (Shapely)
+            assert iou(Polygon(outline(annotation)), independent_outline(source)) >= 0.99
 
 
 # CVAT for images ----------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ that datumaro writes is read too."""
 
 from __future__ import annotations
 
+import io
 import math
 import zipfile
 from collections import Counter
@@ -31,10 +32,12 @@ from labelstream_formats import conversions as cv
 from labelstream_formats import registry
 from labelstream_formats.archive import FolderReader, ZipReader, zip_stream
 from labelstream_formats.formats import coco, datumaro
-from labelstream_formats.model import ExportOptions, Report
+from labelstream_formats.model import ExportOptions, Item, Report
 from labelstream_shared.events.contracts import Shape
+from shapely.geometry import Polygon as Area
 
 from formats.tests.builders import LABELS, GeneratedMedia, dataset, images, video
+from formats.tests.outlines import outline
 
 Point = tuple[float, float]
 
@@ -82,6 +85,9 @@ def assert_matches(annotations: list[Any], sources: list[Shape], labels: list[st
     for annotation, source in zip(annotations, sources, strict=True):
         assert labels[annotation.label] == source.label
         assert near(pairs(annotation.points), expected_points(source)), (source.kind, annotation.points)
+        if source.kind == "rotated_rectangle":  # turned the same way as an independent construction (Shapely)
+            found, expected = Area(pairs(annotation.points)), outline(source)
+            assert found.intersection(expected).area / found.union(expected).area >= 0.99
 
 
 def test_datumaro_imports_it_labels_items_pictures_and_coordinates(tmp_path: Path) -> None:
@@ -199,6 +205,19 @@ def test_reading_what_datumaro_writes(tmp_path: Path) -> None:
         "mask: Labelstream holds no such shape": 1,
         "caption: Labelstream holds no such shape": 1,
     }
+
+
+def test_ids_are_unique_when_paths_differ_only_in_their_extension(tmp_path: Path) -> None:
+    twins = [
+        Item(sample_id=f"t{n}", name=f"x/a.{ext}", media_kind="image", width=4, height=4)
+        for n, ext in ((1, "png"), (2, "jpg"))
+    ]
+    report = Report()
+    files = datumaro.FORMAT.export(dataset(twins), ExportOptions(include_media=True), GeneratedMedia(), report)
+    zipfile.ZipFile(io.BytesIO(b"".join(zip_stream(files)))).extractall(tmp_path)
+    ds = Dataset.import_from(str(tmp_path), "datumaro")
+    assert sorted((item.id, Path(item.media.path).name) for item in ds) == [("x/a", "a.png"), ("x/a~2", "a.jpg")]
+    assert sorted(i.name for i in datumaro.FORMAT.read(FolderReader(tmp_path), Report())) == ["x/a.jpg", "x/a.png"]
 
 
 def test_registered_and_told_apart_from_coco(tmp_path: Path) -> None:

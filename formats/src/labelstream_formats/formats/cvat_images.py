@@ -30,6 +30,7 @@ from defusedxml.ElementTree import iterparse
 from labelstream_shared.events.contracts import Shape
 
 from labelstream_formats import conversions as cv
+from labelstream_formats import pictures
 from labelstream_formats.archive import encoded
 from labelstream_formats.formats.coco import media_files
 from labelstream_formats.model import (
@@ -38,7 +39,6 @@ from labelstream_formats.model import (
     ExportDataset,
     ExportOptions,
     ImportedItem,
-    Item,
     MediaKind,
     MediaSource,
     Report,
@@ -130,22 +130,19 @@ class CvatImages:
     def _xml(self, dataset: ExportDataset, options: ExportOptions, report: Report) -> Iterator[str]:
         yield header([("name", dataset.name), ("mode", "annotation")], dataset.labels)
         labels = frozenset(dataset.labels)
-        image_id = 0
-        for item in dataset.items():
-            for name, shapes in _pictures(item, options):
-                size = [(k, str(v)) for k, v in (("width", item.width), ("height", item.height)) if v is not None]
-                yield element("image", [("id", str(image_id)), ("name", name), *size], 1, empty=False)
-                for shape in shapes:
-                    if shape.label not in labels:
-                        report.skip(shape, f"label {shape.label!r} is not in the label set")
-                        continue
-                    tag, attributes = geometry(shape)
-                    common = [("label", shape.label), ("source", "manual"), ("occluded", "0")]
-                    yield element(tag, [*common, *attributes, ("z_order", "0")], 2)
-                    report.shapes += 1
-                yield "  </image>\n"
-                image_id += 1
-            report.item_done()
+        for image_id, (item, frame, shapes) in enumerate(pictures.pictures(dataset.items(), options, report)):
+            size = [(k, str(v)) for k, v in (("width", item.width), ("height", item.height)) if v is not None]
+            name = pictures.picture_name(item, frame)
+            yield element("image", [("id", str(image_id)), ("name", name), *size], 1, empty=False)
+            for shape in shapes:
+                if shape.label not in labels:
+                    report.skip(shape, f"label {shape.label!r} is not in the label set")
+                    continue
+                tag, attributes = geometry(shape)
+                common = [("label", shape.label), ("source", "manual"), ("occluded", "0")]
+                yield element(tag, [*common, *attributes, ("z_order", "0")], 2)
+                report.shapes += 1
+            yield "  </image>\n"
         yield FOOTER
 
     def detect(self, archive: ArchiveReader) -> bool:
@@ -160,15 +157,6 @@ class CvatImages:
                         yield _image_item(image, report)
                 except (ParseError, ValueError) as exc:
                     yield broken(name, exc)
-
-
-def _pictures(item: Item, options: ExportOptions) -> Iterator[tuple[str, tuple[Shape, ...]]]:
-    """(name, shapes) per picture: the image sample, or each frame of a video that has shapes."""
-    if item.media_kind == "image":
-        yield item.name, item.shapes
-        return
-    for fs in cv.frames(item, interpolated=options.interpolated):
-        yield cv.frame_name(item, fs.frame), fs.shapes
 
 
 def _image_item(image: Element, report: Report) -> ImportedItem:

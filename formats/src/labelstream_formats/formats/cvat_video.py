@@ -27,6 +27,7 @@ from labelstream_shared.events.contracts import Shape
 from labelstream_shared.geometry import frame_of, interpolate
 
 from labelstream_formats import conversions as cv
+from labelstream_formats import pictures
 from labelstream_formats.archive import encoded
 from labelstream_formats.formats.cvat_images import (
     ALL_KINDS,
@@ -95,8 +96,7 @@ class CvatVideo:
                 continue
             yield ArchiveFile(f"{item.name}/{DOCUMENT}", encoded(_document(item, dataset.labels, report)))
             if options.include_media:
-                wanted = [fs.frame for fs in cv.frames(item, interpolated=options.interpolated)]
-                for frame, data in media.frames(item, wanted):
+                for frame, data in pictures.frame_bytes(item, options, media):
                     yield ArchiveFile(f"{item.name}/images/frame_{frame:06d}.jpg", (data,))
 
     def detect(self, archive: ArchiveReader) -> bool:

@@ -4,12 +4,13 @@ order) and `items`; with `include_media` the pictures under `images/default/<pat
 
 An item is a picture: an image sample (its id the sample's path without the extension, `image.path` the path,
 `image.size` [height, width]), or a video's labeled time point (with `interpolated`, each frame of an interpolated
-box), its id `<video path>/frame_000042` and `attr` {"video", "frame"}. Annotations hold every kind datumaro's format
-has: a rectangle as `bbox` [x, y, w, h], a polygon, a polyline, a point as `points` (visible), a circle as an
-`ellipse` [x1, y1, x2, y2] (its bounding square); datumaro's format has no rotated box, so a rotated rectangle is a
-`polygon` of its 4 corners (counted as converted). A shape with an object id carries datumaro's `object_id` (an integer
-per object of the dataset) and the Labelstream id as the attribute `object_id`. Items are written one after the other
-in one pass. Two samples whose paths differ only in their extension would share an id (datumaro keys items by id).
+box), its id `<video path>/frame_000042` and `attr` {"video", "frame"}. Ids are unique: a path whose id is taken
+(`a.jpg` after `a.png`) gets `~2`, `~3`... (pictures.FileNames, which remembers the ids: a few dozen bytes each).
+Annotations hold every kind datumaro's format has: a rectangle as `bbox` [x, y, w, h], a polygon, a polyline, a point
+as `points` (visible), a circle as an `ellipse` [x1, y1, x2, y2] (its bounding square); datumaro's format has no
+rotated box, so a rotated rectangle is a `polygon` of its 4 corners (counted as converted). A shape with an object id
+carries datumaro's `object_id` (an integer per object of the dataset) and the Labelstream id as the attribute
+`object_id`. Items are written one after the other in one pass.
 
 Reading: every `annotations/<subset>.json` with datumaro's sections; items are named by their image's path (else
 `<id>.jpg`); bbox, polygon, polyline, visible points, ellipses (a circle when square, else a 64-gon counted as
@@ -25,8 +26,8 @@ from typing import Any
 from labelstream_shared.events.contracts import Shape
 
 from labelstream_formats import conversions as cv
+from labelstream_formats import pictures
 from labelstream_formats.archive import encoded
-from labelstream_formats.formats.coco import media_files
 from labelstream_formats.model import (
     ArchiveFile,
     ArchiveReader,
@@ -68,9 +69,9 @@ class Datumaro:
         self, dataset: ExportDataset, options: ExportOptions, media: MediaSource, report: Report
     ) -> Iterator[ArchiveFile]:
         yield ArchiveFile(ANNOTATIONS, encoded(self._json(dataset, options, report)))
-        if options.include_media:  # COCO's pictures, under datumaro's folder of the subset
-            for picture in media_files(dataset, options, media):
-                yield ArchiveFile(IMAGES + picture.name.removeprefix("images/"), picture.chunks)
+        if options.include_media:
+            for item, frame, data in pictures.picture_bytes(dataset.items(), options, media):
+                yield ArchiveFile(IMAGES + pictures.picture_name(item, frame), data)
 
     def _json(self, dataset: ExportDataset, options: ExportOptions, report: Report) -> Iterator[str]:
         labels = [{"name": n, "parent": "", "attributes": []} for n in dataset.labels]
@@ -78,12 +79,14 @@ class Datumaro:
         yield f'{{"dm_format_version":"{FORMAT_VERSION}","media_type":{IMAGE_MEDIA},'
         yield '"infos":' + _dumps({"name": dataset.name}) + ',"categories":' + _dumps(categories) + ',"items":['
         writer = _Annotations({n: i for i, n in enumerate(dataset.labels)}, report)
-        first = True
-        for item in dataset.items():
-            for picture in _pictures(item, options, writer):
-                yield ("" if first else ",") + _dumps(picture)
-                first = False
-            report.item_done()
+        ids = pictures.FileNames()
+        for n, (item, frame, shapes) in enumerate(pictures.pictures(dataset.items(), options, report)):
+            path = pictures.picture_name(item, frame)
+            picture: dict[str, Any] = {"id": ids.take(path)[0], "annotations": writer.annotations(item, shapes)}
+            if frame is not None:
+                picture["attr"] = {"video": item.name, "frame": frame}
+            size = {"size": [item.height, item.width]} if item.width and item.height else {}
+            yield ("," if n else "") + _dumps(picture | {"image": {"path": path, **size}})
         yield "]}"
 
     def detect(self, archive: ArchiveReader) -> bool:
@@ -103,26 +106,6 @@ class Datumaro:
                 continue
             for item in items:
                 yield _read_item(item, labels, report)
-
-
-def _pictures(item: Item, options: ExportOptions, writer: _Annotations) -> Iterator[dict[str, Any]]:
-    """The datumaro items of a sample: the image, or the video's frames."""
-    size = {"size": [item.height, item.width]} if item.width and item.height else {}
-    if item.media_kind == "image":
-        stem = item.name.rsplit(".", 1)[0] if "." in item.name.rsplit("/", 1)[-1] else item.name
-        annotations = writer.annotations(item, item.shapes)
-        yield {"id": stem, "annotations": annotations, "image": {"path": item.name, **size}}
-        return
-    for fs in cv.frames(item, interpolated=options.interpolated):
-        path = cv.frame_name(item, fs.frame)
-        annotations = writer.annotations(item, fs.shapes)
-        attr = {"video": item.name, "frame": fs.frame}
-        yield {
-            "id": path.removesuffix(".jpg"),
-            "annotations": annotations,
-            "attr": attr,
-            "image": {"path": path, **size},
-        }
 
 
 class _Annotations:

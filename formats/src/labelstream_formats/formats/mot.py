@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from labelstream_shared.events.contracts import Shape
 
 from labelstream_formats import conversions as cv
+from labelstream_formats import pictures
 from labelstream_formats.model import (
     ArchiveFile,
     ArchiveReader,
@@ -100,8 +101,7 @@ class Mot:
             if seqinfo is not None:
                 yield ArchiveFile(f"{item.name}/{SEQINFO}", (seqinfo.encode(),))
             if options.include_media:
-                wanted = [fs.frame for fs in cv.frames(item, interpolated=options.interpolated)]
-                for frame, data in media.frames(item, wanted):
+                for frame, data in pictures.frame_bytes(item, options, media):
                     yield ArchiveFile(f"{item.name}/img1/{frame + 1:06d}.jpg", (data,))
 
     def detect(self, archive: ArchiveReader) -> bool:
