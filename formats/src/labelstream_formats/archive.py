@@ -16,12 +16,27 @@ from labelstream_formats.model import ArchiveFile
 FIXED_TIME = datetime(2000, 1, 1)  # every member's modification time: two exports of one version are byte-identical
 MODE = 0o100644  # a regular file, rw-r--r--
 CHUNK = 256 * 1024
+TEXT_BUFFER = 64 * 1024  # the text of a document is encoded in pieces of about this many characters
 
 
 def zip_stream(files: Iterable[ArchiveFile]) -> Iterator[bytes]:
     """The zip of `files`, in chunks; memory stays flat whatever the size (members are compressed as they stream)."""
     members = ((f.name, FIXED_TIME, MODE, ZIP_64, f.chunks) for f in files)
     yield from stream_zip(members, chunk_size=CHUNK, extended_timestamps=False)
+
+
+def encoded(parts: Iterable[str]) -> Iterator[bytes]:
+    """A document written as many small pieces of text, as UTF-8 chunks of about TEXT_BUFFER characters."""
+    buffer: list[str] = []
+    size = 0
+    for part in parts:
+        buffer.append(part)
+        size += len(part)
+        if size >= TEXT_BUFFER:
+            yield "".join(buffer).encode()
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
 
 
 class ZipReader:

@@ -39,11 +39,20 @@ def polygon(shape: Shape) -> list[Point] | None:
     if shape.kind == "circle":
         (cx, cy), (ex, ey) = shape.points[0], shape.points[1]
         r = math.hypot(ex - cx, ey - cy)
-        return [
-            (cx + r * math.cos(2 * math.pi * i / CIRCLE_SEGMENTS), cy + r * math.sin(2 * math.pi * i / CIRCLE_SEGMENTS))
-            for i in range(CIRCLE_SEGMENTS)
-        ]
+        return ellipse(cx, cy, r, r)
     return None
+
+
+def ellipse(cx: float, cy: float, rx: float, ry: float, degrees: float = 0.0) -> list[Point]:
+    """An ellipse's outline as a CIRCLE_SEGMENTS-gon, turned `degrees` clockwise about its centre (formats that hold
+    ellipses: a circle, or what an import can only hold as a polygon)."""
+    cos, sin = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    outline = []
+    for i in range(CIRCLE_SEGMENTS):
+        t = 2 * math.pi * i / CIRCLE_SEGMENTS
+        dx, dy = rx * math.cos(t), ry * math.sin(t)
+        outline.append((cx + dx * cos - dy * sin, cy + dx * sin + dy * cos))
+    return outline
 
 
 def bounds(points: Iterable[Point]) -> tuple[float, float, float, float]:

@@ -44,9 +44,14 @@ def picture_bytes(
         if item.media_kind == "image":
             yield item, None, media.image(item)
         else:
-            wanted = [fs.frame for fs in cv.frames(item, interpolated=options.interpolated)]
-            for frame, data in media.frames(item, wanted):
+            for frame, data in frame_bytes(item, options, media):
                 yield item, frame, (data,)
+
+
+def frame_bytes(item: Item, options: ExportOptions, media: MediaSource) -> Iterator[tuple[int, bytes]]:
+    """(frame, JPEG) of the frames of a video the labels use (with `interpolated`, every frame of an interpolated
+    box), extracted in one pass."""
+    return media.frames(item, [fs.frame for fs in cv.frames(item, interpolated=options.interpolated)])
 
 
 class FileNames:

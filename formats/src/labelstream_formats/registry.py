@@ -3,10 +3,10 @@ named FORMAT (an ExportFormat, and an ImportFormat where it reads too), listed i
 
 from __future__ import annotations
 
-from labelstream_formats.formats import coco, manifest, voc, yolo
+from labelstream_formats.formats import coco, cvat_images, cvat_video, datumaro, manifest, mot, voc, yolo
 from labelstream_formats.model import ExportFormat, ImportFormat
 
-MODULES = (coco, manifest, voc, yolo)
+MODULES = (coco, cvat_images, cvat_video, datumaro, manifest, mot, voc, yolo)
 
 EXPORTS: dict[str, ExportFormat] = {m.FORMAT.name: m.FORMAT for m in MODULES}
 IMPORTS: dict[str, ImportFormat] = {m.FORMAT.name: m.FORMAT for m in MODULES if hasattr(m.FORMAT, "read")}

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from labelstream_shared.events.contracts import Shape
 
 from labelstream_formats import conversions as cv
 from labelstream_formats import pictures
+from labelstream_formats.archive import encoded
 from labelstream_formats.model import (
     ArchiveFile,
     ArchiveReader,
@@ -32,7 +33,6 @@ from labelstream_formats.model import (
 )
 
 ANNOTATIONS = "annotations/instances_default.json"
-BUFFER = 64 * 1024
 
 
 def _dumps(value: Any) -> str:
@@ -52,7 +52,7 @@ class Coco:
     def export(
         self, dataset: ExportDataset, options: ExportOptions, media: MediaSource, report: Report
     ) -> Iterator[ArchiveFile]:
-        yield ArchiveFile(ANNOTATIONS, _buffered(self._json(dataset, options, report)))
+        yield ArchiveFile(ANNOTATIONS, encoded(self._json(dataset, options, report)))
         if options.include_media:
             yield from media_files(dataset, options, media)
 
@@ -110,19 +110,6 @@ def _annotation(shape: Shape, category_of: dict[str, int], report: Report) -> di
         "iscrowd": 0,
         "attributes": {"object_id": shape.object_id} if shape.object_id else {},
     }
-
-
-def _buffered(parts: Iterable[str]) -> Iterator[bytes]:
-    buffer: list[str] = []
-    size = 0
-    for part in parts:
-        buffer.append(part)
-        size += len(part)
-        if size >= BUFFER:
-            yield "".join(buffer).encode()
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer).encode()
 
 
 def media_files(dataset: ExportDataset, options: ExportOptions, media: MediaSource) -> Iterator[ArchiveFile]:
