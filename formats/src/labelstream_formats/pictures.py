@@ -5,6 +5,7 @@ the part of a shape's area inside it. Pure."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -12,7 +13,7 @@ from pathlib import PurePosixPath
 from labelstream_shared.events.contracts import Shape
 
 from labelstream_formats import conversions as cv
-from labelstream_formats.model import ExportOptions, Item, MediaSource, Report
+from labelstream_formats.model import ArchiveReader, ExportOptions, ImportedItem, Item, MediaSource, Report
 
 
 def pictures(
@@ -105,3 +106,11 @@ def area_inside(
     if len(inside) < 3 or cv.area(inside) == 0:
         return "outside the picture"
     return Area(outline=inside, clipped=inside != outline)
+
+
+def with_picture(items: Iterable[ImportedItem], archive: ArchiveReader, folder: str) -> Iterator[ImportedItem]:
+    """The items, each with its picture where the archive holds it as `<folder><name>` (e.g. `images/a/b.png`)."""
+    held = set(archive.names())
+    for item in items:
+        path = f"{folder}{item.name}"
+        yield dataclasses.replace(item, picture=path) if item.picture is None and path in held else item

@@ -88,7 +88,9 @@ class Coco:
     def read(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
         for name in archive.names():
             if name.startswith("annotations/") and name.endswith(".json"):
-                yield from _read_document(json.loads(archive.read(name)), report, held=set(archive.names()))
+                yield from pictures.with_picture(
+                    _read_document(json.loads(archive.read(name)), report), archive, "images/"
+                )
 
 
 def _annotation(shape: Shape, category_of: dict[str, int], report: Report) -> dict[str, Any] | None:
@@ -118,8 +120,7 @@ def media_files(dataset: ExportDataset, options: ExportOptions, media: MediaSour
         yield ArchiveFile(f"images/{pictures.picture_name(item, frame)}", data)
 
 
-def _read_document(document: dict[str, Any], report: Report, *, held: set[str]) -> Iterator[ImportedItem]:
-    """The images of a COCO document; `held`: the archive's files (a picture under `images/` is imported too)."""
+def _read_document(document: dict[str, Any], report: Report) -> Iterator[ImportedItem]:
     names = {c["id"]: c["name"] for c in document.get("categories", [])}
     by_image: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for annotation in document.get("annotations", []):
@@ -141,7 +142,6 @@ def _read_document(document: dict[str, Any], report: Report, *, held: set[str]) 
             width=image.get("width"),
             height=image.get("height"),
             problems=tuple(problems),
-            picture=f"images/{name}" if f"images/{name}" in held else None,
         )
 
 

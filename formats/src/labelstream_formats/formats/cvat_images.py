@@ -149,6 +149,9 @@ class CvatImages:
         return any(flavour(archive.read(n)) == "images" for n in documents(archive))
 
     def read(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
+        return pictures.with_picture(self._items(archive, report), archive, "images/")
+
+    def _items(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
         for name in documents(archive):
             data = archive.read(name)
             if flavour(data) == "images":

@@ -93,6 +93,9 @@ class Datumaro:
         return any(_is_datumaro(archive.read(n)) for n in _documents(archive))
 
     def read(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
+        return pictures.with_picture(self._items(archive, report), archive, IMAGES)
+
+    def _items(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
         for name in _documents(archive):
             data = archive.read(name)
             if not _is_datumaro(data):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from labelstream_shared.events.contracts import Shape
 
+from labelstream_formats import pictures
 from labelstream_formats.model import (
     ArchiveFile,
     ArchiveReader,
@@ -47,7 +48,9 @@ class Manifest:
         return FILE in archive.names()
 
     def read(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
-        held = set(archive.names())
+        return pictures.with_picture(self._items(archive, report), archive, "images/")
+
+    def _items(self, archive: ArchiveReader, report: Report) -> Iterator[ImportedItem]:
         for n, raw in enumerate(archive.read(FILE).decode().splitlines(), start=1):
             if not raw.strip():
                 continue
@@ -56,10 +59,7 @@ class Manifest:
                 shapes = tuple(Shape.model_validate(s) for s in line.get("shapes", []))
                 report.item_done()
                 name = str(line["name"])
-                picture = f"images/{name}" if f"images/{name}" in held else None
-                yield ImportedItem(
-                    name=name, shapes=shapes, width=line.get("width"), height=line.get("height"), picture=picture
-                )
+                yield ImportedItem(name=name, shapes=shapes, width=line.get("width"), height=line.get("height"))
             except (ValueError, KeyError, TypeError) as exc:
                 yield ImportedItem(name=f"line {n}", problems=(f"line {n}: {exc}",))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from labeling_svc.domain.shapes import MediaInfo, validate_shapes
-from labeling_svc.domain.video import shapes_at_frame, time_points
+from labeling_svc.domain.video import shapes_at_frame, time_points, with_time_points
 from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import Shape
 
@@ -103,3 +103,15 @@ def test_a_frame_past_the_videos_end_is_refused_naming_the_frame_count() -> None
     assert shapes_at_frame([A, B], frame=20, fps=25.0, media=media) == []
     with pytest.raises(InvalidInputError, match=r"frame 999 is outside the video \(40 frames: 0 to 39\)"):
         shapes_at_frame([A, B], frame=999, fps=25.0, media=media)
+
+
+def test_imported_shapes_that_name_only_their_frame_get_its_time_point() -> None:
+    """CVAT for video and MOT count frames: an imported box at frame 50 of a 25 fps video is at 2 s."""
+    framed = Shape.model_validate({"shape_id": "f", "kind": "rectangle", "label": "car", "points": ((0, 0), (4, 4))})
+    framed = framed.model_copy(update={"frame_index": 50})
+    video = MediaInfo(kind="video", width=320, height=240, fps=25.0, duration_s=10.0, frame_count=250)
+    timed, kept = with_time_points([framed, A], video)
+    assert (timed.time_point_s, timed.frame_index) == (2.0, 50)
+    assert kept == A  # a time point given stays
+    assert validate_shapes([timed], media=video, labels={"car"}) == []
+    assert with_time_points([framed], MediaInfo(kind="image", width=10, height=10)) == (framed,)

@@ -18,6 +18,7 @@ from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.imports import ImportedShapes, Rejection
 from labeling_svc.domain.samples import LabelingSample
 from labeling_svc.domain.shapes import validate_shapes
+from labeling_svc.domain.video import with_time_points
 
 
 @dataclass
@@ -84,11 +85,12 @@ async def _apply(
         outcome.rejected.append(Rejection.sample_unknown(imported))
         return
     sample, before = found
-    problems = validate_shapes(imported.shapes, media=sample.media_info, labels=dataset.label_names)
+    shapes = with_time_points(imported.shapes, sample.media_info)
+    problems = validate_shapes(shapes, media=sample.media_info, labels=dataset.label_names)
     if problems:
         outcome.rejected.append(Rejection(imported=imported, problems=tuple(problems)))
         return
-    after, change = before.replaced(imported.shapes, labeled_by=imported.labeled_by)
+    after, change = before.replaced(shapes, labeled_by=imported.labeled_by)
     await record_change(tx, before=before, after=after, change=change, operation="import", by=imported.labeled_by)
     outcome.applied += 1
 

@@ -95,3 +95,15 @@ def _problems(shape: Shape, media: MediaInfo | None) -> tuple[RuleBroken, ...]:
         return ()
     problems = validate_shapes([shape], media=media, labels={shape.label})  # its label is its keyframe's, checked
     return tuple(RuleBroken(rule=p.rule, message=p.message) for p in problems)
+
+
+def with_time_points(shapes: Iterable[Shape], media: MediaInfo | None) -> tuple[Shape, ...]:
+    """Shapes of a video that name only their frame (imported from CVAT for video or MOT, which count frames) get the
+    time point of that frame from the video's frame rate; the others are returned as they are."""
+    fps = media.fps if media is not None and media.kind == "video" else None
+    return tuple(
+        s.model_copy(update={"time_point_s": round(s.frame_index / fps, 6)})
+        if fps and s.time_point_s is None and s.frame_index is not None
+        else s
+        for s in shapes
+    )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from labelstream_formats.archive import ZipReader
 from labelstream_formats.model import ImportedItem, ImportFormat, Report
-from labelstream_formats.registry import IMPORTS, import_format
+from labelstream_formats.registry import IMPORTS, detect_format, import_format
 from labelstream_shared.events import AnnotationsImported, DataAdded
 from labelstream_shared.events.contracts import ImportedAnnotation
 from labelstream_shared.uow import TransactionRunner
@@ -64,9 +64,9 @@ def _open(path: Path, wanted: str | None) -> tuple[ZipReader, ImportFormat]:
         if fmt is None:
             raise ArchiveError(f"format {wanted!r} is not one of {', '.join(sorted(IMPORTS))}")
         return reader, fmt
-    for fmt in IMPORTS.values():
-        if fmt.detect(reader):
-            return reader, fmt
+    detected = detect_format(reader)
+    if detected is not None:
+        return reader, detected
     raise ArchiveError(f"no format recognised in the archive (readable: {', '.join(sorted(IMPORTS))})")
 
 
