@@ -1,11 +1,13 @@
 """Acceptance (issue 12), the UI of exports in headless Chromium on a slow network (150 ms per request through the
 DevTools protocol): a viewer opens a dataset's dashboard, presses Export on a published version, picks COCO with the
 pictures and double-clicks Export (one export, not two), follows the progress to completed in the history, and
-downloads an archive whose SHA-256 is the one the export resource states."""
+downloads an archive whose SHA-256 is the one the export resource states; an admin adds an exported archive to a new
+dataset through "Add data", labeled."""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from pathlib import Path
 
@@ -13,8 +15,9 @@ import pytest
 from labelstream_testing.gateway import chromium, logged_in, screenshot
 from labelstream_testing.labeling import LabelingPlatform
 
-from tests.exports import labeled_version
-from tests.support import ensure_user
+from tests.exports import export, is_, labeled_version
+from tests.storage import minio_client
+from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, ensure_user
 
 pytestmark = pytest.mark.e2e
 
@@ -46,3 +49,29 @@ async def test_a_viewer_exports_a_version_follows_it_and_downloads_the_archive(
     stated = (await platform.gateway.get(f"/api/datasets/{dataset_id}/exports/{export_id}")).json()
     assert stated["requested_by"] == viewer
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == stated["archive"]["sha256"]
+
+
+async def test_add_data_imports_an_annotated_archive_with_its_labels(platform: LabelingPlatform) -> None:
+    """Add data → "Annotated archive" with the format picked and Labeled: the archive's pictures become samples and
+    the labeled one shows in the Labeled tab with its shapes."""
+    dataset_id, version_id, _ = await labeled_version(platform, f"uiimp-{uuid.uuid4().hex[:8]}")
+    queued = await export(platform, dataset_id, version_id, format="voc", options={"include_media": True})
+    done = await platform.wait_for(
+        f"/api/datasets/{dataset_id}/exports/{queued['id']}", what="export", check=is_("completed")
+    )
+    archive = (await platform.gateway.get(done["archive"]["download"])).content
+    key = f"ui-import/{uuid.uuid4().hex}.zip"
+    minio_client().put_object("raw-data", key, io.BytesIO(archive), len(archive))
+    target = await platform.create_dataset(f"uiback-{uuid.uuid4().hex[:6]}", labels=("cat", "dog"))
+    async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
+        await page.goto(f"/#/datasets/{target}/samples?tab=all")
+        await page.click("button:has-text('Add data')")
+        await page.select_option("dialog select[name=source]", "archive")
+        await page.wait_for_selector("dialog select[name=format] option[value=voc]", state="attached")
+        await page.select_option("dialog select[name=format]", "voc")
+        await page.fill("dialog input[name=path]", f"raw-data/{key}")
+        await page.select_option("dialog select[name=labeled]", "true")
+        await screenshot(page, "add-data-archive")
+        await page.click("dialog button:has-text('OK')")
+        await page.wait_for_function("document.querySelectorAll('[data-testid=grid] .sample').length === 3")
+        await page.wait_for_selector("[data-count=labeled]:has-text('1')")

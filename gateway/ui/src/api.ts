@@ -47,10 +47,10 @@ export type Job = LabelingSchemas["LabelingJob"];
 export type JobDetails = LabelingSchemas["JobDetails"];
 
 export type SyncRun = Sent<SyncSchemas["SyncRun"], "counts" | "error">;
-type ImportSource = SyncSchemas["BucketSource"] | SyncSchemas["ManifestSource"] | SyncSchemas["UploadSource"];
+type ImportSource = SyncSchemas["BucketSource"] | SyncSchemas["ManifestSource"] | SyncSchemas["ArchiveSource"] | SyncSchemas["UploadSource"];
 /** An import task; `source` is flattened (every kind's fields, optional) so a view can show any kind in one line. */
 export type ImportTask = Omit<Sent<SyncSchemas["ImportTask"], "counts" | "error">, "source"> & {
-  source: { kind: ImportSource["kind"]; bucket?: string; prefix?: string; key?: string; file_name?: string };
+  source: { kind: ImportSource["kind"]; bucket?: string; prefix?: string; key?: string; file_name?: string; format?: string | null };
 };
 
 export class ApiError extends Error {

@@ -1,7 +1,7 @@
 // The actions around a sample browser, the same on a dataset's page and a labeling job's page: synchronize, add
 // data, import history, select the page, delete files (with the deletion preview), delete a file's labels.
 // Each control is shown only to the roles the API lets do it.
-import { Annotation, ApiError, ImportTask, Page, Sample, SyncRun, annotationPath, currentUser, get, post, request } from "../api";
+import { Annotation, ApiError, ExportFormats, ImportTask, Page, Sample, SyncRun, annotationPath, currentUser, get, post, request } from "../api";
 import { LiveFanout, NotArrivedError, knowsDataset, whenArrived } from "../consistency";
 import { append, dialog, formatDate, h, toast } from "../dom";
 import { describeError } from "../errors";
@@ -96,13 +96,20 @@ export class SampleActions {
   }
 
   private async addData(): Promise<void> {
-    const kind = h("select", { name: "source" }, h("option", { value: "bucket" }, "Another bucket path"), h("option", { value: "manifest" }, "Manifest file"), h("option", { value: "upload" }, "Upload from this computer"));
-    const path = h("input", { name: "path", placeholder: "bucket/prefix/ or bucket/manifest.jsonl" });
+    const kind = h("select", { name: "source" }, h("option", { value: "bucket" }, "Another bucket path"), h("option", { value: "manifest" }, "Manifest file"),
+      h("option", { value: "archive" }, "Annotated archive (COCO, YOLO, VOC, CVAT, MOT, Datumaro zip)"), h("option", { value: "upload" }, "Upload from this computer"));
+    const path = h("input", { name: "path", placeholder: "bucket/prefix/, bucket/manifest.jsonl or bucket/export.zip" });
+    const format = h("select", { name: "format" }, h("option", { value: "" }, "Recognise from its files"));
+    const formatRow = h("label", { hidden: true }, "Archive format", format);
+    kind.addEventListener("change", () => {
+      formatRow.hidden = kind.value !== "archive";
+      if (kind.value === "archive" && format.options.length === 1) void this.offerFormats(format);
+    });
     const files = h("input", { type: "file", name: "files", multiple: true, accept: "image/*,video/*" });
     const mode = h("select", { name: "mode" }, h("option", { value: "copy" }, "Copy into the input path"), h("option", { value: "reference" }, "Reference in place"));
-    const labeled = h("select", { name: "labeled" }, h("option", { value: "false" }, "Unlabeled"), h("option", { value: "true" }, "Labeled (annotations from the manifest)"));
+    const labeled = h("select", { name: "labeled" }, h("option", { value: "false" }, "Unlabeled"), h("option", { value: "true" }, "Labeled (annotations from the manifest or archive)"));
     const error = h("p", { class: "error" });
-    const body = h("div", { class: "form" }, h("label", {}, "Data source", kind), h("label", {}, "Import path", path), h("label", {}, "Files", files),
+    const body = h("div", { class: "form" }, h("label", {}, "Data source", kind), h("label", {}, "Import path", path), formatRow, h("label", {}, "Files", files),
       h("label", {}, "Import mode", mode), h("label", {}, "Labeling status", labeled), error);
     for (;;) {
       const ok = await dialog("Add data", body, [{ label: "Cancel", value: false }, { label: "OK", value: true, primary: true }]);
@@ -114,13 +121,23 @@ export class SampleActions {
           }
         } else {
           const [bucket, ...rest] = path.value.trim().replace(/^s3:\/\//, "").split("/");
-          const source = kind.value === "bucket" ? { kind: "bucket", bucket, prefix: rest.join("/") } : { kind: "manifest", bucket, key: rest.join("/") };
+          const source = kind.value === "bucket" ? { kind: "bucket", bucket, prefix: rest.join("/") }
+            : kind.value === "archive" ? { kind: "archive", bucket, key: rest.join("/"), format: format.value || null }
+              : { kind: "manifest", bucket, key: rest.join("/") };
           await post<ImportTask>(`/api/sync/datasets/${this.id}/imports`, { source, mode: mode.value, labeled: labeled.value === "true" });
         }
         toast("Import started: see Import history");
         return;
       } catch (e) { error.textContent = describeError(e, "Could not add the data"); }
     }
+  }
+
+  /** The formats an archive may be in (those a version can be exported to: each reads what it writes). */
+  private async offerFormats(select: HTMLSelectElement): Promise<void> {
+    try {
+      const found = await get<ExportFormats>("/api/exports/formats");
+      select.append(...found.formats.map((f) => h("option", { value: f.name }, f.title)));
+    } catch { /* the archive's files are recognised instead */ }
   }
 
   private async history(): Promise<void> {
