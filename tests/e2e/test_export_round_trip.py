@@ -19,6 +19,7 @@ from labelstream_shared.events.contracts import Shape
 from labelstream_shared.samples import sample_id_for
 from labelstream_testing.gateway import mp4, synced_dataset
 from labelstream_testing.labeling import LabelingPlatform
+from PIL import Image
 
 from tests.exports import SHAPES, datumaro_items, export, is_, labeled_version
 from tests.storage import ensure_bucket, minio_client
@@ -193,12 +194,10 @@ VIDEO_SHAPES: list[dict[str, Any]] = [
 
 
 @pytest.mark.parametrize(("fmt", "held_kinds"), [("cvat_video", {"rectangle", "polygon"}), ("mot", {"rectangle"})])
-async def test_a_video_export_then_import_keeps_every_keyframe_of_every_object(
+async def test_a_video_export_with_its_frames_then_import_keeps_every_keyframe_of_every_object(
     platform: LabelingPlatform, fmt: str, held_kinds: set[str]
 ) -> None:
-    name = f"vtrip-{fmt.replace('_', '')}-{uuid.uuid4().hex[:6]}"
-    source = await platform.create_dataset(name, labels=("cat", "dog"))
-    video = await platform.add_video(source, f"{name}/clips/road.mp4", duration_s=10.0, fps=25.0)
+    source, video = await video_to_label(platform, f"vtrip-{fmt.replace('_', '')}-{uuid.uuid4().hex[:6]}")
     shapes = [{**s, "time_point_s": s["frame_index"] / 25} for s in VIDEO_SHAPES]
     saved = await platform.save(source, video, shapes, revision=0)
     assert saved.status_code == 200, saved.text
@@ -207,11 +206,16 @@ async def test_a_video_export_then_import_keeps_every_keyframe_of_every_object(
     await platform.wait_for(
         f"/api/datasets/{source}/versions/{published['id']}", what="published", check=is_("published")
     )
-    queued = await export(platform, source, published["id"], format=fmt)
+    queued = await export(platform, source, published["id"], format=fmt, options={"include_media": True})
     done = await platform.wait_for(
         f"/api/datasets/{source}/exports/{queued['id']}", what=f"{fmt} export", check=is_("completed")
     )
     archive = (await platform.gateway.get(done["archive"]["download"])).content
+    frames = [n for n in zipfile.ZipFile(io.BytesIO(archive)).namelist() if n.endswith(".jpg")]
+    assert len(frames) == 4, frames  # the labeled frames 25, 50, 75, 100, extracted by media-svc
+    for name in frames:
+        with Image.open(io.BytesIO(zipfile.ZipFile(io.BytesIO(archive)).read(name))) as picture:
+            assert (picture.format, picture.size) == ("JPEG", (320, 240))
 
     key = f"round-trip/{uuid.uuid4().hex}.zip"
     minio_client().put_object("raw-data", key, io.BytesIO(archive), len(archive))

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from labelstream_shared.jobs import Claim, JobWorker
 from labelstream_shared.runtime import ServiceRuntime, Wiring, mongo_runner, service_app
 
+from dataset_svc.adapters.media import MediaSvcFrames
 from dataset_svc.adapters.mongo import MongoDatasetRepository, MongoDatasetTransaction, ensure_indexes
 from dataset_svc.adapters.mongo_exports import MongoExportRepository
 from dataset_svc.adapters.mongo_jobs import MongoDatasetPurgeRepository, MongoSampleDeletionRepository
@@ -60,8 +61,10 @@ async def wire(runtime: ServiceRuntime, *, settings: DatasetSettings) -> Wiring:
             "purged the samples of a deleted dataset", extra={"fields": {"dataset": claim.job_id, "count": removed}}
         )
 
+    frames = MediaSvcFrames(settings.media_svc_url)
+
     async def run_export(claim: Claim, owner: str) -> None:
-        await execute_export(claim, run=run, storage=deps.export_storage, owner=owner)
+        await execute_export(claim, run=run, storage=deps.export_storage, owner=owner, frames=frames)
 
     export_worker = JobWorker(
         name="exports", jobs=deps.exports, execute=run_export, max_concurrent=settings.max_concurrent_exports

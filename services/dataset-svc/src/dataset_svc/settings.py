@@ -12,3 +12,5 @@ class DatasetSettings(ServiceSettings):
     max_concurrent_versions: int = 2
     # Exports written at once by one process (LS_MAX_CONCURRENT_EXPORTS); each builds one archive in a thread.
     max_concurrent_exports: int = 1
+    # media-svc, which extracts the frames of videos for exports that include media (LS_MEDIA_SVC_URL).
+    media_svc_url: str = "http://127.0.0.1:8003"

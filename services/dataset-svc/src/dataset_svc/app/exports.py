@@ -29,7 +29,7 @@ from labelstream_shared.events.contracts import BucketPath
 from labelstream_shared.jobs import Claim, JobLostError
 from labelstream_shared.uow import TransactionRunner
 
-from dataset_svc.app.ports import DatasetTransaction, ExportRepository, ExportStorage
+from dataset_svc.app.ports import DatasetTransaction, ExportRepository, ExportStorage, FrameSource
 from dataset_svc.app.use_cases import get_dataset
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.exports import MAX_ATTEMPTS, Export, ExportArchive, ExportOutcome, item_of, parse_line
@@ -90,7 +90,9 @@ async def list_exports(
 # --- the worker's side ------------------------------------------------------------------------------------------
 
 
-async def execute_export(claim: Claim, *, run: Run, storage: ExportStorage, owner: str) -> None:
+async def execute_export(
+    claim: Claim, *, run: Run, storage: ExportStorage, owner: str, frames: FrameSource | None = None
+) -> None:
     export = await run(lambda tx: tx.exports.get(claim.job_id))
     if export is None or export.is_finished:
         return
@@ -99,7 +101,7 @@ async def execute_export(claim: Claim, *, run: Run, storage: ExportStorage, owne
             raise RuntimeError(f"gave up after {MAX_ATTEMPTS} attempts (the worker stopped while exporting)")
         dataset, version = await run(partial(_sources, export))
         beat = _Heartbeat(asyncio.get_running_loop(), run, export.id, owner)
-        archive, outcome = await asyncio.to_thread(write_archive, export, version, dataset, storage, beat)
+        archive, outcome = await asyncio.to_thread(write_archive, export, version, dataset, storage, beat, frames)
         await run(partial(_mark_completed, export.id, archive, outcome, owner))
     except JobLostError:
         log.warning("export %s was taken over by another worker", claim.job_id)
@@ -117,7 +119,12 @@ async def _sources(export: Export, tx: DatasetTransaction) -> tuple[Dataset, Ver
 
 
 def write_archive(
-    export: Export, version: Version, dataset: Dataset, storage: ExportStorage, beat: _Heartbeat | None = None
+    export: Export,
+    version: Version,
+    dataset: Dataset,
+    storage: ExportStorage,
+    beat: _Heartbeat | None = None,
+    frames: FrameSource | None = None,
 ) -> tuple[ExportArchive, ExportOutcome]:
     """Build the archive and store it (blocking; runs in a worker thread). Deterministic: the same version, format
     and options give the same bytes."""
@@ -134,7 +141,7 @@ def write_archive(
         name=f"{version.name} of dataset {dataset.id}", labels=labels, items=items, count=version.sample_count
     )
     report = Report(progress=beat.progress if beat else None)
-    media = _StoredMedia(storage, report)
+    media = _StoredMedia(storage, frames, dataset.id, report)
     digest = hashlib.sha256()
 
     def chunks() -> Iterator[bytes]:
@@ -154,10 +161,12 @@ def write_archive(
 
 @dataclass
 class _StoredMedia:
-    """The pictures of an export: image samples read from their source objects. A video's frames are not extracted
-    yet (media-svc's one-pass extraction is still to come): counted as skipped."""
+    """The pictures of an export: image samples read from their source objects, a video's frames extracted by
+    media-svc in one pass per video (without a frame source, counted as skipped)."""
 
     storage: ExportStorage
+    frame_source: FrameSource | None
+    dataset_id: str
     report: Report
 
     def image(self, item: Item) -> Iterator[bytes]:
@@ -165,8 +174,10 @@ class _StoredMedia:
         return self.storage.read(bucket, key)
 
     def frames(self, item: Item, frames: list[int]) -> Iterator[tuple[int, bytes]]:
-        self.report.skipped["video frames: not extracted into exports yet"] += len(frames)
-        return iter(())
+        if self.frame_source is None:
+            self.report.skipped["video frames: no frame source"] += len(frames)
+            return iter(())
+        return self.frame_source.frames(self.dataset_id, item.sample_id, frames)
 
 
 class _Heartbeat:

@@ -229,6 +229,13 @@ class ExportStorage(Protocol):
         object appears only once the last part is stored."""
 
 
+class FrameSource(Protocol):
+    """The frames of a video sample as JPEG, extracted in one pass (blocking: the export's thread)."""
+
+    def frames(self, dataset_id: str, sample_id: str, frames: list[int]) -> Iterator[tuple[int, bytes]]:
+        """(index, JPEG) of the given frames, ascending."""
+
+
 class BucketDirectory(Protocol):
     """Which buckets the object storage holds."""
 
