@@ -2,13 +2,15 @@
 DevTools protocol): a viewer opens a dataset's dashboard, presses Export on a published version, picks COCO with the
 pictures and double-clicks Export (one export, not two), follows the progress to completed in the history, and
 downloads an archive whose SHA-256 is the one the export resource states; an admin adds an exported archive to a new
-dataset through "Add data", labeled."""
+dataset through "Add data", labeled; a labeling job's page exports what it lists."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,24 @@ async def test_add_data_imports_an_annotated_archive_with_its_labels(platform: L
         await page.click("dialog button:has-text('OK')")
         await page.wait_for_function("document.querySelectorAll('[data-testid=grid] .sample').length === 3")
         await page.wait_for_selector("[data-count=labeled]:has-text('1')")
+
+
+async def test_a_labeling_job_exports_what_its_page_lists(platform: LabelingPlatform) -> None:
+    """On a labeling job's page, on its Labeled tab, Export writes the files the page lists as they are now."""
+    dataset_id, _, _ = await labeled_version(platform, f"uijob-{uuid.uuid4().hex[:8]}")
+    created = await platform.gateway.post("/api/labeling/jobs", json={"name": "export me", "dataset_id": dataset_id})
+    assert created.status_code == 201, created.text
+    job_id = created.json()["id"]
+    async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
+        await page.goto(f"/#/jobs/{job_id}?tab=labeled")
+        await page.wait_for_selector("[data-testid=grid] .sample")
+        await page.click("[data-testid=export-job]")
+        await page.select_option("dialog select[name=format]", "manifest")
+        await page.click("dialog button:has-text('Export')")
+        await page.wait_for_selector("[data-testid=exports] tr[data-status=completed]", timeout=60_000)
+        export_id = await page.locator("[data-testid=exports] tr[data-export]").first.get_attribute("data-export")
+    done = (await platform.gateway.get(f"/api/datasets/{dataset_id}/exports/{export_id}")).json()
+    assert (done["version_name"], done["selection"]["tab"]) == ("current", "labeled")
+    archive = (await platform.gateway.get(done["archive"]["download"])).content
+    lines = zipfile.ZipFile(io.BytesIO(archive)).read("manifest.jsonl").splitlines()
+    assert [json.loads(line)["name"] for line in lines] == ["street/0.png"]

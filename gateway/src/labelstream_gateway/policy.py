@@ -51,6 +51,7 @@ RULES: tuple[Rule, ...] = (
     rule("POST", "labeling/jobs/{id}/synchronize", LABELERS, "synchronize new data"),
     # an export reads a version (its archive is a derived file in the output path)
     rule("POST", "datasets/{id}/versions/{vid}/exports", READERS, "export a version"),
+    rule("POST", "datasets/{id}/exports", READERS, "export the current data (a labeling job's view)"),
     # data in
     rule("POST", "sync/datasets/{id}/runs", LABELERS, "synchronize the data source"),
     rule("POST", "sync/datasets/{id}/imports", LABELERS, "add data"),

@@ -1,4 +1,4 @@
-// Exports of a dataset's versions: the "Export" dialog (format and options) and the history with live progress and
+// Exports of a dataset's versions (and of the current data a labeling job shows): the "Export" dialog (format and options) and the history with live progress and
 // downloads. The list is morphed in place and acts through one delegated listener, so a click is never lost to a
 // refresh. Progress is read every second while an export runs; ExportCompleted on the live stream ends the wait.
 import morphdom from "morphdom";
@@ -8,6 +8,13 @@ import { describeError } from "../errors";
 import type { LiveEvent } from "../live";
 
 const FOLLOW_MS = 1000;
+
+/** What an export takes: a published version, or the current data a page shows (a filter in `extra`). */
+export interface ExportTarget { name: string; description: string; path: string; extra?: Record<string, unknown> }
+
+export function versionTarget(datasetId: string, v: Version): ExportTarget {
+  return { name: v.name, description: `${v.sample_count} samples`, path: `/api/datasets/${datasetId}/versions/${v.id}/exports` };
+}
 
 export class ExportsPanel {
   private readonly rows = h("tbody", { "data-testid": "exports" });
@@ -35,8 +42,8 @@ export class ExportsPanel {
 
   stop(): void { window.clearTimeout(this.timer); }
 
-  /** Ask for the format and options, then start the export of `version`. */
-  async ask(version: Version): Promise<void> {
+  /** Ask for the format and options, then start the export of `target`. */
+  async ask(target: ExportTarget): Promise<void> {
     let formats: ExportFormats;
     try { formats = await (this.formats ??= get<ExportFormats>("/api/exports/formats")); }
     catch (e) { this.formats = null; toast(describeError(e, "Could not read the export formats"), "error"); return; }
@@ -47,16 +54,16 @@ export class ExportsPanel {
     const yolo = h("label", { hidden: true }, "YOLO task ", task);
     format.addEventListener("change", () => { yolo.hidden = !format.value.startsWith("yolo"); });
     const body = h("div", { class: "form", "data-testid": "export-dialog" },
-      h("p", {}, `Export ${version.name} (${version.sample_count} samples). The archive is written to the dataset's output path; you can download it here.`),
+      h("p", {}, `Export ${target.name} (${target.description}). The archive is written to the dataset's output path; you can download it here.`),
       h("label", {}, "Format ", format), yolo,
       h("label", { class: "check" }, media, "Include the images (and the frames of videos)"),
       h("label", { class: "check" }, interpolated, "Videos: every frame between keyframes, not only labeled time points"));
-    if (!(await dialog(`Export ${version.name}`, body, [{ label: "Cancel", value: false }, { label: "Export", value: true, primary: true }]))) return;
+    if (!(await dialog(`Export ${target.name}`, body, [{ label: "Cancel", value: false }, { label: "Export", value: true, primary: true }]))) return;
     const options: ExportOptions = { include_media: media.checked, interpolated: interpolated.checked, yolo_task: task.value as ExportOptions["yolo_task"] };
     try {
-      await post<Export>(`/api/datasets/${this.datasetId}/versions/${version.id}/exports`, { format: format.value, options });
-    } catch (e) { toast(describeError(e, `Could not export ${version.name}`), "error"); return; }
-    toast(`Exporting ${version.name}…`);
+      await post<Export>(target.path, { format: format.value, options, ...target.extra });
+    } catch (e) { toast(describeError(e, `Could not export ${target.name}`), "error"); return; }
+    toast(`Exporting ${target.name}…`);
     await this.load();
   }
 }

@@ -55,7 +55,12 @@ export interface paths {
          */
         get: operations["listExports"];
         put?: never;
-        post?: never;
+        /**
+         * Export Current Data
+         * @description Export the dataset's samples matching `selection` as they are now (a labeling job's view, a filter): 202
+         *     with the export `queued`. Not reproducible as a version's export is: publish a version for that.
+         */
+        post: operations["exportCurrentData"];
         delete?: never;
         options?: never;
         head?: never;
@@ -369,6 +374,29 @@ export interface components {
              */
             prefix: string;
         };
+        /** CurrentExportCreate */
+        CurrentExportCreate: {
+            /**
+             * Format
+             * @description one of GET /api/exports/formats
+             */
+            format: string;
+            /**
+             * @default {
+             *       "include_media": false,
+             *       "interpolated": false,
+             *       "yolo_task": "detect"
+             *     }
+             */
+            options: components["schemas"]["ExportOptions"];
+            /**
+             * @default {
+             *       "labels": [],
+             *       "tab": "all"
+             *     }
+             */
+            selection: components["schemas"]["ExportSelection"];
+        };
         /** DatasetCreate */
         DatasetCreate: {
             /**
@@ -548,15 +576,36 @@ export interface components {
             progress: components["schemas"]["ProgressPublic"];
             /** Requested By */
             requested_by: string | null;
+            selection: components["schemas"]["ExportSelection"] | null;
             /**
              * Status
              * @enum {string}
              */
             status: "queued" | "running" | "completed" | "failed";
             /** Version Id */
-            version_id: string;
+            version_id: string | null;
             /** Version Name */
             version_name: string;
+        };
+        /**
+         * ExportSelection
+         * @description Which of the dataset's samples, as the samples listing filters them (a labeling job's view).
+         */
+        ExportSelection: {
+            /** Hard Example */
+            hard_example?: boolean | null;
+            /** Labeled By */
+            labeled_by?: string | null;
+            /** Labels */
+            labels?: string[];
+            /** Name */
+            name?: string | null;
+            /**
+             * Tab
+             * @default all
+             * @enum {string}
+             */
+            tab: "all" | "unlabeled" | "labeled";
         };
         /** FormatList */
         FormatList: {
@@ -1338,6 +1387,89 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_ExportPublic_"];
+                };
+            };
+            /** @description malformed request (e.g. a body that is not JSON) or bad input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description through the gateway: no token, a bad or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description through the gateway: the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown id (or no such route) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid input: `details` names each field and its problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    exportCurrentData: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description who asks (set by the gateway) */
+                "X-User"?: string | null;
+            };
+            path: {
+                dataset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CurrentExportCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportPublic"];
                 };
             };
             /** @description malformed request (e.g. a body that is not JSON) or bad input */

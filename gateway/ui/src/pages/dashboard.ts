@@ -1,6 +1,6 @@
 import morphdom from "morphdom";
 import { Dataset, Page, SamplePage, Version, currentUser, get, post } from "../api";
-import { ExportsPanel } from "../components/exports";
+import { ExportsPanel, versionTarget } from "../components/exports";
 import { confirmDialog, formatDate, h, labelChip, toast } from "../dom";
 import { changes } from "../consistency";
 import { openLive, debounce } from "../live";
@@ -22,7 +22,7 @@ export async function dashboardPage(root: HTMLElement, p: Record<string, string>
     const v = shown.find((x) => x.id === button?.closest<HTMLElement>("tr")?.dataset.version);
     if (!button || !v) return;
     if (button.dataset.act === "current") void setCurrent(v);
-    else if (button.dataset.act === "export") void exports.ask(v);
+    else if (button.dataset.act === "export") void exports.ask(versionTarget(id, v));
   });
   root.append(
     h("div", { class: "pagehead" },

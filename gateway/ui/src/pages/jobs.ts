@@ -4,6 +4,7 @@ import { Dataset, Job, JobDetails, LabelingType, Page, currentUser, get, post, q
 import { dialog, formatDate, h, labelChip, toast } from "../dom";
 import { describeError } from "../errors";
 import { LiveFanout, changes } from "../consistency";
+import { ExportsPanel } from "../components/exports";
 import { debounce, openLive } from "../live";
 import { PageHandle, navigate } from "../nav";
 import { SampleActions } from "../components/sampleActions";
@@ -91,9 +92,16 @@ export async function jobPage(root: HTMLElement, p: Record<string, string>, q: U
     openHref: (s, params) => `#/datasets/${job.dataset_id}/label/${s.id}${query({ ...params, job: job.id })}`, ...actions.browserHooks(),
   }, q);
   actions.attach(browser);
+  const exports = new ExportsPanel(job.dataset_id);
+  const exportView = () => {
+    const f = browser.filters;
+    const selection = { tab: browser.tab, labels: f.label, name: f.name || null, labeled_by: f.labeled_by || null, hard_example: f.hard_example ? f.hard_example === "true" : null };
+    void exports.ask({ name: `${job.name} (${browser.tab})`, description: "the files this page lists, as they are now", path: `/api/datasets/${job.dataset_id}/exports`, extra: { selection } });
+  };
   root.append(h("div", { class: "pagehead" }, h("a", { href: "#/jobs", class: "back" }, "Labeling jobs"), h("h1", {}, job.name),
-    h("span", { class: "muted" }, TYPE_NAMES[job.labeling_type]), h("span", { class: "spacer" }), actions.el),
-    labels, browser.el);
+    h("span", { class: "muted" }, TYPE_NAMES[job.labeling_type]), h("span", { class: "spacer" }),
+    h("button", { "data-testid": "export-job", onclick: exportView }, "Export"), actions.el),
+    labels, browser.el, exports.el);
   showLabels();
   const reload = debounce(async () => {
     try { details = await get<JobDetails>(`/api/labeling/jobs/${job.id}`); } catch { return; }
@@ -102,7 +110,7 @@ export async function jobPage(root: HTMLElement, p: Record<string, string>, q: U
     await browser.load();
   }, 1000);
   // The job's samples come from labeling-svc: reload when it says it applied a change (or changed something itself).
-  openLive(job.dataset_id, (e) => { live.emit(e); browser.live(e); if (changes("labeling-svc", e)) reload(); }, root);
-  await browser.load();
-  return { update: (next) => browser.apply(next) };
+  openLive(job.dataset_id, (e) => { live.emit(e); browser.live(e); exports.live(e); if (changes("labeling-svc", e)) reload(); }, root);
+  await Promise.all([browser.load(), exports.load()]);
+  return { update: (next) => browser.apply(next), cleanup: () => exports.stop() };
 }

@@ -142,3 +142,28 @@ async def test_the_archive_is_409_until_completed_and_a_dead_worker_gives_up_aft
     failed = await world.get(queued["id"])
     assert failed["status"] == "failed" and "attempts" in failed["error"]
     assert world.completed_events() == []
+
+
+async def test_the_current_data_is_exported_as_a_labeling_job_shows_it(world: World) -> None:
+    """No version: the samples matching the selection as they are (here the Labeled tab), labels of the moment."""
+    await deliver(world.run, label_changed(D.id, "cats/b.jpg", revision=1, labels=["dog"]))  # after V001
+    response = await world.client.post(
+        f"/api/datasets/{D.id}/exports", json={"format": "manifest", "selection": {"tab": "labeled", "labels": ["dog"]}}
+    )
+    assert response.status_code == 202, response.text
+    queued = response.json()
+    assert (queued["version_id"], queued["version_name"], queued["progress"]["items_total"]) == (None, "current", 2)
+    assert queued["selection"]["tab"] == "labeled"
+    await world.work()
+    done = await world.get(queued["id"])
+    assert done["status"] == "completed" and done["archive"]["location"]["key"].startswith("cats/exports/current/")
+    archive = (await world.client.get(done["archive"]["download"])).content
+    lines = [json.loads(x) for x in zipfile.ZipFile(io.BytesIO(archive)).read("manifest.jsonl").splitlines()]
+    assert [(line["name"], [s["label"] for s in line["shapes"]]) for line in lines] == [
+        ("a.jpg", ["cat", "dog"]),
+        ("b.jpg", ["dog"]),
+    ]
+    (event,) = world.completed_events()
+    assert event.version_id is None
+    bad = await world.client.post(f"/api/datasets/{D.id}/exports", json={"format": "coco", "selection": {"tab": "x"}})
+    assert bad.status_code == 422

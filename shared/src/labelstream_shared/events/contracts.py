@@ -380,7 +380,7 @@ class ExportCompleted(EventPayload):
     topic: ClassVar[str] = topics.DATASETS
 
     dataset_id: str
-    version_id: str
+    version_id: str | None = None  # None: an export of the current data (a labeling job's view, a filter)
     export_id: str
     format: str
     archive: BucketPath

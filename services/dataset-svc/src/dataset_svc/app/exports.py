@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from labelstream_formats.archive import zip_stream
 from labelstream_formats.model import ExportDataset, ExportOptions, Item, Report
@@ -27,25 +28,27 @@ from labelstream_shared.errors import ConflictError, InvalidInputError, NotFound
 from labelstream_shared.events import ExportCompleted
 from labelstream_shared.events.contracts import BucketPath
 from labelstream_shared.jobs import Claim, JobLostError
+from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import TransactionRunner
 
 from dataset_svc.app.ports import DatasetTransaction, ExportRepository, ExportStorage, FrameSource
 from dataset_svc.app.use_cases import get_dataset
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.exports import MAX_ATTEMPTS, Export, ExportArchive, ExportOutcome, item_of, parse_line
-from dataset_svc.domain.versions import Version
+from dataset_svc.domain.samples import SampleQuery
+from dataset_svc.domain.versions import ManifestLine, Version
 
 log = logging.getLogger(__name__)
 Run = TransactionRunner[DatasetTransaction]
 PROGRESS_EVERY_S = 1.0
+PAGE = 1000  # samples per transaction when the current data is exported
 
 
 async def request_export(
     dataset_id: str, version_id: str, *, format: str, options: ExportOptions, requested_by: str | None, run: Run
 ) -> Export:
     """Queue an export of a published version; 422 for a format not offered, 409 unless the version is published."""
-    if export_format(format) is None:
-        raise InvalidInputError(f"format: {format!r} is not one of {', '.join(sorted(EXPORTS))}")
+    _check_format(format)
 
     async def work(tx: DatasetTransaction) -> Export:
         await get_dataset(tx.datasets, dataset_id)
@@ -59,6 +62,38 @@ async def request_export(
         return export
 
     return await run(work)
+
+
+async def request_current_export(
+    dataset_id: str,
+    *,
+    selection: SampleQuery,
+    format: str,
+    options: ExportOptions,
+    requested_by: str | None,
+    run: Run,
+) -> Export:
+    """Queue an export of the dataset's samples matching `selection` as they are (a labeling job's view, a filter);
+    422 for a format not offered."""
+    _check_format(format)
+
+    async def work(tx: DatasetTransaction) -> Export:
+        await get_dataset(tx.datasets, dataset_id)
+        counts = await tx.samples.count(dataset_id, query=selection)
+        total = counts.all if selection.tab == "all" else getattr(counts, selection.tab)
+        export = Export.of_current(
+            dataset_id=dataset_id, selection=selection, total=total, format=format, options=options,
+            requested_by=requested_by,
+        )  # fmt: skip
+        await tx.exports.add(export)
+        return export
+
+    return await run(work)
+
+
+def _check_format(format: str) -> None:
+    if export_format(format) is None:
+        raise InvalidInputError(f"format: {format!r} is not one of {', '.join(sorted(EXPORTS))}")
 
 
 async def get_export(dataset_id: str, export_id: str, *, exports: ExportRepository) -> Export:
@@ -99,9 +134,11 @@ async def execute_export(
     try:
         if claim.attempts > MAX_ATTEMPTS:
             raise RuntimeError(f"gave up after {MAX_ATTEMPTS} attempts (the worker stopped while exporting)")
+        loop = asyncio.get_running_loop()
         dataset, version = await run(partial(_sources, export))
-        beat = _Heartbeat(asyncio.get_running_loop(), run, export.id, owner)
-        archive, outcome = await asyncio.to_thread(write_archive, export, version, dataset, storage, beat, frames)
+        source = _version_source(version, dataset, storage) if version else _current_source(export, dataset, run, loop)
+        beat = _Heartbeat(loop, run, export.id, owner)
+        archive, outcome = await asyncio.to_thread(write_archive, export, source, dataset, storage, beat, frames)
         await run(partial(_mark_completed, export.id, archive, outcome, owner))
     except JobLostError:
         log.warning("export %s was taken over by another worker", claim.job_id)
@@ -110,17 +147,65 @@ async def execute_export(
         await run(partial(_mark_failed, claim.job_id, f"{type(exc).__name__}: {exc}"))
 
 
-async def _sources(export: Export, tx: DatasetTransaction) -> tuple[Dataset, Version]:
+async def _sources(export: Export, tx: DatasetTransaction) -> tuple[Dataset, Version | None]:
     dataset = await tx.datasets.get(export.dataset_id)
+    if dataset is None:
+        raise RuntimeError("the dataset is gone (deleted while the export waited)")
+    if export.version_id is None:
+        return dataset, None
     version = await tx.versions.get(export.version_id)
-    if dataset is None or version is None or version.status != "published":
+    if version is None or version.status != "published":
         raise RuntimeError("the version is gone (deleted while the export waited)")
     return dataset, version
 
 
+def _version_source(version: Version, dataset: Dataset, storage: ExportStorage) -> ExportDataset:
+    """A published version: its manifest, read line by line from object storage at each pass."""
+    prefix = dataset.input_path.prefix
+
+    def items() -> Iterator[Item]:
+        return (item_of(parse_line(raw), input_prefix=prefix) for raw in storage.lines(version.manifest))
+
+    labels = version.label_set or tuple(s.label for s in version.statistics.labels)
+    name = f"{version.name} of dataset {dataset.id}"
+    return ExportDataset(name=name, labels=labels, items=items, count=version.sample_count)
+
+
+def _current_source(export: Export, dataset: Dataset, run: Run, loop: asyncio.AbstractEventLoop) -> ExportDataset:
+    """The dataset's samples matching the export's selection as they are: a page of samples with their labels per
+    transaction, asked from the export's thread, at each pass (a sample changed between two passes shows its newer
+    labels in the second)."""
+    query = export.selection or SampleQuery()
+    prefix = dataset.input_path.prefix
+
+    def items() -> Iterator[Item]:
+        after: SamplePosition | None = None
+        while True:
+            page: Future[tuple[list[dict[str, Any]], SamplePosition | None]] = asyncio.run_coroutine_threadsafe(
+                run(partial(_current_page, dataset.id, query, after)), loop
+            )
+            lines, after = page.result()
+            yield from (item_of(line, input_prefix=prefix) for line in lines)
+            if after is None:
+                return
+
+    labels = tuple(label.name for label in dataset.labels)
+    return ExportDataset(name=f"dataset {dataset.id}", labels=labels, items=items, count=export.progress.items_total)
+
+
+async def _current_page(
+    dataset_id: str, query: SampleQuery, after: SamplePosition | None, tx: DatasetTransaction
+) -> tuple[list[dict[str, Any]], SamplePosition | None]:
+    found = await tx.samples.find(dataset_id, query=query, limit=PAGE, after=after)
+    kept = [s for s in found if not s.source_missing]
+    labels = await tx.sample_labels.get_many(s.id for s in kept)
+    lines = [ManifestLine.of(s, labels.get(s.id)).model_dump(mode="json", exclude_none=True) for s in kept]
+    return lines, SamplePosition.of(found[-1]) if len(found) == PAGE else None
+
+
 def write_archive(
     export: Export,
-    version: Version,
+    source: ExportDataset,
     dataset: Dataset,
     storage: ExportStorage,
     beat: _Heartbeat | None = None,
@@ -131,15 +216,6 @@ def write_archive(
     fmt = export_format(export.format)
     if fmt is None:
         raise RuntimeError(f"format {export.format!r} is no longer offered")
-    prefix = dataset.input_path.prefix
-
-    def items() -> Iterator[Item]:
-        return (item_of(parse_line(raw), input_prefix=prefix) for raw in storage.lines(version.manifest))
-
-    labels = version.label_set or tuple(s.label for s in version.statistics.labels)
-    source = ExportDataset(
-        name=f"{version.name} of dataset {dataset.id}", labels=labels, items=items, count=version.sample_count
-    )
     report = Report(progress=beat.progress if beat else None)
     media = _StoredMedia(storage, frames, dataset.id, report)
     digest = hashlib.sha256()

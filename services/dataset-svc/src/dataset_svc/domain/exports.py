@@ -3,7 +3,9 @@ goes, how its progress reads, and how a version's manifest line becomes an item 
 
 An export is a job: queued → running → completed | failed. Its archive is written to the dataset's output path as
 `exports/<version>/<export id>.<format>.zip`; it is `completed` only once the whole archive is stored, with its size
-and SHA-256. A version is immutable, so two exports of it with the same format and options are the same bytes."""
+and SHA-256. A version is immutable, so two exports of it with the same format and options are the same bytes. An
+export of the current data (`version_id` None, e.g. what a labeling job's page shows) takes the samples matching its
+`selection` as they are while it runs, and goes to `exports/current/`."""
 
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import BucketPath, Shape
 from pydantic import BaseModel, ConfigDict, Field
 
+from dataset_svc.domain.samples import SampleQuery
 from dataset_svc.domain.versions import ObjectLocation, Version
 
 ExportStatus = Literal["queued", "running", "completed", "failed"]
 MAX_ATTEMPTS = 3  # an export whose worker died this often fails
+CURRENT = "current"  # the version name of an export of the current data
 
 
 class ExportProgress(BaseModel):
@@ -62,8 +66,9 @@ class Export(BaseModel):
 
     id: str
     dataset_id: str
-    version_id: str
+    version_id: str | None  # None: the current data, `selection` of it
     version_name: str
+    selection: SampleQuery | None = None
     format: str
     options: ExportOptions = ExportOptions()
     status: ExportStatus = "queued"
@@ -87,6 +92,30 @@ class Export(BaseModel):
             format=format,
             options=options,
             progress=ExportProgress(items_total=version.sample_count),
+            requested_by=requested_by,
+            created_at=utc_now(),
+        )
+
+    @classmethod
+    def of_current(
+        cls,
+        *,
+        dataset_id: str,
+        selection: SampleQuery,
+        total: int,
+        format: str,
+        options: ExportOptions,
+        requested_by: str | None = None,
+    ) -> Export:
+        return cls(
+            id=uuid.uuid4().hex,
+            dataset_id=dataset_id,
+            version_id=None,
+            version_name=CURRENT,
+            selection=selection,
+            format=format,
+            options=options,
+            progress=ExportProgress(items_total=total),
             requested_by=requested_by,
             created_at=utc_now(),
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dataset_svc.app import exports as export_cases
 from dataset_svc.domain.exports import Export, ExportOutcome, ExportStatus
+from dataset_svc.domain.samples import SampleQuery
 from dataset_svc.entrypoints.api import CurrentDataset, Deps
 from dataset_svc.entrypoints.versions import ObjectLocationPublic
 
@@ -45,6 +46,28 @@ class ExportCreate(BaseModel):
     options: ExportOptions = ExportOptions()
 
 
+class ExportSelection(BaseModel):
+    """Which of the dataset's samples, as the samples listing filters them (a labeling job's view)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tab: Literal["all", "unlabeled", "labeled"] = "all"
+    hard_example: bool | None = None
+    labels: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
+    name: str | None = Field(default=None, max_length=200)
+    labeled_by: str | None = Field(default=None, max_length=200)
+
+    def query(self) -> SampleQuery:
+        return SampleQuery(
+            tab=self.tab, hard_example=self.hard_example, labels=tuple(self.labels), name=self.name,
+            labeled_by=self.labeled_by,
+        )  # fmt: skip
+
+
+class CurrentExportCreate(ExportCreate):
+    selection: ExportSelection = ExportSelection()
+
+
 class ProgressPublic(BaseModel):
     items_done: int
     items_total: int
@@ -61,8 +84,9 @@ class ArchivePublic(BaseModel):
 class ExportPublic(BaseModel):
     id: str
     dataset_id: str
-    version_id: str
-    version_name: str
+    version_id: str | None  # None: the current data (`selection`)
+    version_name: str  # V001, ... or "current"
+    selection: ExportSelection | None
     format: str
     options: ExportOptions
     status: ExportStatus
@@ -87,6 +111,9 @@ class ExportPublic(BaseModel):
                 include={"id", "dataset_id", "version_id", "version_name", "format", "status", "error", "requested_by"}
             ),
             options=e.options,
+            selection=ExportSelection(**{**e.selection.model_dump(), "labels": list(e.selection.labels)})
+            if e.selection
+            else None,
             progress=progress,
             outcome=e.outcome,
             archive=archive,
@@ -120,6 +147,22 @@ async def export_version(
     export = await export_cases.request_export(
         dataset.id, version_id, format=body.format, options=body.options, requested_by=user, run=deps.run
     )
+    response.headers["Location"] = f"/api/datasets/{dataset.id}/exports/{export.id}"
+    return ExportPublic.of(export)
+
+
+@router.post(
+    "/exports", status_code=status.HTTP_202_ACCEPTED, operation_id="exportCurrentData", responses=error_responses(404)
+)
+async def export_current_data(
+    dataset: CurrentDataset, body: CurrentExportCreate, deps: Deps, response: Response, user: User = None
+) -> ExportPublic:
+    """Export the dataset's samples matching `selection` as they are now (a labeling job's view, a filter): 202
+    with the export `queued`. Not reproducible as a version's export is: publish a version for that."""
+    export = await export_cases.request_current_export(
+        dataset.id, selection=body.selection.query(), format=body.format, options=body.options, requested_by=user,
+        run=deps.run,
+    )  # fmt: skip
     response.headers["Location"] = f"/api/datasets/{dataset.id}/exports/{export.id}"
     return ExportPublic.of(export)
 
