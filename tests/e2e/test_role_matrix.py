@@ -24,7 +24,8 @@ EXPECTED: dict[str, set[str]] = {
     "createDataset": ADMIN, "listDatasets": ALL, "getDataset": ALL, "updateDataset": ADMIN, "deleteDataset": ADMIN,
     "previewSampleDeletion": ALL, "deleteSamples": ADMIN, "getSampleDeletion": ALL, "listSamples": ALL,
     "getSample": ALL, "publishVersion": ADMIN, "listVersions": ALL, "getVersion": ALL, "deleteVersion": ADMIN,
-    "setCurrentVersion": ADMIN,
+    "setCurrentVersion": ADMIN, "listExportFormats": ALL, "exportVersion": ALL, "exportCurrentData": ALL,
+    "listExports": ALL, "getExport": ALL, "downloadExport": ALL,
     # labeling-svc
     "listLabelingDatasets": ALL, "getLabelingDataset": ALL, "listLabelers": ALL, "addLabel": LABELERS,
     "changeLabel": LABELERS, "deleteLabel": LABELERS, "createLabelingJob": ADMIN, "listLabelingJobs": ALL,
