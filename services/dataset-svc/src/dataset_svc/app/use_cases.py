@@ -125,9 +125,9 @@ async def purge_samples(
     dataset_id: str, *, run: TransactionRunner[DatasetTransaction], batch: int = PURGE_BATCH
 ) -> int:
     """Remove the samples of a deleted dataset and what hangs on them (labels, deletions, versions and the
-    objects they used; the files of versions stay in the bucket), `batch` of each per transaction (one
-    transaction for a million samples outgrows MongoDB's transaction limits). Does nothing while the dataset
-    exists. Returns how many samples it removed."""
+    objects they used, exports; the files of versions and exports stay in the bucket), `batch` of each per
+    transaction (one transaction for a million samples outgrows MongoDB's transaction limits). Does nothing while
+    the dataset exists. Returns how many samples it removed."""
 
     async def one_batch(tx: DatasetTransaction) -> tuple[int, int]:
         if await tx.datasets.get(dataset_id) is not None:
@@ -138,6 +138,7 @@ async def purge_samples(
         others += await tx.sample_labels.remove_some(dataset_id, limit=batch)
         others += await tx.version_objects.remove_some_of_dataset(dataset_id, limit=batch)
         others += await tx.deletions.remove_some(dataset_id, limit=batch)
+        others += await tx.exports.remove_some(dataset_id, limit=batch)
         if not samples and not others:
             await tx.version_heads.remove(dataset_id)
         return samples, others

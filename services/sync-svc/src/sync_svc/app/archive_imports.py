@@ -3,7 +3,8 @@
 The archive is downloaded to a temporary file (a zip is read by seeking) and read by the format's module of
 `labelstream_formats` in a worker thread, a batch of items at a time. An item whose picture the archive holds gets
 it copied into the dataset's input path under the item's name (a new sample, or the same object again); an item
-without its picture is matched to the dataset's sample of that path (under the input prefix, or the key itself). With
+without its picture is matched to the dataset's sample of that path (under the input prefix, or the key itself), else
+to the one sample of its file name (an item naming several is an error, not a guess). With
 `labeled`, the items' shapes go to labeling-svc (AnnotationsImported) in the transaction that registers the samples:
 labeling-svc checks them with the rules of every annotation write and answers, per item, with
 ImportedAnnotationsApplied. What cannot be read or matched is an item error naming the item; the rest imports."""
@@ -14,8 +15,9 @@ import asyncio
 import io
 import tempfile
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from labelstream_formats.archive import ZipReader
 from labelstream_formats.model import ImportedItem, ImportFormat, Report
@@ -24,7 +26,7 @@ from labelstream_shared.events import AnnotationsImported, DataAdded
 from labelstream_shared.events.contracts import ImportedAnnotation
 from labelstream_shared.uow import TransactionRunner
 
-from sync_svc.app.ports import ObjectStore, SyncTransaction
+from sync_svc.app.ports import KnownObjects, ObjectStore, SyncTransaction
 from sync_svc.domain.datasets import SyncDataset
 from sync_svc.domain.imports import MAX_ITEM_ERRORS, ArchiveSource, ImportCounts, ImportTask, ItemError
 from sync_svc.domain.media_kinds import Skipped, kind_from_content, kind_from_name
@@ -38,7 +40,12 @@ class ArchiveError(ValueError):
 
 
 async def execute_archive_import(
-    task: ImportTask, dataset: SyncDataset, *, run: TransactionRunner[SyncTransaction], store: ObjectStore
+    task: ImportTask,
+    dataset: SyncDataset,
+    *,
+    run: TransactionRunner[SyncTransaction],
+    store: ObjectStore,
+    objects: KnownObjects,
 ) -> None:
     source = task.source
     assert isinstance(source, ArchiveSource)
@@ -48,9 +55,10 @@ async def execute_archive_import(
         reader, fmt = _open(path, source.format)
         items = fmt.read(reader, Report())
         kept = 0
+        by_name = _ByFileName(objects, dataset)
         while batch := await asyncio.to_thread(_next_batch, items):
             kept = await _import_batch(
-                batch, task=task, dataset=dataset, reader=reader, run=run, store=store, kept=kept
+                batch, task=task, dataset=dataset, reader=reader, run=run, store=store, by_name=by_name, kept=kept
             )
 
 
@@ -87,6 +95,7 @@ async def _import_batch(
     reader: ZipReader,
     run: TransactionRunner[SyncTransaction],
     store: ObjectStore,
+    by_name: _ByFileName,
     kept: int,
 ) -> int:
     errors: list[ItemError] = []
@@ -97,7 +106,9 @@ async def _import_batch(
     seen: set[str] = set()
     for item in items:
         errors += [ItemError(item=item.name, error=problem) for problem in item.problems]
-        found = await _sample_of(item, dataset=dataset, known=known, reader=reader, store=store, errors=errors)
+        found = await _sample_of(
+            item, dataset=dataset, known=known, by_name=by_name, reader=reader, store=store, errors=errors
+        )
         if found is None:
             continue
         if found[0].id in seen:
@@ -138,20 +149,30 @@ async def _sample_of(
     *,
     dataset: SyncDataset,
     known: dict[str, KnownObject],
+    by_name: _ByFileName,
     reader: ZipReader,
     store: ObjectStore,
     errors: list[ItemError],
 ) -> tuple[KnownObject, bool] | None:
     """The sample the item labels: its picture from the archive copied into the input path, or the dataset's sample
-    of its path; None (with an item error) when there is neither."""
+    of its path, else the one sample of its file name; None (with an item error) when there is none."""
     prefix = dataset.input_path.prefix
     if item.picture is None:
         match = known.get(prefix + item.name) or known.get(item.name)
-        if match is None:
-            error = f"no sample {prefix + item.name!r} in the dataset, and the archive holds no picture of it"
-            errors.append(ItemError(item=item.name, error=error))
-            return None
-        return match, False
+        if match is not None:
+            return match, False
+        file_name = PurePosixPath(item.name).name
+        named = await by_name.find(file_name)
+        if len(named) == 1:
+            return named[0], False
+        error = (
+            f"{len(named)} samples are named {file_name!r} (in {', '.join(o.key for o in named[:3])}): not matched"
+            if named
+            else f"no sample {prefix + item.name!r} (nor any named {file_name!r}) in the dataset, and the archive "
+            "holds no picture of it"
+        )
+        errors.append(ItemError(item=item.name, error=error))
+        return None
     key = prefix + item.name
     data = await asyncio.to_thread(reader.read, item.picture)
     kind = kind_from_name(key) or kind_from_content(data[:64])
@@ -163,3 +184,25 @@ async def _sample_of(
         dataset_id=dataset.id, bucket=dataset.input_path.bucket, listed=listed, media_kind=kind
     )
     return registered, True
+
+
+class _ByFileName:
+    """The dataset's samples by file name (the last part of the key), read once, streamed, the first time an item's
+    path matches no sample: an archive from another tool often names its pictures without the dataset's folders.
+    Holds the keys only (about 170 bytes per sample)."""
+
+    def __init__(self, objects: KnownObjects, dataset: SyncDataset) -> None:
+        self._objects = objects
+        self._dataset = dataset
+        self._keys: dict[str, list[str]] | None = None
+
+    async def find(self, file_name: str) -> list[KnownObject]:
+        if self._keys is None:
+            self._keys = defaultdict(list)
+            bucket = self._dataset.input_path.bucket
+            async for known in self._objects.in_key_order(self._dataset.id, bucket=bucket, prefix=""):
+                if not known.missing:
+                    self._keys[PurePosixPath(known.key).name].append(known.key)
+        keys = self._keys.get(file_name, [])
+        found = await self._objects.get_by_keys(self._dataset.id, keys) if keys else {}
+        return [found[k] for k in keys if k in found]

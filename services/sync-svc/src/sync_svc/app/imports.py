@@ -84,7 +84,7 @@ async def execute_import(
         return
     try:
         if isinstance(task.source, ArchiveSource):
-            await execute_archive_import(task, dataset, run=run, store=store)
+            await execute_archive_import(task, dataset, run=run, store=store, objects=reads.objects)
             await reads.imports.finish(task_id, error=None)
             return
         errors_kept = 0
