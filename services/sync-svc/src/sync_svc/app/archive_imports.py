@@ -30,7 +30,7 @@ from sync_svc.app.ports import KnownObjects, ObjectStore, SyncTransaction
 from sync_svc.domain.datasets import SyncDataset
 from sync_svc.domain.imports import MAX_ITEM_ERRORS, ArchiveSource, ImportCounts, ImportTask, ItemError
 from sync_svc.domain.media_kinds import Skipped, kind_from_content, kind_from_name
-from sync_svc.domain.objects import KnownObject
+from sync_svc.domain.objects import KnownObject, sample_id_for
 
 BATCH_SIZE = 200
 
@@ -103,6 +103,10 @@ async def _import_batch(
     prefix = dataset.input_path.prefix
     wanted = [k for item in items if item.picture is None for k in (prefix + item.name, item.name)]
     known = await run(lambda tx: tx.objects.get_by_keys(dataset.id, wanted))
+    # what the dataset had before this batch: a picture written into a watched input path may be registered by its
+    # notification before the batch commits, and is still this import's doing
+    targets = [sample_id_for(dataset.id, prefix + item.name) for item in items if item.picture is not None]
+    known_before = await run(lambda tx: tx.objects.existing_ids(targets))
     seen: set[str] = set()
     for item in items:
         errors += [ItemError(item=item.name, error=problem) for problem in item.problems]
@@ -131,10 +135,11 @@ async def _import_batch(
         )
         if annotations:
             tx.emit(AnnotationsImported(dataset_id=dataset.id, import_id=task.id, annotations=annotations))
+        imported = sum(1 for o, _, brought in placed if brought and o.id not in known_before)
         counts = ImportCounts(
             total=len(items),
-            imported=len(fresh),
-            already_present=len(placed) - len(fresh),
+            imported=imported,
+            already_present=len(placed) - imported,
             failed=len(items) - len(placed),
             annotated=len(annotations),
         )
