@@ -4,6 +4,7 @@ same files make the same bytes), and the files of an archive being imported, rea
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,12 +17,17 @@ from labelstream_formats.model import ArchiveFile
 FIXED_TIME = datetime(2000, 1, 1)  # every member's modification time: two exports of one version are byte-identical
 MODE = 0o100644  # a regular file, rw-r--r--
 CHUNK = 256 * 1024
+LEVEL = 6  # deflate's default: 4 times faster than 9 on an export's JSON, for archives about 6 % larger
 
 
 def zip_stream(files: Iterable[ArchiveFile]) -> Iterator[bytes]:
     """The zip of `files`, in chunks; memory stays flat whatever the size (members are compressed as they stream)."""
     members = ((f.name, FIXED_TIME, MODE, ZIP_64, f.chunks) for f in files)
-    yield from stream_zip(members, chunk_size=CHUNK, extended_timestamps=False)
+    yield from stream_zip(members, chunk_size=CHUNK, get_compressobj=_deflate, extended_timestamps=False)
+
+
+def _deflate() -> zlib._Compress:
+    return zlib.compressobj(wbits=-zlib.MAX_WBITS, level=LEVEL)
 
 
 class ZipReader:
