@@ -106,12 +106,13 @@ def _annotation(shape: Shape, category_of: dict[str, int], report: Report) -> di
         return None
     if shape.kind in ("circle", "rotated_rectangle"):
         report.convert(shape, "polygon")
-    x0, y0, x1, y1 = cv.bounds(outline)
-    left, top = round(x0, 2), round(y0, 2)
     if shape.kind == "rectangle":  # its corners are its bounds: each coordinate rounded once (the common case)
-        right, bottom = round(x1, 2), round(y1, 2)
+        (x0, y0), (x1, y1) = outline[0], outline[2]
+        left, top, right, bottom = round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)
         segmentation = [left, top, right, top, right, bottom, left, bottom]
     else:
+        x0, y0, x1, y1 = cv.bounds(outline)
+        left, top = round(x0, 2), round(y0, 2)
         segmentation = [round(c, 2) for p in outline for c in p]
     return {
         "category_id": category_of[shape.label],
