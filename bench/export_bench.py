@@ -419,29 +419,36 @@ def label_studio_export(images: int) -> dict[str, float]:
 # --- the report ----------------------------------------------------------------------------------------------------
 
 
-async def main(args: argparse.Namespace) -> None:
-    print(f"COCO export of {args.images:,} images (3 shapes each) through the gateway", flush=True)
-    ours = await platform_export(args.images)
-    theirs = None
-    if not args.skip_label_studio:
-        print(f"Label Studio {LABEL_STUDIO_VERSION}: COCO export of the same {args.images:,} tasks", flush=True)
-        theirs = await asyncio.to_thread(label_studio_export, args.images)
-    print("large exports", flush=True)
-    large = await large_exports(args.sizes)
-
-    print(f"\n== COCO export of {args.images:,} images, 3 shapes each (2 boxes, 1 polygon)")
+def compared(images: int, ours: dict[str, float], theirs: dict[str, float] | None) -> None:
+    print(f"\n== COCO export of {images:,} images, 3 shapes each (2 boxes, 1 polygon)")
     print(
-        f"  Labelstream: request -> completed {ours['seconds']:.2f} s ({args.images / ours['seconds']:,.0f} images/s),"
+        f"  Labelstream: request -> completed {ours['seconds']:.2f} s ({images / ours['seconds']:,.0f} images/s),"
         f" archive {ours['size'] / MIB:.1f} MiB downloaded in {ours['download']:.2f} s"
     )
     if theirs is not None:
         ratio = theirs["seconds"] / ours["seconds"]
         print(
             f"  Label Studio {LABEL_STUDIO_VERSION}: export request -> archive received {theirs['seconds']:.2f} s "
-            f"({args.images / theirs['seconds']:,.0f} tasks/s), archive {theirs['size'] / MIB:.1f} MiB"
+            f"({images / theirs['seconds']:,.0f} tasks/s), archive {theirs['size'] / MIB:.1f} MiB"
         )
         verdict = "met" if ratio >= 10 else "NOT met"
         print(f"  Labelstream is {ratio:.1f}x faster (target >= 10x: {verdict})")
+
+
+async def main(args: argparse.Namespace) -> None:
+    load = os.getloadavg()[0]
+    ours = theirs = None
+    if args.images:
+        print(f"COCO export of {args.images:,} images (3 shapes each) through the gateway", flush=True)
+        ours = await platform_export(args.images)
+    if args.images and not args.skip_label_studio:
+        print(f"Label Studio {LABEL_STUDIO_VERSION}: COCO export of the same {args.images:,} tasks", flush=True)
+        theirs = await asyncio.to_thread(label_studio_export, args.images)
+    print("large exports", flush=True)
+    large = await large_exports(args.sizes)
+
+    if ours is not None:
+        compared(args.images, ours, theirs)
     print("\n== large exports (COCO; one exporting process each, time from its claim to completed)")
     for size, r in large.items():
         rate = size / r["seconds"]
@@ -455,11 +462,12 @@ async def main(args: argparse.Namespace) -> None:
         small, big = min(large), max(large)
         growth = large[big]["peak_mib"] - large[small]["peak_mib"]
         print(f"  peak RSS growth {small:,} -> {big:,} samples: {growth:+.0f} MiB (target: flat)")
+    print(f"\n  {os.cpu_count()} cores; load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--images", type=int, default=10_000, help="0: only the large exports")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--skip-label-studio", action="store_true")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
