@@ -4,6 +4,7 @@ same files make the same bytes), and the files of an archive being imported, rea
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,12 +18,18 @@ FIXED_TIME = datetime(2000, 1, 1)  # every member's modification time: two expor
 MODE = 0o100644  # a regular file, rw-r--r--
 CHUNK = 256 * 1024
 TEXT_BUFFER = 64 * 1024  # the text of a document is encoded in pieces of about this many characters
+LEVEL = 1  # deflate's fastest: 7 times faster than 9 on an export's JSON (the largest cost of a large export after
+# building it), for archives about 18 % larger
 
 
 def zip_stream(files: Iterable[ArchiveFile]) -> Iterator[bytes]:
     """The zip of `files`, in chunks; memory stays flat whatever the size (members are compressed as they stream)."""
     members = ((f.name, FIXED_TIME, MODE, ZIP_64, f.chunks) for f in files)
-    yield from stream_zip(members, chunk_size=CHUNK, extended_timestamps=False)
+    yield from stream_zip(members, chunk_size=CHUNK, get_compressobj=_deflate, extended_timestamps=False)
+
+
+def _deflate() -> zlib._Compress:
+    return zlib.compressobj(wbits=-zlib.MAX_WBITS, level=LEVEL)
 
 
 def encoded(parts: Iterable[str]) -> Iterator[bytes]:

@@ -63,8 +63,7 @@ def bounds(points: Iterable[Point]) -> tuple[float, float, float, float]:
 
 def area(points: list[Point]) -> float:
     """The area of a simple polygon (shoelace)."""
-    n = len(points)
-    return abs(sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n))) / 2
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True))) / 2
 
 
 def clip(value: float, low: float, high: float) -> float:

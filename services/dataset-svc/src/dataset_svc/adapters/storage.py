@@ -138,8 +138,16 @@ class StorageExportFiles:
             response.release_conn()
 
     def write(self, location: ObjectLocation, chunks: Iterator[bytes], *, content_type: str) -> int:
+        """Uploaded in parts, one at a time: an archive is made slower than it uploads, and the SDK's parallel
+        uploads queue the parts read ahead without bound (peak RSS grew with the archive's size)."""
         reader = _IteratorReader(chunks)
         self._client.put_object(
-            location.bucket, location.key, reader, -1, content_type=content_type, part_size=PART_SIZE
+            location.bucket,
+            location.key,
+            reader,
+            -1,
+            content_type=content_type,
+            part_size=PART_SIZE,
+            num_parallel_uploads=1,
         )
         return reader.size
