@@ -4,8 +4,8 @@ Every shape with an area is an annotation: its outline as `segmentation` (one po
 (of the outline), `iscrowd` 0; a circle is held as a 64-gon and a rotated rectangle as its 4 corners; points and
 polylines are skipped (instances hold areas only). Categories are the label set, in its order, ids from 1. A video
 gives one image per labeled time point (or per frame of an interpolated box), named `<video>/frame_000042.jpg`, with
-`video` and `frame` fields. The JSON is written in two passes over the items (images, then annotations), so memory
-stays flat.
+`video` and `frame` fields. The JSON is written in one pass over the items: the images as they come, their
+annotations meanwhile into a spool (8 MiB in memory, then a temporary file) that follows them, so memory stays flat.
 
 Reading: polygons (each part of a multi-part segmentation its own polygon; a 4-corner axis-aligned one matching the
 bbox a rectangle), a bbox without segmentation a rectangle; RLE masks (iscrowd 1) are skipped."""
@@ -13,9 +13,10 @@ bbox a rectangle), a bbox without segmentation a rectangle; RLE masks (iscrowd 1
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import orjson
 from labelstream_shared.events.contracts import Shape
@@ -34,6 +35,8 @@ from labelstream_formats.model import (
 )
 
 ANNOTATIONS = "annotations/instances_default.json"
+SPOOL_BYTES = 8 * 1024 * 1024  # annotations kept in memory before they go to a temporary file
+SPOOL_CHUNK = 256 * 1024
 
 
 def _dumps(value: Any) -> str:
@@ -57,35 +60,44 @@ class Coco:
     def export(
         self, dataset: ExportDataset, options: ExportOptions, media: MediaSource, report: Report
     ) -> Iterator[ArchiveFile]:
-        yield ArchiveFile(ANNOTATIONS, encoded(self._json(dataset, options, report)))
+        yield ArchiveFile(ANNOTATIONS, self._document(dataset, options, report))
         if options.include_media:
             yield from media_files(dataset, options, media)
 
-    def _json(self, dataset: ExportDataset, options: ExportOptions, report: Report) -> Iterator[str]:
+    def _document(self, dataset: ExportDataset, options: ExportOptions, report: Report) -> Iterator[bytes]:
+        """The JSON in one pass over the items: the images are written as they come, their annotations meanwhile
+        into a spool (in memory up to SPOOL_BYTES, then a temporary file), which follows them."""
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            yield from encoded(self._head_and_images(dataset, options, report, spool))
+            yield b'],"annotations":['
+            spool.seek(0)
+            while chunk := spool.read(SPOOL_CHUNK):
+                yield chunk
+            yield b"]}"
+
+    def _head_and_images(
+        self, dataset: ExportDataset, options: ExportOptions, report: Report, spool: IO[bytes]
+    ) -> Iterator[str]:
         categories = [{"id": i + 1, "name": n, "supercategory": ""} for i, n in enumerate(dataset.labels)]
         yield '{"info":' + _dumps({"description": dataset.name, "version": "1.0", "contributor": "Labelstream"})
         yield ',"licenses":[],"categories":' + _dumps(categories) + ',"images":['
-        first = True
-        for image_id, (item, frame, _) in enumerate(pictures.pictures(dataset.items(), options), start=1):
+        category_of = {n: i + 1 for i, n in enumerate(dataset.labels)}
+        annotations = _Spooled(spool)
+        annotation_id = 0
+        for image_id, (item, frame, shapes) in enumerate(pictures.pictures(dataset.items(), options, report), start=1):
             image: dict[str, Any] = {"id": image_id, "file_name": pictures.picture_name(item, frame)}
             image |= {"width": item.width or 0, "height": item.height or 0}
             if frame is not None:
                 image |= {"video": item.name, "frame": frame}
-            yield ("" if first else ",") + _dumps(image)
-            first = False
-        yield '],"annotations":['
-        category_of = {n: i + 1 for i, n in enumerate(dataset.labels)}
-        annotation_id, first = 0, True
-        for image_id, (_, _, shapes) in enumerate(pictures.pictures(dataset.items(), options, report), start=1):
+            yield ("," if image_id > 1 else "") + _dumps(image)
             for shape in shapes:
                 annotation = _annotation(shape, category_of, report)
                 if annotation is None:
                     continue
                 annotation_id += 1
                 report.shapes += 1
-                yield ("" if first else ",") + _dumps({"id": annotation_id, "image_id": image_id, **annotation})
-                first = False
-        yield "]}"
+                annotations.add(_dumps({"id": annotation_id, "image_id": image_id, **annotation}))
+        annotations.flush()
 
     def detect(self, archive: ArchiveReader) -> bool:
         return any(n.startswith("annotations/") and n.endswith(".json") for n in archive.names())
@@ -193,3 +205,25 @@ def _as_rectangle(points: tuple[tuple[float, float], ...], bbox: Any, label: str
 
 
 FORMAT = Coco()
+
+
+class _Spooled:
+    """The annotations' JSON array elements, written into the spool as UTF-8 in pieces of about 64 KiB."""
+
+    def __init__(self, spool: IO[bytes]) -> None:
+        self._spool = spool
+        self._parts: list[str] = []
+        self._size = 0
+        self._first = True
+
+    def add(self, element: str) -> None:
+        self._parts.append(element if self._first else "," + element)
+        self._first = False
+        self._size += len(element)
+        if self._size >= 64 * 1024:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self._spool.write("".join(self._parts).encode())
+            self._parts, self._size = [], 0
