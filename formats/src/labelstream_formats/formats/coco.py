@@ -111,6 +111,8 @@ class Coco:
 
 
 def _annotation(shape: Shape, category_of: dict[str, int], report: Report) -> dict[str, Any] | None:
+    if shape.kind == "rectangle" and shape.label in category_of:
+        return _rectangle(shape, category_of[shape.label])
     outline = cv.polygon(shape)
     if outline is None:
         report.skip(shape, "COCO instances hold areas only")
@@ -120,19 +122,30 @@ def _annotation(shape: Shape, category_of: dict[str, int], report: Report) -> di
         return None
     if shape.kind in ("circle", "rotated_rectangle"):
         report.convert(shape, "polygon")
-    if shape.kind == "rectangle":  # its corners are its bounds: each coordinate rounded once (the common case)
-        (x0, y0), (x1, y1) = outline[0], outline[2]
-        left, top, right, bottom = round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)
-        segmentation = [left, top, right, top, right, bottom, left, bottom]
-    else:
-        x0, y0, x1, y1 = cv.bounds(outline)
-        left, top = round(x0, 2), round(y0, 2)
-        segmentation = [round(c, 2) for p in outline for c in p]
+    x0, y0, x1, y1 = cv.bounds(outline)
+    left, top = round(x0, 2), round(y0, 2)
+    segmentation = [round(c, 2) for p in outline for c in p]
+    return _element(category_of[shape.label], segmentation, cv.area(outline), left, top, x1 - x0, y1 - y0, shape)
+
+
+def _rectangle(shape: Shape, category: int) -> dict[str, Any]:
+    """The common case, without an outline: a rectangle's corners are its bounds, its area width times height."""
+    (ax, ay), (bx, by) = shape.points[0], shape.points[1]
+    x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
+    y0, y1 = (ay, by) if ay <= by else (by, ay)
+    left, top, right, bottom = round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)
+    segmentation = [left, top, right, top, right, bottom, left, bottom]
+    return _element(category, segmentation, (x1 - x0) * (y1 - y0), left, top, x1 - x0, y1 - y0, shape)
+
+
+def _element(
+    category: int, segmentation: list[float], area: float, left: float, top: float, w: float, h: float, shape: Shape
+) -> dict[str, Any]:
     return {
-        "category_id": category_of[shape.label],
+        "category_id": category,
         "segmentation": [segmentation],
-        "area": round(cv.area(outline), 2),
-        "bbox": [left, top, round(x1 - x0, 2), round(y1 - y0, 2)],
+        "area": round(area, 2),
+        "bbox": [left, top, round(w, 2), round(h, 2)],
         "iscrowd": 0,
         "attributes": {"object_id": shape.object_id} if shape.object_id else {},
     }
