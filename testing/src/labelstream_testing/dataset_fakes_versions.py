@@ -244,5 +244,9 @@ class InMemoryExportRepository(InMemoryJobs):
         found.sort(key=lambda e: (e.created_at, e.id), reverse=True)
         return [e for e in found if before is None or (e.created_at, e.id) < before][:limit]
 
+    async def remove(self, export_ids: Sequence[str]) -> None:
+        for export_id in export_ids:
+            self._rows.pop(export_id, None)
+
     async def remove_some(self, dataset_id: str, *, limit: int) -> int:
         return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})

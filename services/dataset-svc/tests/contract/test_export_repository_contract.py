@@ -92,3 +92,6 @@ async def test_the_exports_of_a_dataset_are_removed_some_at_a_time(exports: Expo
     assert await exports.remove_some("d1", limit=2) == 1
     assert await exports.remove_some("d1", limit=2) == 0
     assert len(await exports.list("d2", version_id=None, limit=10)) == 1
+    (left,) = await exports.list("d2", version_id=None, limit=10)
+    await exports.remove([left.id, "unknown"])
+    assert await exports.list("d2", version_id=None, limit=10) == []

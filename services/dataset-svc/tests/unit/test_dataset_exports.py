@@ -32,6 +32,7 @@ Json = dict[str, Any]
 class World:
     run: Runner
     storage: InMemoryExportStorage
+    files: InMemoryVersionFiles
     client: httpx.AsyncClient
     version_id: str = ""
 
@@ -73,7 +74,7 @@ async def world() -> AsyncIterator[World]:
         published = await client.post(f"/api/datasets/{D.id}/versions")
         while claim := await run(lambda tx: tx.versions.claim_next(owner="w", stale_after_s=60)):
             await execute_version_job(claim, run=run, files=files, owner="w")
-        yield World(run, storage, client, version_id=published.json()["id"])
+        yield World(run, storage, files, client, version_id=published.json()["id"])
 
 
 async def test_an_export_is_queued_then_completed_with_its_archive_checksum_and_event(world: World) -> None:
@@ -167,3 +168,16 @@ async def test_the_current_data_is_exported_as_a_labeling_job_shows_it(world: Wo
     assert event.version_id is None
     bad = await world.client.post(f"/api/datasets/{D.id}/exports", json={"format": "coco", "selection": {"tab": "x"}})
     assert bad.status_code == 422
+
+
+async def test_deleting_a_version_removes_its_exports_and_their_archives(world: World) -> None:
+    done = (await world.export(format="coco")).json()
+    await world.work()
+    archive = (await world.get(done["id"]))["archive"]["location"]
+    assert (archive["bucket"], archive["key"]) in world.storage.objects
+    deleted = await world.client.delete(f"/api/datasets/{D.id}/versions/{world.version_id}")
+    assert deleted.status_code == 204, deleted.text
+    while claim := await world.run(lambda tx: tx.versions.claim_next(owner="w", stale_after_s=60)):
+        await execute_version_job(claim, run=world.run, files=world.files, owner="w")
+    assert (archive["bucket"], archive["key"]) not in world.storage.objects
+    assert (await world.client.get(f"/api/datasets/{D.id}/exports/{done['id']}")).status_code == 404

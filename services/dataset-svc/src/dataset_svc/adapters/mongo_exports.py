@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
@@ -51,6 +52,10 @@ class MongoExportRepository(MongoJobs):
         order = [("created_at", DESCENDING), ("_id", DESCENDING)]
         cursor = self._collection.find(query, session=self._session).sort(order).limit(limit)
         return [model_from_document(Export, doc) async for doc in cursor]
+
+    async def remove(self, export_ids: Sequence[str]) -> None:
+        if export_ids:
+            await self._collection.delete_many({"_id": {"$in": list(export_ids)}}, session=self._session)
 
     async def remove_some(self, dataset_id: str, *, limit: int) -> int:
         return await remove_some(self._collection, {"dataset_id": dataset_id}, limit=limit, session=self._session)

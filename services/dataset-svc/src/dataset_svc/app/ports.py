@@ -211,6 +211,8 @@ class ExportRepository(JobQueue, Protocol):
     ) -> list[Export]:
         """The dataset's exports (of one version when given), newest first, older than `before` (created_at, id)."""
 
+    async def remove(self, export_ids: Sequence[str]) -> None: ...
+
     async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
 
 

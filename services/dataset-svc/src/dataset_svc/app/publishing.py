@@ -144,9 +144,10 @@ async def _mark_failed(version_id: str, error: str, tx: DatasetTransaction) -> N
 
 
 async def _remove(version: Version, *, run: Run, files: VersionFiles, owner: str, page: int) -> None:
-    """Remove a deleted version: what it used, its files (never source objects), then its record. A failure
-    leaves it claimed: it is taken up again when its claim goes stale."""
+    """Remove a deleted version: what it used, its files and its exports' archives (never source objects), then its
+    record. A failure leaves it claimed: it is taken up again when its claim goes stale."""
     await _forget_objects(version, run=run, owner=owner, page=page)
+    await _remove_exports(version, run=run, files=files, page=page)
     keys = [version.manifest.key, version.statistics_file.key]
     await files.remove(bucket=version.manifest.bucket, keys=keys)
 
@@ -155,6 +156,22 @@ async def _remove(version: Version, *, run: Run, files: VersionFiles, owner: str
         await tx.versions.remove(version.id)
 
     await run(remove)
+
+
+async def _remove_exports(version: Version, *, run: Run, files: VersionFiles, page: int) -> None:
+    """The version's exports: their archives, then their records, a page at a time."""
+    while found := await run(lambda tx: tx.exports.list(version.dataset_id, version_id=version.id, limit=page)):
+        archives: dict[str, list[str]] = {}
+        for export in found:
+            if export.archive is not None:
+                archives.setdefault(export.archive.location.bucket, []).append(export.archive.location.key)
+        for bucket, keys in archives.items():
+            await files.remove(bucket=bucket, keys=keys)
+        await run(partial(_remove_export_records, [e.id for e in found]))
+
+
+async def _remove_export_records(export_ids: list[str], tx: DatasetTransaction) -> None:
+    await tx.exports.remove(export_ids)
 
 
 async def _forget_objects(version: Version, *, run: Run, owner: str, page: int) -> None:
