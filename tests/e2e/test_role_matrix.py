@@ -37,7 +37,7 @@ EXPECTED: dict[str, set[str]] = {
     "extractFrames": ALL, "getPlayableVideo": ALL,
     # sync-svc
     "startSyncRun": LABELERS, "listSyncRuns": ALL, "getSyncRun": ALL, "startImport": LABELERS, "listImports": ALL,
-    "getImport": ALL, "uploadFile": LABELERS,
+    "getImport": ALL, "uploadFile": LABELERS, "uploadArchive": LABELERS,
     # the gateway's own
     "refreshToken": ALL, "whoAmI": ALL, "changeOwnPassword": ALL, "listUsers": ADMIN, "createUser": ADMIN,
     "updateUser": ADMIN, "deleteUser": ADMIN, "getSourceFile": ALL, "streamEvents": ALL,

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from labelstream_testing.gateway import chromium, logged_in, screenshot
 from labelstream_testing.labeling import LabelingPlatform
+from playwright.async_api import FilePayload
 
 from tests.exports import export, is_, labeled_version
-from tests.storage import minio_client
 from tests.support import GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD, ensure_user
 
 pytestmark = pytest.mark.e2e
@@ -54,16 +54,14 @@ async def test_a_viewer_exports_a_version_follows_it_and_downloads_the_archive(
 
 
 async def test_add_data_imports_an_annotated_archive_with_its_labels(platform: LabelingPlatform) -> None:
-    """Add data → "Annotated archive" with the format picked and Labeled: the archive's pictures become samples and
-    the labeled one shows in the Labeled tab with its shapes."""
+    """Add data → "Annotated archive", a zip chosen on this computer, the format picked and Labeled: the archive's
+    pictures become samples and the labeled one shows in the Labeled tab with its shapes."""
     dataset_id, version_id, _ = await labeled_version(platform, f"uiimp-{uuid.uuid4().hex[:8]}")
     queued = await export(platform, dataset_id, version_id, format="voc", options={"include_media": True})
     done = await platform.wait_for(
         f"/api/datasets/{dataset_id}/exports/{queued['id']}", what="export", check=is_("completed")
     )
     archive = (await platform.gateway.get(done["archive"]["download"])).content
-    key = f"ui-import/{uuid.uuid4().hex}.zip"
-    minio_client().put_object("raw-data", key, io.BytesIO(archive), len(archive))
     target = await platform.create_dataset(f"uiback-{uuid.uuid4().hex[:6]}", labels=("cat", "dog"))
     async with chromium() as browser, logged_in(browser, GATEWAY_ADMIN, GATEWAY_ADMIN_PASSWORD) as (_c, page):
         await page.goto(f"/#/datasets/{target}/samples?tab=all")
@@ -71,7 +69,9 @@ async def test_add_data_imports_an_annotated_archive_with_its_labels(platform: L
         await page.select_option("dialog select[name=source]", "archive")
         await page.wait_for_selector("dialog select[name=format] option[value=voc]", state="attached")
         await page.select_option("dialog select[name=format]", "voc")
-        await page.fill("dialog input[name=path]", f"raw-data/{key}")
+        await page.set_input_files(
+            "dialog input[name=files]", files=FilePayload(name="export.zip", mimeType="application/zip", buffer=archive)
+        )
         await page.select_option("dialog select[name=labeled]", "true")
         await screenshot(page, "add-data-archive")
         await page.click("dialog button:has-text('OK')")

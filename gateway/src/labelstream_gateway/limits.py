@@ -22,7 +22,7 @@ JSON_BODY_LIMIT = 1 * MIB
 ANNOTATION_BODY_LIMIT = 2 * MIB
 _ANNOTATION = re.compile(r"^/api/labeling/datasets/[^/]+/samples/[^/]+/annotation$")
 DRAIN_LIMIT = 16 * MIB  # past this, a refused body is not read further: the connection is just closed
-_UPLOAD = re.compile(r"^/api/sync/datasets/[^/]+/uploads/.+$")  # a file name may hold folders: street/01.png
+_UPLOAD = re.compile(r"^/api/sync/datasets/[^/]+/(uploads|archives)/.+$")  # a name may hold folders: street/01.png
 _WITH_BODY = {"POST", "PUT", "PATCH", "DELETE"}
 
 

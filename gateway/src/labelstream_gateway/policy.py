@@ -56,6 +56,7 @@ RULES: tuple[Rule, ...] = (
     rule("POST", "sync/datasets/{id}/runs", LABELERS, "synchronize the data source"),
     rule("POST", "sync/datasets/{id}/imports", LABELERS, "add data"),
     rule("PUT", "sync/datasets/{id}/uploads/{name...}", LABELERS, "add data by upload"),
+    rule("PUT", "sync/datasets/{id}/archives/{name...}", LABELERS, "add an annotated archive by upload"),
     # everything else that writes is the admins': datasets, versions, jobs, sample (and source) deletion, users
     rule("POST PUT PATCH DELETE", "{anything...}", ADMINS, "administration"),
 )

@@ -1,7 +1,7 @@
 // The actions around a sample browser, the same on a dataset's page and a labeling job's page: synchronize, add
 // data, import history, select the page, delete files (with the deletion preview), delete a file's labels.
 // Each control is shown only to the roles the API lets do it.
-import { Annotation, ApiError, ExportFormats, ImportTask, Page, Sample, SyncRun, annotationPath, currentUser, get, post, request } from "../api";
+import { Annotation, ApiError, ExportFormats, ImportTask, Page, Sample, SyncRun, annotationPath, currentUser, get, post, query, request } from "../api";
 import { LiveFanout, NotArrivedError, knowsDataset, whenArrived } from "../consistency";
 import { append, dialog, formatDate, h, toast } from "../dom";
 import { describeError } from "../errors";
@@ -98,14 +98,14 @@ export class SampleActions {
   private async addData(): Promise<void> {
     const kind = h("select", { name: "source" }, h("option", { value: "bucket" }, "Another bucket path"), h("option", { value: "manifest" }, "Manifest file"),
       h("option", { value: "archive" }, "Annotated archive (COCO, YOLO, VOC, CVAT, MOT, Datumaro zip)"), h("option", { value: "upload" }, "Upload from this computer"));
-    const path = h("input", { name: "path", placeholder: "bucket/prefix/, bucket/manifest.jsonl or bucket/export.zip" });
+    const path = h("input", { name: "path", placeholder: "bucket/prefix/, bucket/manifest.jsonl or bucket/export.zip (or choose a zip below)" });
     const format = h("select", { name: "format" }, h("option", { value: "" }, "Recognise from its files"));
     const formatRow = h("label", { hidden: true }, "Archive format", format);
     kind.addEventListener("change", () => {
       formatRow.hidden = kind.value !== "archive";
       if (kind.value === "archive" && format.options.length === 1) void this.offerFormats(format);
     });
-    const files = h("input", { type: "file", name: "files", multiple: true, accept: "image/*,video/*" });
+    const files = h("input", { type: "file", name: "files", multiple: true, accept: "image/*,video/*,.zip" });
     const mode = h("select", { name: "mode" }, h("option", { value: "copy" }, "Copy into the input path"), h("option", { value: "reference" }, "Reference in place"));
     const labeled = h("select", { name: "labeled" }, h("option", { value: "false" }, "Unlabeled"), h("option", { value: "true" }, "Labeled (annotations from the manifest or archive)"));
     const error = h("p", { class: "error" });
@@ -115,7 +115,11 @@ export class SampleActions {
       const ok = await dialog("Add data", body, [{ label: "Cancel", value: false }, { label: "OK", value: true, primary: true }]);
       if (!ok) return;
       try {
-        if (kind.value === "upload") {
+        const archive = files.files?.[0];
+        if (kind.value === "archive" && archive && !path.value.trim()) { // a zip on this computer
+          const params = query({ format: format.value || null, labeled: labeled.value === "true" });
+          await request("PUT", `/api/sync/datasets/${this.id}/archives/${encodeURIComponent(archive.name)}${params}`, archive, { "Content-Type": "application/zip" });
+        } else if (kind.value === "upload") {
           for (const f of Array.from(files.files || [])) {
             await request("PUT", `/api/sync/datasets/${this.id}/uploads/${encodeURIComponent(f.name)}`, f, { "Content-Type": f.type || "application/octet-stream" });
           }

@@ -1,16 +1,28 @@
 """Files uploaded through the API ("Add data" from the browser): stored under the dataset's input path and
-registered at once, as an import task of one item, so they show in the import history."""
+registered at once, as an import task of one item, so they show in the import history; and annotated archives (a
+COCO, YOLO, ... zip), stored in the input bucket under `.labelstream-imports/` and imported as any archive."""
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePosixPath
 from typing import BinaryIO
 
+from labelstream_formats.registry import IMPORTS, import_format
 from labelstream_shared.errors import InvalidInputError, NotFoundError
 from labelstream_shared.events import DataAdded, SourceChanged
 from labelstream_shared.uow import TransactionRunner
 
+from sync_svc.app.imports import start_import
 from sync_svc.app.ports import ObjectStore, SyncTransaction
-from sync_svc.domain.imports import ImportCounts, ImportTask, UploadSource, check_upload_name, upload_key
+from sync_svc.domain.imports import (
+    ArchiveSource,
+    ImportCounts,
+    ImportTask,
+    UploadSource,
+    check_upload_name,
+    upload_key,
+)
 from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
 from sync_svc.domain.objects import KnownObject
 
@@ -66,3 +78,33 @@ async def upload_file(
         return done
 
     return await run(register)
+
+
+ARCHIVE_STAGING = (
+    ".labelstream-imports/"  # where uploaded archives wait in the input bucket (kept: the import's source)
+)
+
+
+async def upload_archive(
+    run: TransactionRunner[SyncTransaction],
+    *,
+    store: ObjectStore,
+    dataset_id: str,
+    name: str,
+    content: BinaryIO,
+    size: int,
+    format: str | None,
+    labeled: bool,
+) -> ImportTask:
+    """Store an annotated archive sent from the browser and start its import (202: follow the task)."""
+    if not name.lower().endswith(".zip"):
+        raise InvalidInputError(f"name: {name!r} is not a .zip archive")
+    if format is not None and import_format(format) is None:
+        raise InvalidInputError(f"format: {format!r} is not one of {', '.join(sorted(IMPORTS))}")
+    dataset = await run(lambda tx: tx.datasets.get(dataset_id))
+    if dataset is None:
+        raise NotFoundError(f"dataset {dataset_id!r} is not known to sync-svc (yet)")
+    key = f"{ARCHIVE_STAGING}{dataset_id}/{uuid.uuid4().hex}/{PurePosixPath(name).name}"
+    await store.put_object(dataset.input_path.bucket, key, content, size=size)
+    source = ArchiveSource(bucket=dataset.input_path.bucket, key=key, format=format)
+    return await start_import(run, dataset_id=dataset_id, source=source, mode="copy", labeled=labeled)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from typing import Annotated, BinaryIO, cast
+from typing import IO, Annotated, BinaryIO, cast
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from labelstream_formats.registry import IMPORTS, import_format
 from labelstream_shared.errors import InvalidInputError, NotFoundError, TooLargeError
 from labelstream_shared.uow import TransactionRunner
@@ -105,15 +105,7 @@ async def get_import(task_id: str, deps: Deps) -> ImportTask:
 async def upload_file(dataset_id: str, name: str, request: Request, deps: Deps) -> ImportTask:
     """Add data from the browser: the request body is the file; `name` is its path under the input path."""
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > deps.max_upload_bytes:
-                raise TooLargeError(f"file: larger than the limit of {deps.max_upload_bytes} bytes")
-            spool.write(chunk)
-        if size == 0:
-            raise InvalidInputError("file: the body is empty")
-        spool.seek(0)
+        size = await _spooled(request, spool, limit=deps.max_upload_bytes)
         return await uploads.upload_file(
             deps.run,
             store=deps.store,
@@ -122,3 +114,42 @@ async def upload_file(dataset_id: str, name: str, request: Request, deps: Deps) 
             content=cast(BinaryIO, spool),
             size=size,
         )
+
+
+@router.put(
+    "/datasets/{dataset_id}/archives/{name:path}",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="uploadArchive",
+    responses=error_responses(413),
+)
+async def upload_archive(
+    dataset_id: str,
+    name: str,
+    request: Request,
+    deps: Deps,
+    format: Annotated[str | None, Query(max_length=40, description="the archive's format; none: recognised")] = None,
+    labeled: Annotated[bool, Query(description="take the archive's shapes as the samples' annotations")] = True,
+) -> ImportTask:
+    """Add data from an annotated archive on this computer (a COCO, YOLO, Pascal VOC, CVAT, MOT or Datumaro zip):
+    the body is the zip; it is stored in the input bucket under `.labelstream-imports/` and imported (202: follow
+    the import task)."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        size = await _spooled(request, spool, limit=deps.max_upload_bytes)
+        return await uploads.upload_archive(
+            deps.run, store=deps.store, dataset_id=dataset_id, name=name, content=cast(BinaryIO, spool), size=size,
+            format=format, labeled=labeled,
+        )  # fmt: skip
+
+
+async def _spooled(request: Request, spool: IO[bytes], *, limit: int) -> int:
+    """The request's body written into `spool` (rewound); its size. 413 past `limit`, 422 when empty."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(f"file: larger than the limit of {limit} bytes")
+        spool.write(chunk)
+    if size == 0:
+        raise InvalidInputError("file: the body is empty")
+    spool.seek(0)
+    return size
