@@ -54,11 +54,25 @@ async def labeled_version(platform: LabelingPlatform, name: str) -> tuple[str, s
     await platform.wait_for(
         f"/api/datasets/{dataset_id}/samples/{ids[0]}", what="labels known to dataset-svc", check=is_("labeled")
     )
+    # A version is what dataset-svc holds when it is published: wait until it holds all three (labeling-svc may know
+    # them first, and the input path's notifications may have added the first one on its own).
+    await platform.wait_for(
+        f"/api/datasets/{dataset_id}/samples?limit=10", what="3 samples in dataset-svc", check=holds(len(keys))
+    )
     version = (await platform.gateway.post(f"/api/datasets/{dataset_id}/versions")).json()
     await platform.wait_for(
         f"/api/datasets/{dataset_id}/versions/{version['id']}", what="published", check=is_("published")
     )
     return dataset_id, version["id"], keys
+
+
+def holds(count: int) -> Callable[[dict[str, Any]], bool]:
+    """A check that a listing holds `count` items."""
+
+    def check(body: dict[str, Any]) -> bool:
+        return len(body["items"]) == count
+
+    return check
 
 
 def is_(status: str) -> Callable[[dict[str, Any]], bool]:
