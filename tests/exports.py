@@ -54,10 +54,11 @@ async def labeled_version(platform: LabelingPlatform, name: str) -> tuple[str, s
     await platform.wait_for(
         f"/api/datasets/{dataset_id}/samples/{ids[0]}", what="labels known to dataset-svc", check=is_("labeled")
     )
-    # A version is what dataset-svc holds when it is published: wait until it holds all three (labeling-svc may know
-    # them first, and the input path's notifications may have added the first one on its own).
+    # A version is what dataset-svc holds when it is published: wait until it holds all three with their sizes
+    # (labeling-svc may know them first, the input path's notifications may have added the first one on its own, and
+    # YOLO and VOC need a picture's size).
     await platform.wait_for(
-        f"/api/datasets/{dataset_id}/samples?limit=10", what="3 samples in dataset-svc", check=holds(len(keys))
+        f"/api/datasets/{dataset_id}/samples?limit=10", what="3 samples with sizes in dataset-svc", check=holds(3)
     )
     version = (await platform.gateway.post(f"/api/datasets/{dataset_id}/versions")).json()
     await platform.wait_for(
@@ -67,10 +68,11 @@ async def labeled_version(platform: LabelingPlatform, name: str) -> tuple[str, s
 
 
 def holds(count: int) -> Callable[[dict[str, Any]], bool]:
-    """A check that a listing holds `count` items."""
+    """A check that a listing of samples holds `count`, each with its picture's size known."""
 
     def check(body: dict[str, Any]) -> bool:
-        return len(body["items"]) == count
+        items = body["items"]
+        return len(items) == count and all((s.get("media") or {}).get("width") for s in items)
 
     return check
 
