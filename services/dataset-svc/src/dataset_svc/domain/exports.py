@@ -21,7 +21,7 @@ from labelstream_shared.events.contracts import BucketPath, Shape
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from dataset_svc.domain.samples import SampleQuery
-from dataset_svc.domain.versions import ObjectLocation, Version
+from dataset_svc.domain.versions import ObjectLocation, Version, output_folder
 
 ExportStatus = Literal["queued", "running", "completed", "failed"]
 MAX_ATTEMPTS = 3  # an export whose worker died this often fails
@@ -124,10 +124,8 @@ class Export(BaseModel):
 
     def target(self, output_path: BucketPath) -> ObjectLocation:
         """Where the archive goes: `<output prefix>exports/V001/<id>.<format>.zip`."""
-        prefix = output_path.prefix
-        if prefix and not prefix.endswith("/"):
-            prefix += "/"
-        return ObjectLocation(bucket=output_path.bucket, key=f"{prefix}exports/{self.version_name}/{self.file_name}")
+        folder = output_folder(output_path, "exports", self.version_name)
+        return ObjectLocation(bucket=output_path.bucket, key=folder + self.file_name)
 
     @property
     def file_name(self) -> str:

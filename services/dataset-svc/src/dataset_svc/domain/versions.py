@@ -38,12 +38,17 @@ def version_name(number: int) -> str:
     return f"V{number:03d}"
 
 
-def version_folder(output_path: BucketPath, name: str) -> str:
-    """Where a version's files go: `<output prefix>versions/V001/`."""
+def output_folder(output_path: BucketPath, *parts: str) -> str:
+    """A folder under the output prefix (`<output prefix>versions/V001/`, `<output prefix>exports/V001/`)."""
     prefix = output_path.prefix
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    return f"{prefix}versions/{name}/"
+    return prefix + "".join(f"{part}/" for part in parts)
+
+
+def version_folder(output_path: BucketPath, name: str) -> str:
+    """Where a version's files go: `<output prefix>versions/V001/`."""
+    return output_folder(output_path, "versions", name)
 
 
 class Version(BaseModel):

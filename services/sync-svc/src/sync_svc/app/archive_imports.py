@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from labelstream_formats.archive import ZipReader
 from labelstream_formats.model import ImportedItem, ImportFormat, Report
 from labelstream_formats.registry import IMPORTS, detect_format, import_format
+from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events import AnnotationsImported, DataAdded
 from labelstream_shared.events.contracts import ImportedAnnotation
 from labelstream_shared.uow import TransactionRunner
@@ -60,6 +61,13 @@ async def execute_archive_import(
             kept = await _import_batch(
                 batch, task=task, dataset=dataset, reader=reader, run=run, store=store, by_name=by_name, kept=kept
             )
+
+
+def checked_format(format: str | None, *, field: str) -> str | None:
+    """A format asked for by name: 422 naming `field` unless it is one Labelstream reads (None: recognised later)."""
+    if format is not None and import_format(format) is None:
+        raise InvalidInputError(f"{field}: {format!r} is not one of {', '.join(sorted(IMPORTS))}")
+    return format
 
 
 def _open(path: Path, wanted: str | None) -> tuple[ZipReader, ImportFormat]:

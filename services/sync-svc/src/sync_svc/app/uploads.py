@@ -8,11 +8,11 @@ import uuid
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-from labelstream_formats.registry import IMPORTS, import_format
 from labelstream_shared.errors import InvalidInputError, NotFoundError
 from labelstream_shared.events import DataAdded, SourceChanged
 from labelstream_shared.uow import TransactionRunner
 
+from sync_svc.app.archive_imports import checked_format
 from sync_svc.app.imports import start_import
 from sync_svc.app.ports import ObjectStore, SyncTransaction
 from sync_svc.domain.imports import (
@@ -99,8 +99,7 @@ async def upload_archive(
     """Store an annotated archive sent from the browser and start its import (202: follow the task)."""
     if not name.lower().endswith(".zip"):
         raise InvalidInputError(f"name: {name!r} is not a .zip archive")
-    if format is not None and import_format(format) is None:
-        raise InvalidInputError(f"format: {format!r} is not one of {', '.join(sorted(IMPORTS))}")
+    checked_format(format, field="format")
     dataset = await run(lambda tx: tx.datasets.get(dataset_id))
     if dataset is None:
         raise NotFoundError(f"dataset {dataset_id!r} is not known to sync-svc (yet)")

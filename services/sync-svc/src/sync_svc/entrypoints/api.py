@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import IO, Annotated, BinaryIO, cast
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from labelstream_formats.registry import IMPORTS, import_format
 from labelstream_shared.errors import InvalidInputError, NotFoundError, TooLargeError
 from labelstream_shared.uow import TransactionRunner
 from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, error_responses, page_of
 from pydantic import BaseModel, Field
 
 from sync_svc.app import imports, runs, uploads
+from sync_svc.app.archive_imports import checked_format
 from sync_svc.app.ports import ObjectStore, SyncTransaction
 from sync_svc.app.sync_run import SyncReads
 from sync_svc.domain.imports import ImportMode, ImportSource, ImportTask
@@ -71,8 +71,8 @@ async def start_import(dataset_id: str, body: ImportCreate, deps: Deps) -> Impor
     Datumaro zip), copying into the input path or referencing."""
     if body.labeled and body.source.kind not in ("manifest", "archive"):
         raise InvalidInputError("labeled: only a manifest or an archive import carries annotations")
-    if body.source.kind == "archive" and body.source.format is not None and import_format(body.source.format) is None:
-        raise InvalidInputError(f"source.format: {body.source.format!r} is not one of {', '.join(sorted(IMPORTS))}")
+    if body.source.kind == "archive":
+        checked_format(body.source.format, field="source.format")
     return await imports.start_import(
         deps.run, dataset_id=dataset_id, source=body.source, mode=body.mode, labeled=body.labeled
     )
