@@ -1,8 +1,11 @@
 """Idempotent event consumers.
 
-`EventProcessor` decides what happens to one message (pure of Kafka, unit-tested with fakes): the handler runs
-in a transaction together with the ledger record, so an event is applied once however often it arrives;
-failures are retried a bounded number of times, then the message goes to the group's dead-letter topic.
+`EventProcessor` decides what happens to the messages of a partition's batch (pure of Kafka, unit-tested with
+fakes): their handlers run in one transaction together with their ledger records, so an event is applied once
+however often it arrives and a batch costs one commit, not one per event. Events are applied in their partition's
+order (per-key order is kept); a subscription may take a run of consecutive events of its type at once
+(`handle_many`). When a batch fails, its events are applied one by one, so a failing event is retried alone a
+bounded number of times and then goes to the group's dead-letter topic while the others commit.
 `KafkaConsumerLoop` feeds it from Kafka and commits offsets only after processing.
 """
 
@@ -10,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from labelstream_shared.events import EventEnvelope, EventPayload, InvalidEventError
@@ -40,10 +45,24 @@ class IncomingMessage:
 
 @dataclass(frozen=True)
 class Subscription(Generic[TxT, P]):
-    """Handle events of `payload_type` with `handle(tx, payload, envelope)`."""
+    """Handle events of `payload_type` with `handle(tx, payload, envelope)`; with `handle_many(tx, payloads)`, a
+    run of consecutive events of the type in one batch is handled at once, in order (it must have the effect of
+    `handle` on each in turn)."""
 
     payload_type: type[P]
     handle: Callable[[TxT, P, EventEnvelope], Awaitable[None]]
+    handle_many: Callable[[TxT, list[P]], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A message of a batch that a subscription handles, parsed."""
+
+    index: int
+    message: IncomingMessage
+    envelope: EventEnvelope
+    subscription: Subscription[Any, Any]
+    payload: EventPayload
 
 
 class DeadLetterSink(Protocol):
@@ -114,9 +133,12 @@ class LedgerProcessor(Generic[TxT]):
 
 @dataclass(kw_only=True)
 class EventProcessor(LedgerProcessor[TxT]):
-    """Consumes Labelstream events (CloudEvents) and hands each subscribed type to its handler."""
+    """Consumes Labelstream events (CloudEvents) and hands each subscribed type to its handler, a batch per
+    transaction (at most `batch_max_events` events and `batch_max_bytes` of them)."""
 
     subscriptions: Iterable[Subscription[TxT, Any]]
+    batch_max_events: int = 500
+    batch_max_bytes: int = 4 * 1024 * 1024
     _by_type: dict[str, Subscription[TxT, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +149,22 @@ class EventProcessor(LedgerProcessor[TxT]):
         return sorted({s.payload_type.topic for s in self._by_type.values()})
 
     async def process(self, message: IncomingMessage) -> Outcome:
+        return (await self.process_batch([message]))[0]
+
+    async def process_batch(self, messages: list[IncomingMessage]) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        parsed: list[_Parsed] = []
+        for index, message in enumerate(messages):
+            found = await self._parse(index, message)
+            if isinstance(found, _Parsed):
+                parsed.append(found)
+            else:
+                outcomes[index] = found
+        for chunk in self._chunks(parsed):
+            outcomes.update(await self._apply_chunk(chunk))
+        return [outcomes[i] for i in range(len(messages))]
+
+    async def _parse(self, index: int, message: IncomingMessage) -> _Parsed | Outcome:
         announced = dict(message.headers).get(TYPE_HEADER)
         if announced is not None and announced.decode(errors="replace") not in self._by_type:
             return self._count(announced.decode(errors="replace"), "ignored")  # not ours: skip without parsing
@@ -138,16 +176,82 @@ class EventProcessor(LedgerProcessor[TxT]):
             return await self._dead_letter(message, "unknown", f"invalid event: {exc}")
         if subscription is None or payload is None:
             return self._count(envelope.type, "ignored")
-        token = correlation_id.set(envelope.correlationid)
+        return _Parsed(index, message, envelope, subscription, payload)
+
+    def _chunks(self, parsed: list[_Parsed]) -> Iterator[list[_Parsed]]:
+        """The batch in transactions of bounded size, in order."""
+        chunk: list[_Parsed] = []
+        size = 0
+        for item in parsed:
+            weight = len(item.message.value or b"")
+            if chunk and (len(chunk) >= self.batch_max_events or size + weight > self.batch_max_bytes):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(item)
+            size += weight
+        if chunk:
+            yield chunk
+
+    async def _apply_chunk(self, chunk: list[_Parsed]) -> dict[int, Outcome]:
+        if len(chunk) == 1:
+            return {chunk[0].index: await self._apply_alone(chunk[0])}
         try:
-            return await self._apply_once(
-                message,
-                kind=envelope.type,
-                message_id=envelope.id,
-                handle=lambda tx: subscription.handle(tx, payload, envelope),
+            applied = await self.run(lambda tx: self._apply_all(tx, chunk))
+        except Exception as exc:
+            if isinstance(exc, self.infrastructure_errors) and await self._is_outage():
+                raise
+            log.warning(
+                "a batch failed; applying its events one by one",
+                extra={"fields": {"events": len(chunk), "error": repr(exc)}},
             )
-        finally:
-            correlation_id.reset(token)
+            return {item.index: await self._apply_alone(item) for item in chunk}
+        return {
+            item.index: self._count(item.envelope.type, "applied" if item.index in applied else "duplicate")
+            for item in chunk
+        }
+
+    async def _apply_all(self, tx: TxT, chunk: list[_Parsed]) -> set[int]:
+        """Claim the chunk's events, then hand the fresh ones to their subscriptions in order; returns the indexes
+        of the messages applied (an event twice in the chunk is applied at its first place)."""
+        fresh = await tx.claim_many(self.group, [item.envelope.id for item in chunk])
+        todo: list[_Parsed] = []
+        for item in chunk:
+            if item.envelope.id in fresh:
+                fresh.discard(item.envelope.id)
+                todo.append(item)
+        for _, run in groupby(todo, key=lambda item: item.subscription):
+            await self._handle_run(tx, list(run))
+        return {item.index for item in todo}
+
+    @staticmethod
+    async def _handle_run(tx: TxT, run: list[_Parsed]) -> None:
+        subscription = run[0].subscription
+        if subscription.handle_many is not None and len(run) > 1:
+            with correlated(run[0].envelope):
+                await subscription.handle_many(tx, [item.payload for item in run])
+            return
+        for item in run:
+            with correlated(item.envelope):
+                await subscription.handle(tx, item.payload, item.envelope)
+
+    async def _apply_alone(self, item: _Parsed) -> Outcome:
+        with correlated(item.envelope):
+            return await self._apply_once(
+                item.message,
+                kind=item.envelope.type,
+                message_id=item.envelope.id,
+                handle=lambda tx: item.subscription.handle(tx, item.payload, item.envelope),
+            )
+
+
+@contextmanager
+def correlated(envelope: EventEnvelope) -> Iterator[None]:
+    """What the handler emits carries the event's correlation id."""
+    token = correlation_id.set(envelope.correlationid)
+    try:
+        yield
+    finally:
+        correlation_id.reset(token)
 
 
 class InvalidMessageError(ValueError):
@@ -202,7 +306,12 @@ class RawMessageProcessor(LedgerProcessor[TxT], Generic[TxT, P2]):
         return handle
 
     async def _apply_batch(self, tx: TxT, decoded: list[tuple[int, str, P2]]) -> set[int]:
-        fresh = [(index, payload) for index, message_id, payload in decoded if await tx.claim(self.group, message_id)]
+        claimed = await tx.claim_many(self.group, [message_id for _, message_id, _ in decoded])
+        fresh = []
+        for index, message_id, payload in decoded:
+            if message_id in claimed:
+                claimed.discard(message_id)
+                fresh.append((index, payload))
         if fresh:
             await self.handle(tx, [payload for _, payload in fresh])
         return {index for index, _ in fresh}

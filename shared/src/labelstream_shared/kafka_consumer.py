@@ -68,7 +68,7 @@ class KafkaConsumerLoop:
             group_id=self.processor.group,
             enable_auto_commit=False,
             auto_offset_reset=self.start_from,
-            max_poll_records=100,
+            max_poll_records=500,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -85,7 +85,7 @@ class KafkaConsumerLoop:
 
     async def _poll(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=100)
+            batches = await consumer.getmany(timeout_ms=500, max_records=500)
             if consumer.assignment() and not self.polling.is_set():
                 for tp in consumer.assignment():
                     await consumer.position(tp)  # resolves where a new group starts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -88,6 +88,19 @@ class MongoTransaction(Transaction):
             return False
         await ledger.insert_one({"_id": key, "processed_at": datetime.now(UTC)}, session=self.session)
         return True
+
+    async def claim_many(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """One read of the batch's ledger records, then one insert of the fresh ones (same reasoning as `claim`)."""
+        if not event_ids:
+            return set()
+        ledger = self.db[LEDGER]
+        keys = {f"{consumer}:{event_id}": event_id for event_id in event_ids}
+        seen = {doc["_id"] async for doc in ledger.find({"_id": {"$in": list(keys)}}, {"_id": 1}, session=self.session)}
+        now = datetime.now(UTC)
+        fresh = [key for key in keys if key not in seen]
+        if fresh:
+            await ledger.insert_many([{"_id": key, "processed_at": now} for key in fresh], session=self.session)
+        return {keys[key] for key in fresh}
 
 
 TxM = TypeVar("TxM", bound=MongoTransaction)

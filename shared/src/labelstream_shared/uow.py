@@ -108,6 +108,11 @@ class Transaction(ABC):
     async def claim(self, consumer: str, event_id: str) -> bool:
         """Record that `consumer` processed `event_id`; False when it had already (the ledger)."""
 
+    async def claim_many(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        """Record that `consumer` processed these events; returns those it had not processed before (an id given
+        twice is claimed once). Adapters override it to claim a batch in a round trip or two."""
+        return {event_id for event_id in dict.fromkeys(event_ids) if await self.claim(consumer, event_id)}
+
 
 TxT = TypeVar("TxT", bound=Transaction)
 TxT_co = TypeVar("TxT_co", bound=Transaction, covariant=True)

@@ -179,6 +179,16 @@ async def deliver(run: TransactionRunner[DatasetTransaction], payload: EventPayl
     return await processor.process(message)
 
 
+async def deliver_batch(run: TransactionRunner[DatasetTransaction], payloads: Sequence[EventPayload]) -> list[Outcome]:
+    """Hand events to dataset-svc's consumer as one batch of a partition, as Kafka would after a backlog."""
+    processor = EventProcessor(group="dataset-svc", subscriptions=SUBSCRIPTIONS, run=run, dead_letters=NoDeadLetters())
+    messages = [
+        IncomingMessage(topic="labelstream.test", partition=0, offset=next(_offsets), key=None, value=event_bytes(p))
+        for p in payloads
+    ]
+    return await processor.process_batch(messages)
+
+
 async def run_purges(run: InMemoryTransactionRunner[InMemoryDatasetTransaction]) -> None:
     """Do every queued purge of a deleted dataset, as the purge worker would."""
     purges = InMemoryDatasetPurgeRepository(run.state)

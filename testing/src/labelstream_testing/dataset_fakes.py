@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from dataset_svc.app.ports import DatasetTransaction
 from dataset_svc.domain.datasets import Dataset
@@ -43,6 +43,9 @@ class InMemoryDatasetRepository(InMemoryRows):
     async def get(self, dataset_id: str) -> Dataset | None:
         row = self._rows.get(dataset_id)
         return Dataset.model_validate(row) if row else None
+
+    async def existing_ids(self, dataset_ids: Iterable[str]) -> set[str]:
+        return {i for i in dataset_ids if i in self._rows}
 
     async def get_by_name(self, name: str) -> Dataset | None:
         key = name.strip().casefold()
@@ -143,8 +146,9 @@ class InMemorySampleCountRepository(InMemoryRows):
 class InMemoryEarlyMediaRepository(InMemoryRows):
     collection = "early_media"
 
-    async def hold(self, *, dataset_id: str, sample_id: str, result: MediaResult) -> None:
-        self._rows[sample_id] = {"dataset_id": dataset_id, "result": result.model_dump()}
+    async def hold(self, results: Mapping[str, tuple[str, MediaResult]]) -> None:
+        for sample_id, (dataset_id, result) in results.items():
+            self._rows[sample_id] = {"dataset_id": dataset_id, "result": result.model_dump()}
 
     async def take(self, sample_ids: Iterable[str]) -> dict[str, MediaResult]:
         held = {i: self._rows.pop(i) for i in set(sample_ids) if i in self._rows}

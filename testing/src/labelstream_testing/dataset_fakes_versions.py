@@ -81,8 +81,9 @@ class InMemorySampleLabelRepository(InMemoryRows):
     async def get_many(self, sample_ids: Iterable[str]) -> dict[str, SampleLabels]:
         return {i: SampleLabels.model_validate(self._rows[i]) for i in dict.fromkeys(sample_ids) if i in self._rows}
 
-    async def save(self, labels: SampleLabels) -> None:
-        self._rows[labels.id] = labels.model_dump()
+    async def save_all(self, labels: Sequence[SampleLabels]) -> None:
+        for each in labels:
+            self._rows[each.id] = each.model_dump()
 
     async def remove_some(self, dataset_id: str, *, limit: int) -> int:
         return _remove_some(self._rows, limit=limit, where={"dataset_id": dataset_id})

@@ -99,11 +99,11 @@ def version(number: int, *, dataset_id: str = D, status: str = "publishing") -> 
 
 async def test_labels_are_kept_per_sample_and_purged_per_dataset(repos: Repositories) -> None:
     labels = SampleLabels(id="s1", dataset_id=D, revision=3, shapes=(shape("cat"),), changed_at=utc_now())
-    await repos.labels.save(labels)
-    await repos.labels.save(labels.model_copy(update={"id": "s2", "shapes": ()}))
-    await repos.labels.save(labels.model_copy(update={"id": "s3", "dataset_id": OTHER}))
+    await repos.labels.save_all([labels, labels.model_copy(update={"id": "s2", "shapes": ()})])
+    await repos.labels.save_all([labels.model_copy(update={"id": "s3", "dataset_id": OTHER})])
+    await repos.labels.save_all([])
     newer = labels.model_copy(update={"revision": 4, "labeled_by": "bob"})
-    await repos.labels.save(newer)
+    await repos.labels.save_all([newer])
     assert await repos.labels.get("s1") == newer
     assert await repos.labels.get("nope") is None
     assert set(await repos.labels.get_many(["s1", "s2", "nope", "s1"])) == {"s1", "s2"}

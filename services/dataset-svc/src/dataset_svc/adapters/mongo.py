@@ -3,6 +3,8 @@ labels and deletions: mongo_jobs.py, versions: mongo_versions.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from labelstream_shared.errors import ConflictError
 from labelstream_shared.mongo import (
     Document,
@@ -90,6 +92,10 @@ class MongoDatasetRepository:
     async def get(self, dataset_id: str) -> Dataset | None:
         doc = await self._collection.find_one({"_id": dataset_id}, session=self._session)
         return model_from_document(Dataset, doc) if doc else None
+
+    async def existing_ids(self, dataset_ids: Iterable[str]) -> set[str]:
+        query = {"_id": {"$in": list(dict.fromkeys(dataset_ids))}}
+        return {doc["_id"] async for doc in self._collection.find(query, {"_id": 1}, session=self._session)}
 
     async def get_by_name(self, name: str) -> Dataset | None:
         doc = await self._collection.find_one({"name_key": name.strip().casefold()}, session=self._session)

@@ -3,13 +3,13 @@ and the job plumbing the worker's queues share (claims with heartbeats; see app/
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
 from labelstream_shared.mongo_jobs import MongoJobQueue
 from pydantic import BaseModel
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -107,9 +107,10 @@ class MongoSampleLabelRepository:
         cursor = self._collection.find({"_id": {"$in": ids}}, session=self._session)
         return {doc["_id"]: model_from_document(SampleLabels, doc) async for doc in cursor}
 
-    async def save(self, labels: SampleLabels) -> None:
-        doc = model_to_document(labels)
-        await self._collection.replace_one({"_id": labels.id}, doc, upsert=True, session=self._session)
+    async def save_all(self, labels: Sequence[SampleLabels]) -> None:
+        requests = [ReplaceOne({"_id": each.id}, model_to_document(each), upsert=True) for each in labels]
+        if requests:
+            await self._collection.bulk_write(requests, ordered=False, session=self._session)
 
     async def remove_some(self, dataset_id: str, *, limit: int) -> int:
         return await remove_some(self._collection, {"dataset_id": dataset_id}, limit=limit, session=self._session)

@@ -18,7 +18,7 @@ when few samples match. Unfiltered tab counts come from the counters (counting t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.mongo import Document, model_from_document, model_to_document
@@ -194,9 +194,18 @@ class MongoEarlyMediaRepository:
         self._collection = db[EARLY_MEDIA]
         self._session = session
 
-    async def hold(self, *, dataset_id: str, sample_id: str, result: MediaResult) -> None:
-        doc = {"dataset_id": dataset_id, "result": result.model_dump(mode="python"), "held_at": utc_now()}
-        await self._collection.replace_one({"_id": sample_id}, doc, upsert=True, session=self._session)
+    async def hold(self, results: Mapping[str, tuple[str, MediaResult]]) -> None:
+        now = utc_now()
+        requests = [
+            ReplaceOne(
+                {"_id": sample_id},
+                {"dataset_id": dataset_id, "result": result.model_dump(mode="python"), "held_at": now},
+                upsert=True,
+            )
+            for sample_id, (dataset_id, result) in results.items()
+        ]
+        if requests:
+            await self._collection.bulk_write(requests, ordered=False, session=self._session)
 
     async def take(self, sample_ids: Iterable[str]) -> dict[str, MediaResult]:
         query = {"_id": {"$in": list(dict.fromkeys(sample_ids))}}

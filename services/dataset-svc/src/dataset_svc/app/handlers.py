@@ -74,39 +74,70 @@ async def flag_missing_sources(tx: DatasetTransaction, event: SourceDeleted, _en
 
 
 async def record_media(tx: DatasetTransaction, event: MediaProcessed, _envelope: EventEnvelope) -> None:
-    """The sample's media metadata, status and thumbnail; held until the sample arrives when it is not known yet."""
-    if await tx.datasets.get(event.dataset_id) is None:
-        return
-    result = MediaResult.of(event)
-    sample = await tx.samples.get(event.dataset_id, event.sample_id)
-    if sample is None:
-        await tx.early_media.hold(dataset_id=event.dataset_id, sample_id=event.sample_id, result=result)
-        await tx.sample_counts.touch(event.dataset_id)
-    else:
-        await tx.samples.save_all([sample.media_processed(result, at=utc_now())])
-        _announce(tx, [sample])
+    await record_media_many(tx, [event])
+
+
+async def record_media_many(tx: DatasetTransaction, events: list[MediaProcessed]) -> None:
+    """The samples' media metadata, status and thumbnails, in the events' order; a result for a sample not known
+    yet is held until it arrives (the latest held per sample wins). A batch costs a few round trips, not a few per
+    event."""
+    live = await tx.datasets.existing_ids({e.dataset_id for e in events})
+    events = [e for e in events if e.dataset_id in live]
+    known = {s.id: s for s in await tx.samples.get_many({e.sample_id for e in events})}
+    now = utc_now()
+    changed: dict[str, Sample] = {}
+    early: dict[str, MediaProcessed] = {}
+    for event in events:
+        sample = changed.get(event.sample_id) or known.get(event.sample_id)
+        if sample is None or sample.dataset_id != event.dataset_id:
+            early[event.sample_id] = event
+        else:
+            changed[sample.id] = sample.media_processed(MediaResult.of(event), at=now)
+    await tx.samples.save_all(list(changed.values()))
+    _announce(tx, list(changed.values()))
+    if early:
+        await tx.early_media.hold({s: (e.dataset_id, MediaResult.of(e)) for s, e in early.items()})
+        for dataset_id in sorted({e.dataset_id for e in early.values()}):
+            await tx.sample_counts.touch(dataset_id)
 
 
 async def record_labels(tx: DatasetTransaction, event: LabelChanged, _envelope: EventEnvelope) -> None:
-    """The sample's new labels: its status (labeled with at least one shape), labeled-by and per-label counts,
-    with the tab counters. A revision not newer than the one kept is stale and ignored; labels of a sample not
-    added yet are kept for it."""
-    if await tx.datasets.get(event.dataset_id) is None:
-        return
-    labels = SampleLabels.of(event)
-    if not labels.supersedes(await tx.sample_labels.get(event.sample_id)):
-        return
-    await tx.sample_labels.save(labels)
-    sample = await tx.samples.get(event.dataset_id, event.sample_id)
-    if sample is None:
-        await tx.sample_counts.touch(event.dataset_id)
-        return
-    changed = sample.labels_changed(labels, at=utc_now())
-    await tx.samples.save_all([changed])
-    tx.projected(event.dataset_id, event.sample_id, revision=labels.revision)
-    counts = SampleCounts.change([sample], [changed])
-    if not counts.is_zero:
-        await tx.sample_counts.add(event.dataset_id, counts)
+    await record_labels_many(tx, [event])
+
+
+async def record_labels_many(tx: DatasetTransaction, events: list[LabelChanged]) -> None:
+    """The samples' new labels, in the events' order: status (labeled with at least one shape), labeled-by and
+    per-label counts, with the tab counters. A revision not newer than the one kept is stale and ignored; labels of
+    a sample not added yet are kept for it. A batch costs a few round trips, not a few per event."""
+    live = await tx.datasets.existing_ids({e.dataset_id for e in events})
+    events = [e for e in events if e.dataset_id in live]
+    ids = {e.sample_id for e in events}
+    labels = await tx.sample_labels.get_many(ids)
+    before = {s.id: s for s in await tx.samples.get_many(ids)}
+    after = dict(before)
+    newer: dict[str, SampleLabels] = {}
+    waiting: set[str] = set()
+    for event in events:
+        changed = SampleLabels.of(event)
+        if not changed.supersedes(labels.get(event.sample_id)):
+            continue
+        labels[event.sample_id] = newer[event.sample_id] = changed
+        sample = after.get(event.sample_id)
+        if sample is None or sample.dataset_id != event.dataset_id:
+            waiting.add(event.dataset_id)
+            continue
+        after[sample.id] = sample.labels_changed(changed, at=utc_now())
+        tx.projected(event.dataset_id, event.sample_id, revision=changed.revision)
+    await tx.sample_labels.save_all(list(newer.values()))
+    moved = [s for s in after.values() if s is not before[s.id]]
+    await tx.samples.save_all(moved)
+    for dataset_id in sorted({s.dataset_id for s in moved}):
+        of_dataset = [s for s in moved if s.dataset_id == dataset_id]
+        counts = SampleCounts.change([before[s.id] for s in of_dataset], of_dataset)
+        if not counts.is_zero:
+            await tx.sample_counts.add(dataset_id, counts)
+    for dataset_id in sorted(waiting):
+        await tx.sample_counts.touch(dataset_id)
 
 
 async def project_label_set(tx: DatasetTransaction, event: LabelSetChanged, _envelope: EventEnvelope) -> None:
@@ -134,7 +165,7 @@ SUBSCRIPTIONS: list[Subscription[DatasetTransaction, Any]] = [
     Subscription(DataAdded, add_samples),
     Subscription(SourceChanged, change_sources),
     Subscription(SourceDeleted, flag_missing_sources),
-    Subscription(MediaProcessed, record_media),
-    Subscription(LabelChanged, record_labels),
+    Subscription(MediaProcessed, record_media, handle_many=record_media_many),
+    Subscription(LabelChanged, record_labels, handle_many=record_labels_many),
     Subscription(LabelSetChanged, project_label_set),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -28,6 +28,9 @@ class DatasetRepository(Protocol):
     async def remove(self, dataset_id: str) -> None: ...
 
     async def get(self, dataset_id: str) -> Dataset | None: ...
+
+    async def existing_ids(self, dataset_ids: Iterable[str]) -> set[str]:
+        """Which of these datasets exist."""
 
     async def get_by_name(self, name: str) -> Dataset | None: ...
 
@@ -93,8 +96,8 @@ class EarlyMediaRepository(Protocol):
     """Media results that arrived before their sample: MediaProcessed travels on another topic than DataAdded,
     so the consumer may read it first. They wait here until the sample is added (and expire if it never is)."""
 
-    async def hold(self, *, dataset_id: str, sample_id: str, result: MediaResult) -> None:
-        """Keep the result (the latest one per sample wins)."""
+    async def hold(self, results: Mapping[str, tuple[str, MediaResult]]) -> None:
+        """Keep the results, by sample id, each with its dataset id (the latest one per sample wins)."""
 
     async def take(self, sample_ids: Iterable[str]) -> dict[str, MediaResult]:
         """The results held for these samples, which are then forgotten."""
@@ -108,8 +111,8 @@ class SampleLabelRepository(Protocol):
 
     async def get_many(self, sample_ids: Iterable[str]) -> dict[str, SampleLabels]: ...
 
-    async def save(self, labels: SampleLabels) -> None:
-        """Store the sample's labels in place of what was stored."""
+    async def save_all(self, labels: Sequence[SampleLabels]) -> None:
+        """Store each sample's labels in place of what was stored (in bulk)."""
 
     async def remove_some(self, dataset_id: str, *, limit: int) -> int: ...
 
