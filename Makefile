@@ -10,7 +10,7 @@ help:
 	@echo "make down    stop everything the launcher started"
 	@echo "make status  what is running"
 	@echo "make test ARGS='-k outbox'   pass arguments to pytest"
-	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|media|labeling|export for one"
+	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|consumers|media|labeling|export for one"
 	@echo "make fuzz    the long API fuzz through the gateway (schemathesis); FUZZ_EXAMPLES=250 FUZZ_SEED=20261130"
 
 up:
@@ -29,7 +29,7 @@ status:
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
-BENCH ?= sync media labeling export
+BENCH ?= sync consumers media labeling export
 bench:
 	@deploy/bootstrap.sh
 	@$(PY) -m labelstream_deploy up

@@ -1,5 +1,9 @@
-"""Sync benchmark (issue 3): registered samples per second next to the raw listing speed of the same prefix,
-sync-svc's peak memory at two bucket sizes, and the continuous-sync delay from a put to the sample.
+"""Sync benchmark (issues 3 and 13): registered samples per second next to the raw listing speed of the same prefix,
+sync-svc's peak memory at two bucket sizes, when dataset-svc lists every sample and when the whole sync is drained
+(every sample with its media result, dataset-svc's consumers without lag) next to the registration time, how long an
+object put into another dataset during the drain takes to be a sample with its thumbnail (fairness), the deletion of
+the synced dataset (every service's records gone, no dead letter), and the continuous-sync delay from a put to the
+sample.
 
 Needs the platform (`make up`); `make bench` runs it. Prints each figure next to its baseline or target.
 Usage: python bench/sync_bench.py [--sizes 10000 100000] [--live 100]
@@ -16,9 +20,15 @@ import uuid
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from dataset_svc.adapters.mongo_samples import SAMPLES
 from labelstream_deploy.config import PORTS
 from labelstream_deploy.paths import run_dir
 from labelstream_deploy.services import app_services
+from labelstream_shared.mongo import connect
+from labelstream_testing.gateway import png
+from media_svc.adapters.mongo import RECORDS
 from minio.helpers import DictType
 from sync_svc.adapters.s3_listing import list_pages
 from sync_svc.domain.objects import sample_id_for
@@ -28,6 +38,8 @@ from tests.storage import ensure_bucket, minio_client, put_objects
 from tests.support import admin_headers
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
+KAFKA = f"127.0.0.1:{PORTS.kafka}"
+MONGO = f"mongodb://127.0.0.1:{PORTS.mongo}/?replicaSet=rs0"
 MIB = 1024 * 1024
 
 
@@ -101,6 +113,92 @@ async def until_listed(client: httpx.AsyncClient, dataset_id: str, size: int) ->
         await asyncio.sleep(0.2)
 
 
+async def group_lag(group: str) -> int:
+    """Messages of the topics `group` reads that it has not committed yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        ends = await consumer.end_offsets(list(committed))
+        return sum(max(ends[tp] - meta.offset, 0) for tp, meta in committed.items())
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def until_drained(dataset_id: str) -> float:
+    """When every sample of the dataset has its media result in dataset-svc and dataset-svc's consumers are idle."""
+    samples = connect(MONGO)["dataset_svc"][SAMPLES]
+    while True:
+        pending = await samples.count_documents({"dataset_id": dataset_id, "media_status": "pending"}, limit=1)
+        if not pending and await group_lag("dataset-svc") == 0:
+            return time.perf_counter()
+        await asyncio.sleep(0.5)
+
+
+async def fairness_probe(client: httpx.AsyncClient, bucket: str, stop: asyncio.Event) -> list[float]:
+    """While a backlog drains: put a picture into another, watched dataset every 2 s and time until it is a sample
+    with its thumbnail."""
+    prefix = f"fair-{uuid.uuid4().hex[:6]}/"
+    dataset_id = await create_dataset(client, bucket, prefix)
+    await asyncio.sleep(1)  # notifications switched on with DatasetCreated
+    storage, picture = minio_client(), png(64, 48, (200, 40, 40))
+    delays: list[float] = []
+    while not stop.is_set():
+        key = f"{prefix}{len(delays):04d}.png"
+        sample = f"/api/datasets/{dataset_id}/samples/{sample_id_for(dataset_id, key)}"
+        started = time.perf_counter()
+        await asyncio.to_thread(put_objects, storage, bucket, [key], picture)
+        while time.perf_counter() - started < 120:
+            response = await client.get(sample)
+            if response.status_code == 200 and response.json().get("thumbnail_key"):
+                break
+            await asyncio.sleep(0.05)
+        delays.append(time.perf_counter() - started)
+        await first_of_stop(stop, 2.0)
+    await remove(client, dataset_id, bucket)
+    return delays
+
+
+async def first_of_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        return
+
+
+async def dead_letters() -> int:
+    """Messages in every dead-letter topic."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await consumer.start()
+    try:
+        topics = [t for t in await consumer.topics() if t.startswith("labelstream.dlq.")]
+        partitions = [tp for t in topics for tp in _partitions(consumer, t)]
+        return sum((await consumer.end_offsets(partitions)).values()) if partitions else 0
+    finally:
+        await consumer.stop()
+
+
+def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    return [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+
+
+async def timed_deletion(client: httpx.AsyncClient, dataset_id: str) -> float:
+    """Delete the dataset; seconds until dataset-svc's samples and media-svc's records of it are gone."""
+    db = connect(MONGO)
+    started = time.perf_counter()
+    (await client.delete(f"/api/datasets/{dataset_id}")).raise_for_status()
+    while await db["dataset_svc"][SAMPLES].count_documents({"dataset_id": dataset_id}, limit=1) or await db[
+        "media_svc"
+    ][RECORDS].count_documents({"dataset_id": dataset_id}, limit=1):
+        if time.perf_counter() - started > 1800:
+            raise RuntimeError("the deletion did not finish in 30 minutes")
+        await asyncio.sleep(0.5)
+    return time.perf_counter() - started
+
+
 async def bench_size(client: httpx.AsyncClient, size: int) -> dict[str, float]:
     bucket = fresh_bucket()  # not watched while uploading: the run alone registers the objects
     prefix = f"bench-{size}/"
@@ -116,15 +214,28 @@ async def bench_size(client: httpx.AsyncClient, size: int) -> dict[str, float]:
     started = time.perf_counter()
     seconds, counts = await timed_sync(client, dataset_id)
     assert counts["added"] == size, counts
+    stop = asyncio.Event()
+    probe = asyncio.create_task(fairness_probe(client, fresh_bucket(), stop))
     visible = await until_listed(client, dataset_id, size) - started
     rss = peak_rss_mib(pid)
-    await remove(client, dataset_id, bucket)
+    drained = await until_drained(dataset_id) - started
+    stop.set()
+    fairness = await probe
+    letters = await dead_letters()
+    deletion = await timed_deletion(client, dataset_id)
+    await asyncio.to_thread(drop_bucket, bucket)
     return {
         "listing": listing,
         "pager": pager,
         "registered": size / seconds,
         "seconds": seconds,
         "visible": visible,
+        "drained": drained,
+        "fair_max": max(fairness),
+        "fair_median": statistics.median(fairness),
+        "fair_count": len(fairness),
+        "deletion": deletion,
+        "new_dead_letters": await dead_letters() - letters,
         "rss": rss,
     }
 
@@ -153,8 +264,12 @@ async def bench_live(client: httpx.AsyncClient, bucket: str, count: int) -> list
 async def remove(client: httpx.AsyncClient, dataset_id: str, bucket: str) -> None:
     """The benchmark's dataset (its samples are purged) and bucket: repeated runs do not pile up data."""
     (await client.delete(f"/api/datasets/{dataset_id}")).raise_for_status()
+    await asyncio.to_thread(drop_bucket, bucket)
+
+
+def drop_bucket(bucket: str) -> None:
     force: DictType = {"x-minio-force-delete": "true"}  # MinIO drops the bucket with its objects in one call
-    await asyncio.to_thread(minio_client()._execute, "DELETE", bucket, headers=force)
+    minio_client()._execute("DELETE", bucket, headers=force)
 
 
 def fresh_bucket() -> str:
@@ -183,7 +298,19 @@ async def main(sizes: list[int], live: int) -> None:
             )
             print(
                 f"  {'':>9}          all samples listed by dataset-svc {r['visible']:.1f}s after the click "
-                f"({size / r['visible']:.0f}/s)"
+                f"({size / r['visible']:.0f}/s): {r['visible'] / r['seconds']:.2f}x the registration (target <= 1.5)"
+            )
+            print(
+                f"  {'':>9}          drained (every sample with its media, dataset-svc idle) {r['drained']:.1f}s: "
+                f"{r['drained'] / r['seconds']:.2f}x the registration (target <= 3)"
+            )
+            print(
+                f"  {'':>9}          another dataset during the drain, put -> sample with thumbnail: "
+                f"median {r['fair_median']:.2f}s, max {r['fair_max']:.2f}s of {r['fair_count']} (target <= 5 s)"
+            )
+            print(
+                f"  {'':>9}          deletion of the synced dataset: {r['deletion']:.1f}s, "
+                f"new dead letters {r['new_dead_letters']} (target 0)"
             )
         if len(results) > 1:
             small, large = min(results), max(results)

@@ -209,12 +209,17 @@ class InMemoryLabeling:
         self._offset = 0
 
     async def deliver(self, *payloads: EventPayload) -> None:
+        """The events as one batch of a partition, as the consumer reads a backlog (runs of a type at once)."""
+        messages = []
         for payload in payloads:
             self._offset += 1
-            message = IncomingMessage(
-                topic=payload.topic, partition=0, offset=self._offset, key=None, value=event_bytes(payload)
+            messages.append(
+                IncomingMessage(
+                    topic=payload.topic, partition=0, offset=self._offset, key=None, value=event_bytes(payload)
+                )
             )
-            await self.processor.process(message)
+        outcomes = await self.processor.process_batch(messages)
+        assert "dead_lettered" not in outcomes, outcomes
 
     def app(self) -> FastAPI:
         return create_app(LabelingSettings(), fake_deps=fake_deps(self.run))

@@ -5,7 +5,7 @@ A sample row holds the sample, its annotation and the annotation's summary, like
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.imports import ImportedShapes
 from labeling_svc.domain.jobs import LabelingJob
-from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
+from labeling_svc.domain.samples import LabelingSample, MediaResult, SampleCounts, SampleQuery
 from labelstream_shared.events.contracts import LabelingType, MediaMetadata
 from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.samples import STATUSES
@@ -34,6 +34,9 @@ class InMemoryLabelingDatasetRepository:
     async def get(self, dataset_id: str) -> LabelingDataset | None:
         row = self._rows.get(dataset_id)
         return LabelingDataset.model_validate(row) if row else None
+
+    async def existing_ids(self, dataset_ids: Iterable[str]) -> set[str]:
+        return {i for i in dataset_ids if i in self._rows}
 
     async def list(self, *, limit: int, after: str | None = None) -> list[LabelingDataset]:
         return page_rows(self._rows, LabelingDataset, limit=limit, after=after)
@@ -74,13 +77,16 @@ class InMemorySampleRepository:
             inserted.append(new)
         return inserted
 
-    async def set_media(self, *, dataset_id: str, sample_id: str, media: MediaMetadata) -> None:
-        row = self._rows.setdefault(sample_id, {"id": sample_id, "dataset_id": dataset_id})
-        row.update(media=media.model_dump(), media_failed=False)
+    async def set_media_results(self, results: Sequence[MediaResult]) -> None:
+        for r in results:
+            row = self._rows.setdefault(r.sample_id, {"id": r.sample_id, "dataset_id": r.dataset_id})
+            if r.media is not None:
+                row.update(media=r.media.model_dump(), media_failed=False)
+            else:
+                row["media_failed"] = True
 
-    async def set_media_failed(self, *, dataset_id: str, sample_id: str) -> None:
-        row = self._rows.setdefault(sample_id, {"id": sample_id, "dataset_id": dataset_id})
-        row["media_failed"] = True
+    async def holding_imports(self, sample_ids: Iterable[str]) -> set[str]:
+        return {i for i in sample_ids if self._rows.get(i, {}).get("held_imports")}
 
     async def hold_import(self, imported: ImportedShapes) -> None:
         row = self._rows.get(imported.sample_id)

@@ -13,7 +13,7 @@ from labeling_svc.adapters.mongo import MongoLabelingTransaction, ensure_indexes
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler, RevisionSummary
 from labeling_svc.domain.imports import ImportedShapes
-from labeling_svc.domain.samples import LabelingSample, SampleQuery
+from labeling_svc.domain.samples import LabelingSample, MediaResult, SampleQuery
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import AnnotationChange, Shape
 from labelstream_shared.mongo import Document, MongoTransactionRunner
@@ -64,7 +64,7 @@ async def test_samples_media_and_guarded_saves(run: TransactionRunner[LabelingTr
     assert media is not None
 
     async def early_media(tx: LabelingTransaction) -> None:
-        await tx.samples.set_media(dataset_id="d1", sample_id=a.id, media=media)
+        await tx.samples.set_media_results([MediaResult(dataset_id="d1", sample_id=a.id, media=media)])
         assert await tx.samples.get(a.id) is None  # not added yet: not listed either
         assert await tx.samples.find("d1", query=SampleQuery(), limit=10) == []
 
@@ -223,7 +223,8 @@ async def test_failed_media_and_imports_held_until_media_is_known(run: Transacti
         return ImportedShapes(import_id=import_id, sample_id=sample_id, shapes=shapes(["cat"]), line=line, item="x")
 
     async def setup(tx: LabelingTransaction) -> None:
-        await tx.samples.set_media_failed(dataset_id="d1", sample_id=early.id)  # before its DataAdded: kept
+        failed = MediaResult(dataset_id="d1", sample_id=early.id, media=None)
+        await tx.samples.set_media_results([failed])  # before its DataAdded: kept
         await tx.samples.add_new([a, b, early])
         await tx.samples.hold_import(held(a.id, "i1", 1))
         await tx.samples.hold_import(held(a.id, "i2", 7))
@@ -237,16 +238,19 @@ async def test_failed_media_and_imports_held_until_media_is_known(run: Transacti
             (False, False),
             (True, True),
         ]
+        assert await tx.samples.holding_imports([a.id, b.id, "never-added", a.id]) == {a.id}
         assert await tx.samples.take_held_imports(a.id) == [held(a.id, "i1", 1), held(a.id, "i2", 7)]
+        assert await tx.samples.holding_imports([a.id]) == set()
         assert await tx.samples.take_held_imports(a.id) == []
         assert await tx.samples.take_held_imports(b.id) == []
         assert await tx.samples.take_held_imports("never-added") == []
         media = image_processed("d1", early.id).metadata
         assert media is not None
-        await tx.samples.set_media(dataset_id="d1", sample_id=early.id, media=media)
+        await tx.samples.set_media_results([MediaResult(dataset_id="d1", sample_id=early.id, media=media)])
         sample = await tx.samples.get(early.id)
         assert sample is not None and (sample.media, sample.media_failed) == (media, False)
-        await tx.samples.set_media_failed(dataset_id="d1", sample_id=early.id)  # a failed result keeps the size
+        failed = MediaResult(dataset_id="d1", sample_id=early.id, media=None)
+        await tx.samples.set_media_results([failed])  # a failed result keeps the size
         sample = await tx.samples.get(early.id)
         assert sample is not None and (sample.media, sample.media_failed) == (media, True)
         await tx.samples.hold_import(held(b.id, "i3", 3))

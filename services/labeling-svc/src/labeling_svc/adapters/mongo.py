@@ -7,11 +7,11 @@ it is not listed. Listing indexes follow dataset-svc's (equalities first, then t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from labelstream_shared.events.contracts import LabelingType, MediaMetadata
+from labelstream_shared.events.contracts import LabelingType
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document, page_by_id
 from labelstream_shared.sample_listing import SAMPLE_INDEXES, SamplePosition, after_position, index_for, match_samples
 from labelstream_shared.samples import STATUSES
@@ -24,7 +24,7 @@ from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.imports import ImportedShapes
 from labeling_svc.domain.jobs import LabelingJob
-from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
+from labeling_svc.domain.samples import LabelingSample, MediaResult, SampleCounts, SampleQuery
 
 DATASETS, SAMPLES, HISTORY, JOBS = "datasets", "samples", "history", "jobs"
 _SORT = [("key", ASCENDING), ("_id", ASCENDING)]
@@ -73,6 +73,10 @@ class MongoLabelingDatasetRepository:
         doc = await self._collection.find_one({"_id": dataset_id}, session=self._session)
         return model_from_document(LabelingDataset, doc) if doc else None
 
+    async def existing_ids(self, dataset_ids: Iterable[str]) -> set[str]:
+        query = {"_id": {"$in": list(dict.fromkeys(dataset_ids))}}
+        return {doc["_id"] async for doc in self._collection.find(query, {"_id": 1}, session=self._session)}
+
     async def list(self, *, limit: int, after: str | None = None) -> list[LabelingDataset]:
         return await page_by_id(self._collection, LabelingDataset, limit=limit, after=after, session=self._session)
 
@@ -112,24 +116,26 @@ class MongoSampleRepository:
             for s in inserted
         ]
 
-    async def set_media(self, *, dataset_id: str, sample_id: str, media: MediaMetadata) -> None:
-        await self._collection.update_one(
-            {"_id": sample_id},
-            {
-                "$set": {"media": media.model_dump(mode="python"), "media_failed": False},
-                "$setOnInsert": {"dataset_id": dataset_id},
-            },
-            upsert=True,
-            session=self._session,
-        )
+    async def set_media_results(self, results: Sequence[MediaResult]) -> None:
+        requests = [
+            UpdateOne(
+                {"_id": r.sample_id},
+                {
+                    "$set": {"media": r.media.model_dump(mode="python"), "media_failed": False}
+                    if r.media is not None
+                    else {"media_failed": True},
+                    "$setOnInsert": {"dataset_id": r.dataset_id},
+                },
+                upsert=True,
+            )
+            for r in results
+        ]
+        if requests:
+            await self._collection.bulk_write(requests, ordered=True, session=self._session)
 
-    async def set_media_failed(self, *, dataset_id: str, sample_id: str) -> None:
-        await self._collection.update_one(
-            {"_id": sample_id},
-            {"$set": {"media_failed": True}, "$setOnInsert": {"dataset_id": dataset_id}},
-            upsert=True,
-            session=self._session,
-        )
+    async def holding_imports(self, sample_ids: Iterable[str]) -> set[str]:
+        query = {"_id": {"$in": list(dict.fromkeys(sample_ids))}, "held_imports": {"$exists": True}}
+        return {doc["_id"] async for doc in self._collection.find(query, {"_id": 1}, session=self._session)}
 
     async def hold_import(self, imported: ImportedShapes) -> None:
         await self._collection.update_one(

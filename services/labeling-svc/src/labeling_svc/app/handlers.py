@@ -27,7 +27,7 @@ from labelstream_shared.events.topics import LABELS_LATEST
 from labeling_svc.app.imports import release_held_imports, take_imported_annotations
 from labeling_svc.app.ports import LabelingTransaction
 from labeling_svc.domain.datasets import LabelingDataset
-from labeling_svc.domain.samples import LabelingSample
+from labeling_svc.domain.samples import LabelingSample, MediaResult
 
 
 async def record_dataset(tx: LabelingTransaction, event: DatasetCreated, envelope: EventEnvelope) -> None:
@@ -82,16 +82,23 @@ async def remove_samples(tx: LabelingTransaction, event: SampleDeleted, _envelop
 
 
 async def record_media(tx: LabelingTransaction, event: MediaProcessed, _envelope: EventEnvelope) -> None:
+    await record_media_many(tx, [event])
+
+
+async def record_media_many(tx: LabelingTransaction, events: list[MediaProcessed]) -> None:
     """Size and duration for validation; a failed result keeps what was known. Either settles the imported
-    annotations held for the media. Results of datasets labeling does not know are ignored (like their DataAdded)."""
-    if not await tx.datasets.get(event.dataset_id):
-        return
-    if event.status == "ready" and event.metadata is not None:
-        await tx.samples.set_media(dataset_id=event.dataset_id, sample_id=event.sample_id, media=event.metadata)
-        tx.projected(event.dataset_id, event.sample_id)
-    else:
-        await tx.samples.set_media_failed(dataset_id=event.dataset_id, sample_id=event.sample_id)
-    await release_held_imports(tx, dataset_id=event.dataset_id, sample_id=event.sample_id)
+    annotations held for the media. Results of datasets labeling does not know are ignored (like their DataAdded).
+    A run of results costs a few round trips, whatever its length."""
+    known = await tx.datasets.existing_ids({e.dataset_id for e in events})
+    events = [e for e in events if e.dataset_id in known]
+    results = [MediaResult.of(e) for e in events]
+    await tx.samples.set_media_results(results)
+    for r in results:
+        if r.media is not None:
+            tx.projected(r.dataset_id, r.sample_id)
+    holding = await tx.samples.holding_imports(e.sample_id for e in events)
+    for e in {e.sample_id: e for e in events if e.sample_id in holding}.values():
+        await release_held_imports(tx, dataset_id=e.dataset_id, sample_id=e.sample_id)
 
 
 async def take_imports(tx: LabelingTransaction, event: AnnotationsImported, _envelope: EventEnvelope) -> None:
@@ -105,6 +112,6 @@ SUBSCRIPTIONS: list[Subscription[LabelingTransaction, Any]] = [
     Subscription(DatasetDeleted, drop_dataset),
     Subscription(DataAdded, add_samples),
     Subscription(SampleDeleted, remove_samples),
-    Subscription(MediaProcessed, record_media),
+    Subscription(MediaProcessed, record_media, handle_many=record_media_many),
     Subscription(AnnotationsImported, take_imports),
 ]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from labelstream_shared.events.contracts import LabelingType, MediaMetadata
+from labelstream_shared.events.contracts import LabelingType
 from labelstream_shared.sample_listing import SamplePosition
 from labelstream_shared.uow import Transaction
 
@@ -14,7 +14,7 @@ from labeling_svc.domain.annotations import Annotation, HistoryEntry, Labeler
 from labeling_svc.domain.datasets import LabelingDataset
 from labeling_svc.domain.imports import ImportedShapes
 from labeling_svc.domain.jobs import LabelingJob
-from labeling_svc.domain.samples import LabelingSample, SampleCounts, SampleQuery
+from labeling_svc.domain.samples import LabelingSample, MediaResult, SampleCounts, SampleQuery
 
 
 class LabelingDatasetRepository(Protocol):
@@ -22,6 +22,9 @@ class LabelingDatasetRepository(Protocol):
         """Insert or replace the dataset."""
 
     async def get(self, dataset_id: str) -> LabelingDataset | None: ...
+
+    async def existing_ids(self, dataset_ids: Iterable[str]) -> set[str]:
+        """Which of these datasets are known."""
 
     async def list(self, *, limit: int, after: str | None = None) -> list[LabelingDataset]: ...
 
@@ -35,16 +38,18 @@ class SampleRepository(Protocol):
     async def add_new(self, samples: Sequence[LabelingSample]) -> list[LabelingSample]:
         """Insert the samples not added yet; returns those inserted."""
 
-    async def set_media(self, *, dataset_id: str, sample_id: str, media: MediaMetadata) -> None: ...
-
-    async def set_media_failed(self, *, dataset_id: str, sample_id: str) -> None:
-        """The sample's media could not be read: what was known of it stays, validation goes on without it."""
+    async def set_media_results(self, results: Sequence[MediaResult]) -> None:
+        """Record the results in order (in bulk), whether or not the samples were added yet; a failed result keeps
+        what was known of the media."""
 
     async def hold_import(self, imported: ImportedShapes) -> None:
         """Keep an imported annotation on its (added) sample until the sample's media is known."""
 
     async def take_held_imports(self, sample_id: str) -> list[ImportedShapes]:
         """The imported annotations held on the sample, in the order they came; they are no longer held."""
+
+    async def holding_imports(self, sample_ids: Iterable[str]) -> set[str]:
+        """Which of these samples hold imported annotations."""
 
     async def get(self, sample_id: str) -> LabelingSample | None:
         """The sample, once added."""

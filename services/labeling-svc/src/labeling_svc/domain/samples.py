@@ -6,12 +6,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from labelstream_shared.events import MediaProcessed
 from labelstream_shared.events.contracts import AddedSample, MediaKind, MediaMetadata
 from labelstream_shared.samples import STATUSES, SampleStatus
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from labeling_svc.domain.annotations import Annotation
 from labeling_svc.domain.shapes import MediaInfo
+
+
+class MediaResult(BaseModel):
+    """What media processing told of a sample: its metadata, or None when it could not be read (what was known of
+    it then stays, and validation goes on without it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset_id: str
+    sample_id: str
+    media: MediaMetadata | None
+
+    @classmethod
+    def of(cls, event: MediaProcessed) -> MediaResult:
+        media = event.metadata if event.status == "ready" else None
+        return cls(dataset_id=event.dataset_id, sample_id=event.sample_id, media=media)
+
 
 Tab = Literal["all", "unlabeled", "labeled"]
 
