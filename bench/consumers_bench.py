@@ -72,8 +72,9 @@ async def members(group: str) -> int:
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     try:
-        [description] = await admin.describe_consumer_groups([group])
-        return len(description.members)
+        [response] = await admin.describe_consumer_groups([group])
+        [described] = response.to_object()["groups"]
+        return len(described["members"])
     finally:
         await admin.close()
 

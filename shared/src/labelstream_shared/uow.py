@@ -23,6 +23,9 @@ T = TypeVar("T")
 # is 1 MiB, with room here for the key and headers). A bigger event would be committed to the outbox and then stop
 # the relay for every event behind it; refused at emit, the transaction writes nothing and the caller gets 413.
 MAX_EVENT_BYTES = 1_000_000
+# Samples per SamplesProjected announcement: a transaction applying a backlog may project tens of thousands; each
+# announcement stays far below MAX_EVENT_BYTES (a sample takes about 80 bytes).
+PROJECTED_PER_EVENT = 2_000
 
 
 @dataclass(frozen=True)
@@ -94,13 +97,9 @@ class Transaction(ABC):
     def outgoing(self) -> list[OutgoingEvent]:
         """What the runner writes to the outbox: the events emitted, then the announcements of what was projected."""
         announcements = [
-            SamplesProjected(
-                service=self.service,
-                dataset_id=dataset_id,
-                samples=tuple(ProjectedSample(sample_id=s, revision=r) for s, r in samples.items()),
-            )
+            SamplesProjected(service=self.service, dataset_id=dataset_id, samples=chunk)
             for dataset_id, samples in self._projected.items()
-            if samples
+            for chunk in _chunks([ProjectedSample(sample_id=s, revision=r) for s, r in samples.items()])
         ]
         return [*self.emitted, *(OutgoingEvent(a.topic, *self._sealed(a)) for a in announcements)]
 
@@ -112,6 +111,10 @@ class Transaction(ABC):
         """Record that `consumer` processed these events; returns those it had not processed before (an id given
         twice is claimed once). Adapters override it to claim a batch in a round trip or two."""
         return {event_id for event_id in dict.fromkeys(event_ids) if await self.claim(consumer, event_id)}
+
+
+def _chunks(samples: list[ProjectedSample]) -> list[tuple[ProjectedSample, ...]]:
+    return [tuple(samples[i : i + PROJECTED_PER_EVENT]) for i in range(0, len(samples), PROJECTED_PER_EVENT)]
 
 
 TxT = TypeVar("TxT", bound=Transaction)

@@ -4,7 +4,7 @@ import pytest
 from labelstream_shared.errors import TooLargeError
 from labelstream_shared.events import DatasetCreated, SamplesProjected
 from labelstream_shared.events.topics import PROJECTIONS
-from labelstream_shared.uow import MAX_EVENT_BYTES
+from labelstream_shared.uow import MAX_EVENT_BYTES, PROJECTED_PER_EVENT
 from labelstream_testing.events import dataset_created
 from labelstream_testing.uow import InMemoryState, InMemoryTransaction, InMemoryTransactionRunner
 
@@ -101,6 +101,20 @@ async def test_what_a_transaction_projected_is_announced_once_per_dataset_after_
         ("dataset-svc", "d1", [("s1", 2), ("s2", None)]),
         ("dataset-svc", "d2", [("s3", 4)]),
     ]
+
+
+async def test_a_transaction_projecting_a_backlog_announces_it_in_events_of_bounded_size() -> None:
+    run = runner()
+    count = PROJECTED_PER_EVENT * 2 + 1
+
+    async def work(tx: InMemoryTransaction) -> None:
+        for i in range(count):
+            tx.projected("d1", f"{i:032x}", revision=i)
+
+    await run(work)
+    sizes = [len(SamplesProjected.model_validate(e.envelope.data).samples) for e in run.state.outbox]
+    assert sizes == [PROJECTED_PER_EVENT, PROJECTED_PER_EVENT, 1]
+    assert all(len(e.value) < MAX_EVENT_BYTES / 4 for e in run.state.outbox)
 
 
 async def test_nothing_projected_nothing_announced() -> None:
