@@ -138,7 +138,7 @@ class EventProcessor(LedgerProcessor[TxT]):
 
     subscriptions: Iterable[Subscription[TxT, Any]]
     batch_max_events: int = 500
-    batch_max_bytes: int = 4 * 1024 * 1024
+    batch_max_bytes: int = 1024 * 1024
     _by_type: dict[str, Subscription[TxT, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
