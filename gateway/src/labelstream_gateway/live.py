@@ -16,7 +16,6 @@ from aiokafka import AIOKafkaConsumer
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from labelstream_shared.events.topics import EVENT_TOPICS
-from labelstream_shared.web import app_deps
 
 from labelstream_gateway.auth_api import Caller
 
@@ -118,8 +117,8 @@ class EventHub:
                     await consumer.stop()
 
 
-def hub_of(request: Request) -> EventHub:
-    hub: EventHub = app_deps(request).hub
+async def hub_of(request: Request) -> EventHub:
+    hub: EventHub = request.app.state.deps.hub
     return hub
 
 
