@@ -111,14 +111,14 @@ def bench_thumbnails(count: int) -> None:
     print(f"  -> {thumbs / limit:.0%} of the fastest decode (target >= 80 %): {verdict}")
 
 
-def long_video() -> Path:
-    """10 minutes of 1080p30 H.264 (ultrafast, keyframe every 2 s), made once."""
-    path = CACHE / "long-1080p30-600s.mp4"
+def long_video(seconds: int = 600) -> Path:
+    """`seconds` (10 minutes) of 1080p30 H.264 (ultrafast, keyframe every 2 s), made once."""
+    path = CACHE / f"long-1080p30-{seconds}s.mp4"
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part.mp4")
-    width, height, fps, seconds = 1920, 1080, 30, 600
+    width, height, fps = 1920, 1080, 30
     y, x = np.mgrid[0:height, 0 : width + 64 * 8]
     base = np.empty((height, width + 64 * 8, 3), np.uint8)  # smooth gradients and stripes: a low bitrate, as asked
     base[..., 0] = (x // 3) % 256
@@ -249,9 +249,9 @@ def raw_decode_seconds(video: Path, seconds: float, *, every_s: float | None = N
     return time.perf_counter() - started
 
 
-async def bench_frames(frames: int, extract_seconds: float) -> None:
-    print("preparing the 10-minute 1080p video (made once, cached) ...", flush=True)
-    video = await asyncio.to_thread(long_video)
+async def bench_frames(frames: int, extract_seconds: float, *, video_seconds: int = 600) -> None:
+    print(f"preparing the {video_seconds} s 1080p video (made once, cached) ...", flush=True)
+    video = await asyncio.to_thread(long_video, video_seconds)
     pid = int((run_dir() / "pids" / "media-svc.pid").read_text().split()[0])
     async with httpx.AsyncClient(headers=await admin_headers(base_url=GATEWAY), timeout=600) as client:
         with MemoryWatch(pid) as memory:
@@ -262,10 +262,10 @@ async def bench_frames(frames: int, extract_seconds: float) -> None:
             first = await frame_latencies(client, f"{MEDIA_SVC}{path}", [0.0])  # downloads the source once
             rng = random.Random(4)
             points = {
-                "gateway": [round(rng.uniform(0, 599.9), 3) for _ in range(frames)],
-                "media-svc": [round(rng.uniform(0, 599.9), 3) for _ in range(frames)],
+                "gateway": [round(rng.uniform(0, video_seconds - 0.1), 3) for _ in range(frames)],
+                "media-svc": [round(rng.uniform(0, video_seconds - 0.1), 3) for _ in range(frames)],
             }
-            print(f"frame at a time point, 10-minute 1080p30 H.264 (keyframe every 2 s), {frames} random time points:")
+            print(f"frame at a time point, {video_seconds} s 1080p30 H.264 (keyframe every 2 s), {frames} time points:")
             print(f"  sample processed (probe, poster, timeline) in {processed_in:.1f} s after the put and sync")
             print(f"  first request (source copied to media-svc's local cache) {first[0] * 1000:.0f} ms")
             cached_p50: dict[str, float] = {}
@@ -313,11 +313,12 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=8)
     parser.add_argument("--frames", type=int, default=40, help="random time points per measurement")
     parser.add_argument("--extract-seconds", type=float, default=60.0, help="0: no extraction")
+    parser.add_argument("--video-seconds", type=int, default=600, help="length of the video of the frame figures")
     parser.add_argument("--skip-thumbnails", action="store_true")
     args = parser.parse_args()
     if not args.skip_thumbnails:
         bench_thumbnails(args.images)
-    asyncio.run(bench_frames(args.frames, args.extract_seconds))
+    asyncio.run(bench_frames(args.frames, args.extract_seconds, video_seconds=args.video_seconds))
 
 
 if __name__ == "__main__":
