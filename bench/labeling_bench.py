@@ -1,12 +1,15 @@
-"""Labeling benchmark (issue 5): annotation save latency and throughput through the gateway at 1 and 16 clients,
-save -> LabelChanged delivery latency to an external Kafka consumer, filtered-page latency on a 1,000,000-sample
-job, and each service's memory at rest. Prints each figure next to its target.
+"""Labeling benchmark (issues 5 and 13): annotation save latency and throughput through the gateway at 1 and 16
+clients, save -> LabelChanged delivery latency to an external Kafka consumer (paced, and during the 16-client load),
+the peer workload next to Label Studio measured in the same run (bench/labeling_peer.py: 10,000 images, 16 clients
+saving, list pages, COCO export), filtered-page latency on a 1,000,000-sample job, and each service's memory at rest.
+Prints each figure next to its target or its peer.
 
 Needs the platform (`make up`). Samples and their media sizes are announced on Kafka the way sync-svc and media-svc
 do; the 1,000,000-sample job is seeded straight into labeling-svc's database once (dataset `bench-1m`, about 3
 minutes, reused by later runs; `--drop-large` removes it afterwards, labeling-svc purging its samples in the
 background) because producing a million samples through sync would take most of an hour.
-Usage: python bench/labeling_bench.py [--samples 1000000] [--seconds 15] [--deliveries 200]
+Usage: python bench/labeling_bench.py [--samples 1000000] [--seconds 15] [--deliveries 200] [--peer-tasks 10000]
+       [--skip-label-studio]    (--samples 0 / --peer-tasks 0 leave those parts out)
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from labeling_svc.adapters.mongo import DATASETS, SAMPLES, ensure_indexes
 from labeling_svc.domain.datasets import LabelingDataset
-from labelstream_deploy.config import PORTS
+from labelstream_deploy.config import PORTS, service_env
 from labelstream_deploy.paths import run_dir
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events.contracts import LabelDefinition
@@ -34,11 +37,13 @@ from labelstream_shared.mongo import connect, model_to_document
 from labelstream_testing.labeling import LabelingPlatform, box, started_producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import labeling_peer
+from bench.label_studio_peer import LABEL_STUDIO_VERSION
 from tests.support import admin_headers
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
-KAFKA = "127.0.0.1:9092"
-MONGO = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
+KAFKA = service_env(PORTS)["LS_KAFKA_BOOTSTRAP_SERVERS"]  # the platform's ports (a private platform's too)
+MONGO = service_env(PORTS)["LS_MONGO_URL"]
 LARGE_DATASET = "bench-1m"
 LABEL_NAMES = [f"label{i}" for i in range(10)]
 USERS = [f"user{i}" for i in range(20)]
@@ -59,9 +64,16 @@ def shapes_for(n: int) -> list[dict[str, Any]]:
 
 
 async def saves(
-    platform: LabelingPlatform, dataset_id: str, samples: list[str], *, clients: int, seconds: float
+    platform: LabelingPlatform,
+    dataset_id: str,
+    samples: list[str],
+    *,
+    clients: int,
+    seconds: float,
+    accepted: dict[tuple[str, int], float] | None = None,
 ) -> None:
-    """Each client saves its own samples in turn (If-Match the revision it last saw) for `seconds`."""
+    """Each client saves its own samples in turn (If-Match the revision it last saw) for `seconds`; `accepted`
+    gets the time each accepted save was answered."""
     revisions = {s: (await platform.annotation(dataset_id, s))["revision"] for s in samples}
     latencies: list[float] = []
     failures = 0
@@ -77,6 +89,8 @@ async def saves(
             latencies.append((time.perf_counter() - started) * 1000)
             if response.status_code == 200:
                 revisions[sample_id] = response.json()["revision"]
+                if accepted is not None:
+                    accepted[(sample_id, revisions[sample_id])] = time.perf_counter()
             else:
                 failures += 1
                 if response.status_code == 409:
@@ -90,7 +104,7 @@ async def saves(
     print(f"  {clients} client(s): {len(latencies)} saves in {elapsed:.1f} s, {failures} not 200")
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
     if clients == 1:
-        report("save latency p50, 1 client", p50, "ms", "-", True)
+        report("save latency p50, 1 client", p50, "ms", "<= 10 ms", p50 <= 10)
         report("save latency p99, 1 client", p99, "ms", "-", True)
         report("throughput, 1 client", rate, "saves/s", "-", True)
     else:
@@ -99,32 +113,71 @@ async def saves(
         report(f"throughput, {clients} clients", rate, "saves/s", ">= 250/s", rate >= 250)
 
 
-async def delivery(platform: LabelingPlatform, dataset_id: str, samples: list[str], *, count: int) -> None:
-    """Paced saves, one at a time; the time from the accepted save (the API's answer) to the LabelChanged reaching
-    an independent consumer of the labels topic."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False, fetch_max_wait_ms=100)
-    await consumer.start()
-    arrived: dict[tuple[str, int], float] = {}
-    try:
+class LabelChangedWatch:
+    """An independent consumer of the labels topic (no group, from its end): when each (sample, revision) arrived."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[tuple[str, int], float] = {}
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False, fetch_max_wait_ms=100)
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LabelChangedWatch:
+        consumer = self._consumer
+        await consumer.start()
         await consumer._client.force_metadata_update()
         partitions = [TopicPartition(LABELS, p) for p in sorted(consumer.partitions_for_topic(LABELS) or ())]
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
         for tp in partitions:
             await consumer.position(tp)
-
-        async def consume() -> None:
-            while True:
-                batch = await consumer.getmany(timeout_ms=100)
-                now = time.perf_counter()
-                for records in batch.values():
-                    for record in records:
-                        data = json.loads(record.value)["data"]
-                        arrived[(data["sample_id"], data["revision"])] = now
-
-        reader = asyncio.create_task(consume())
+        self._reader = asyncio.create_task(self._consume())
         await asyncio.sleep(1)
-        accepted: dict[tuple[str, int], float] = {}
+        return self
+
+    async def _consume(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for records in batch.values():
+                for record in records:
+                    data = json.loads(record.value)["data"]
+                    self.arrived[(data["sample_id"], data["revision"])] = now
+
+    async def delays(self, accepted: dict[tuple[str, int], float]) -> list[float]:
+        """ms from each accepted save to its LabelChanged (waiting up to 10 s for the last ones)."""
+        for _ in range(200):
+            if not set(accepted) - set(self.arrived):
+                break
+            await asyncio.sleep(0.05)
+        return [(self.arrived[k] - t) * 1000 for k, t in accepted.items() if k in self.arrived]
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        await self._consumer.stop()
+
+
+def report_delivery(delays: list[float], accepted: int, *, during: str, p99_target: float) -> None:
+    print(f"  {accepted} saves, {len(delays)} delivered")
+    p50, p99 = percentile(delays, 50), percentile(delays, 99)
+    report(f"save -> LabelChanged p50, {during}", p50, "ms", "< 20 ms", p50 < 20)
+    report(f"save -> LabelChanged p99, {during}", p99, "ms", f"<= {p99_target:.0f} ms", p99 <= p99_target)
+
+
+async def loaded_saves(platform: LabelingPlatform, dataset_id: str, samples: list[str], *, seconds: float) -> None:
+    """16 clients saving, with the delivery of every accepted save to an outside consumer during that load."""
+    accepted: dict[tuple[str, int], float] = {}
+    async with LabelChangedWatch() as watch:
+        await saves(platform, dataset_id, samples, clients=16, seconds=seconds, accepted=accepted)
+        delays = await watch.delays(accepted)
+    report_delivery(delays, len(accepted), during="16 clients", p99_target=50)
+
+
+async def delivery(platform: LabelingPlatform, dataset_id: str, samples: list[str], *, count: int) -> None:
+    """Paced saves, one at a time; the time from the accepted save (the API's answer) to the LabelChanged reaching
+    an independent consumer of the labels topic."""
+    accepted: dict[tuple[str, int], float] = {}
+    async with LabelChangedWatch() as watch:
         revisions: dict[str, int] = {}
         for n in range(count):
             sample_id = samples[n % len(samples)]
@@ -137,18 +190,8 @@ async def delivery(platform: LabelingPlatform, dataset_id: str, samples: list[st
                 revisions[sample_id] = response.json()["revision"]
                 accepted[(sample_id, revisions[sample_id])] = done
             await asyncio.sleep(0.02)
-        for _ in range(200):  # up to 10 s for the last ones
-            if not set(accepted) - set(arrived):
-                break
-            await asyncio.sleep(0.05)
-        reader.cancel()
-    finally:
-        await consumer.stop()
-    delays = [(arrived[k] - t) * 1000 for k, t in accepted.items() if k in arrived]
-    print(f"  {len(accepted)} saves, {len(delays)} delivered")
-    p50, p99 = percentile(delays, 50), percentile(delays, 99)
-    report("save -> LabelChanged delivery p50", p50, "ms", "< 20 ms", p50 < 20)
-    report("save -> LabelChanged delivery p99", p99, "ms", "< 100 ms", p99 < 100)
+        delays = await watch.delays(accepted)
+    report_delivery(delays, len(accepted), during="paced", p99_target=100)
 
 
 async def seed_large(samples: int) -> None:
@@ -266,6 +309,18 @@ def rss_at_rest() -> None:
         report(f"{service} RSS at rest", mib, "MiB", "< 150 MiB", mib < 150)
 
 
+async def peer(platform: LabelingPlatform, args: argparse.Namespace) -> None:
+    """The peer workload on both sides, one after the other (never at once: they share the cores)."""
+    size = {"tasks": args.peer_tasks, "clients": 16, "pool": args.pool, "seconds": args.seconds, "pages": args.repeat}
+    print(f"peer workload, Labelstream: {args.peer_tasks:,} images ...", flush=True)
+    ours = await labeling_peer.labelstream(platform, **size)
+    theirs = None
+    if not args.skip_label_studio:
+        print(f"peer workload, Label Studio {LABEL_STUDIO_VERSION}: {args.peer_tasks:,} tasks ...")
+        theirs = await labeling_peer.label_studio(**size)
+    labeling_peer.compared(ours, theirs, tasks=args.peer_tasks, clients=16)
+
+
 async def main(args: argparse.Namespace) -> None:
     producer = await started_producer(KAFKA)
     try:
@@ -282,12 +337,15 @@ async def main(args: argparse.Namespace) -> None:
             samples = await platform.add_images(dataset_id, keys)
             print("annotation saves through the gateway:")
             await saves(platform, dataset_id, samples, clients=1, seconds=args.seconds)
-            await saves(platform, dataset_id, samples, clients=16, seconds=args.seconds)
-            print("delivery to an external consumer of labelstream.labels:")
+            await loaded_saves(platform, dataset_id, samples, seconds=args.seconds)
+            print("paced delivery to an external consumer of labelstream.labels:")
             await delivery(platform, dataset_id, samples, count=args.deliveries)
-            print(f"filtered pages on a {args.samples:,}-sample job:")
-            await seed_large(args.samples)
-            await filtered_pages(gw, repeat=args.repeat)
+            if args.peer_tasks:
+                await peer(platform, args)
+            if args.samples:
+                print(f"filtered pages on a {args.samples:,}-sample job:")
+                await seed_large(args.samples)
+                await filtered_pages(gw, repeat=args.repeat)
             if args.drop_large:
                 await drop_large()
             await asyncio.sleep(5)
@@ -305,5 +363,7 @@ if __name__ == "__main__":
     parser.add_argument("--deliveries", type=int, default=200, help="paced saves for the delivery latency")
     parser.add_argument("--repeat", type=int, default=20, help="pages per filter")
     parser.add_argument("--drop-large", action="store_true", help="remove the seeded large job afterwards")
+    parser.add_argument("--peer-tasks", type=int, default=10_000, help="images of the peer workload (0: none)")
+    parser.add_argument("--skip-label-studio", action="store_true", help="the peer workload on Labelstream only")
     asyncio.run(main(parser.parse_args()))
     sys.exit(0)

@@ -119,30 +119,53 @@ def new_generation() -> str:
 
 
 class Tokens:
-    """Issues and checks signed tokens (sub: username, role, gen: the user's token generation, exp)."""
+    """Issues and checks signed tokens (sub: username, role, gen: the user's token generation, exp). A token whose
+    signature was verified is remembered with its claims until it expires, so a client's every request does not pay
+    for decoding and verifying it again (a quarter of the gateway's CPU per proxied request); what its user may do
+    now is still checked on every request (CurrentUsers)."""
 
     ALGORITHM = "HS256"
+    REMEMBERED = 10_000
 
-    def __init__(self, secret: str, *, ttl_s: int) -> None:
+    def __init__(self, secret: str, *, ttl_s: int, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self.ttl_s = ttl_s
+        self._clock = clock
+        self._verified: dict[str, tuple[int, Claims]] = {}
 
     def issue(self, principal: Principal, *, generation: str) -> tuple[str, int]:
-        expires = int(time.time()) + self.ttl_s
-        claims = {"sub": principal.username, "role": principal.role, "gen": generation, "exp": expires}
-        return jwt.encode({**claims, "iat": int(time.time())}, self._secret, algorithm=self.ALGORITHM), expires
+        now = int(self._clock())
+        claims = {"sub": principal.username, "role": principal.role, "gen": generation, "exp": now + self.ttl_s}
+        return jwt.encode({**claims, "iat": now}, self._secret, algorithm=self.ALGORITHM), now + self.ttl_s
 
     def check(self, token: str) -> Claims:
+        known = self._verified.get(token)
+        if known is not None and self._clock() < known[0]:
+            return known[1]
+        claims = self._verify(token)
+        if self._clock() >= claims[0]:
+            self._verified.pop(token, None)
+            raise UnauthenticatedError("token expired: log in again")
+        if len(self._verified) >= self.REMEMBERED:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims[1]
+
+    def _verify(self, token: str) -> tuple[int, Claims]:
+        # the expiry is checked by the caller, against this class's clock (the one tokens are issued by)
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[self.ALGORITHM], options={"require": ["exp", "sub"]})
-        except jwt.ExpiredSignatureError as exc:
-            raise UnauthenticatedError("token expired: log in again") from exc
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[self.ALGORITHM],
+                options={"require": ["exp", "sub"], "verify_exp": False},
+            )
         except jwt.PyJWTError as exc:
             raise UnauthenticatedError("invalid token") from exc
         role, generation = claims.get("role"), claims.get("gen", "")
         if role not in ROLES or not isinstance(generation, str):
             raise UnauthenticatedError("invalid token")
-        return Claims(username=str(claims["sub"]), role=role, generation=generation)
+        return int(claims["exp"]), Claims(username=str(claims["sub"]), role=role, generation=generation)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from labelstream_shared.errors import ConflictError, NotFoundError
-from labelstream_shared.web import app_deps, error_responses
+from labelstream_shared.web import error_responses
 from pydantic import BaseModel, Field
 
 from labelstream_gateway.auth import (
@@ -27,8 +27,8 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 _DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$hto6aJg4B5W+PfbkkFaB0g$l/yzr/+BRY0QfbpbD0NyMXd2sna9sBM1Iq/qnaGZm3w"
 
 
-def auth_of(request: Request) -> Auth:
-    auth: Auth = app_deps(request).auth
+async def auth_of(request: Request) -> Auth:
+    auth: Auth = request.app.state.deps.auth
     return auth
 
 

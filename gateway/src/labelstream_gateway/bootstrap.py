@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
-import httpx
 from fastapi import FastAPI
 from labelstream_shared.runtime import ServiceRuntime, Wiring, service_app
 from labelstream_shared.web import ReadinessCheck
@@ -15,15 +15,16 @@ from labelstream_gateway import auth_api, files, limits, live, proxy, ui
 from labelstream_gateway.auth import Auth, Tokens, ensure_bootstrap_admin
 from labelstream_gateway.settings import GatewaySettings
 from labelstream_gateway.throttle import LoginThrottle, ThrottleRule
+from labelstream_gateway.upstream import AiohttpUpstream, Upstream, fetch
 from labelstream_gateway.users_mongo import MongoLoginFailures, MongoUserStore, signing_secret, watch_users
 
 
-def upstream_check(client: httpx.AsyncClient, base_url: str) -> ReadinessCheck:
+def upstream_check(client: Upstream, base_url: str) -> ReadinessCheck:
     async def check() -> str:
-        response = await client.get(f"{base_url}/readyz", timeout=2.5)
-        if response.status_code != 200:
-            failing = [name for name, c in response.json().get("checks", {}).items() if not c.get("ok")]
-            raise RuntimeError(f"unready: {', '.join(failing) or response.status_code}")
+        status, body = await fetch(client, "GET", f"{base_url}/readyz", timeout_s=2.5)
+        if status != 200:
+            failing = [name for name, c in json.loads(body).get("checks", {}).items() if not c.get("ok")]
+            raise RuntimeError(f"unready: {', '.join(failing) or status}")
         return "ready"
 
     return check
@@ -34,7 +35,7 @@ ROUTERS = [ui.router, auth_api.router, live.router, files.router, proxy.router] 
 
 def create_app(settings: GatewaySettings) -> FastAPI:
     async def wire(runtime: ServiceRuntime) -> Wiring:
-        client = httpx.AsyncClient(timeout=settings.upstream_timeout_s)
+        client = AiohttpUpstream(timeout_s=settings.upstream_timeout_s)
         upstreams = settings.upstreams()
         users = MongoUserStore(runtime.db)
         secret = settings.auth_secret or await signing_secret(runtime.db)
@@ -73,7 +74,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 ),
             ),
             extra_checks={name: upstream_check(client, url) for name, url in upstreams.items()},
-            closers=[client.aclose, stop_tasks],
+            closers=[client.close, stop_tasks],
         )
 
     app = service_app(settings, routers=ROUTERS, wire=wire)

@@ -5,6 +5,7 @@ and never hands out, so the browser sees neither storage credentials nor the sto
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
@@ -18,6 +19,7 @@ from starlette.background import BackgroundTask
 
 from labelstream_gateway.auth_api import Caller
 from labelstream_gateway.proxy import GatewayDeps
+from labelstream_gateway.upstream import fetch
 
 router = APIRouter(prefix="/api/files", tags=["files"])
 PRESIGNED_TTL = timedelta(minutes=2)
@@ -31,26 +33,25 @@ Deps = Annotated[GatewayDeps, Depends(app_deps)]
 
 @router.get("/datasets/{dataset_id}/samples/{sample_id}", operation_id="getSourceFile")
 async def source_file(dataset_id: str, sample_id: str, _who: Caller, deps: Deps) -> Response:
-    client = deps.client
     # the ids are path segments: any character (control, ?, #, ..) reaches dataset-svc as the id it is
     path = f"/api/datasets/{quote(dataset_id, safe='')}/samples/{quote(sample_id, safe='')}"
-    found = await client.get(f"{deps.upstreams['dataset-svc']}{path}")
-    if found.status_code != 200:
+    status, found = await fetch(deps.client, "GET", f"{deps.upstreams['dataset-svc']}{path}")
+    if status != 200:
         raise NotFoundError(f"sample {sample_id!r} not found in dataset {dataset_id!r}")
-    sample = found.json()
+    sample = json.loads(found)
     if deps.presign is None:
         raise NotFoundError("object storage is not configured")
     url = await asyncio.to_thread(deps.presign, sample["bucket"], sample["key"])
-    upstream = await client.send(client.build_request("GET", url), stream=True)
-    if upstream.status_code != 200:
-        await upstream.aclose()
+    upstream = await deps.client.open("GET", url)
+    if upstream.status != 200:
+        await upstream.close()
         raise NotFoundError(f"the source object of sample {sample_id!r} is gone")
-    kind = upstream.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = (upstream.header(b"content-type") or "").split(";")[0].strip().lower()
     headers = {
         "Content-Type": kind if kind in IMAGE_TYPES else "application/octet-stream",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=300",
     }
-    if "content-length" in upstream.headers:
-        headers["Content-Length"] = upstream.headers["content-length"]
-    return StreamingResponse(upstream.aiter_raw(), headers=headers, background=BackgroundTask(upstream.aclose))
+    if upstream.length is not None:
+        headers["Content-Length"] = str(upstream.length)
+    return StreamingResponse(upstream.chunks(), headers=headers, background=BackgroundTask(upstream.close))

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import orjson
 from aiokafka import AIOKafkaConsumer
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from labelstream_shared.events.topics import EVENT_TOPICS
-from labelstream_shared.web import app_deps
 
 from labelstream_gateway.auth_api import Caller
 
@@ -45,7 +44,7 @@ ANNOUNCED_SAMPLES = 100
 def summary(raw: bytes | None) -> dict[str, Any] | None:
     """What a browser is told of one CloudEvent: its short type, dataset and a few ids; None when unreadable."""
     try:
-        event = json.loads(raw or b"")
+        event = orjson.loads(raw or b"")
         data = event.get("data") or {}
         kind = str(event.get("type", "")).split(".")
         name = kind[2] if len(kind) >= 4 else str(event.get("type"))
@@ -105,6 +104,8 @@ class EventHub:
                 await consumer.start()
                 while not stop.is_set():
                     batch = await consumer.getmany(timeout_ms=500)
+                    if not self._subscribers:  # nobody watches: not even read (a save's events cost nothing here)
+                        continue
                     for records in batch.values():
                         for record in records:
                             event = summary(record.value)
@@ -118,8 +119,8 @@ class EventHub:
                     await consumer.stop()
 
 
-def hub_of(request: Request) -> EventHub:
-    hub: EventHub = app_deps(request).hub
+async def hub_of(request: Request) -> EventHub:
+    hub: EventHub = request.app.state.deps.hub
     return hub
 
 
@@ -141,7 +142,7 @@ async def stream_events(
                 except TimeoutError:
                     yield b": heartbeat\n\n"
                     continue
-                yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+                yield f"event: {event['type']}\ndata: {orjson.dumps(event).decode()}\n\n".encode()
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from labelstream_shared.errors import NotFoundError
@@ -16,9 +15,11 @@ from labelstream_shared.web import app_deps
 from starlette.background import BackgroundTask
 
 from labelstream_gateway.auth import Auth, ForbiddenError
+from labelstream_gateway.limits import body_limit
 from labelstream_gateway.live import EventHub
 from labelstream_gateway.policy import allowed_roles
 from labelstream_gateway.routing import service_for
+from labelstream_gateway.upstream import Body, Upstream, UpstreamResponse, UpstreamUnavailableError
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and ones the client/server recompute.
 _DROPPED = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -27,14 +28,17 @@ _DROPPED = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorizati
 _NOT_FORWARDED = _DROPPED | {"authorization", "cookie", "x-user"}
 
 # The gateway sets its own correlation id header on the response (shared middleware).
-_DROPPED_FROM_RESPONSE = _DROPPED | {CORRELATION_HEADER.lower()}
+_DROPPED_FROM_RESPONSE = {h.encode() for h in _DROPPED | {CORRELATION_HEADER.lower()}}
+# An answer up to this size is read whole and passed on in one piece (JSON, a frame, a thumbnail); larger ones
+# (archives, videos) and those of unknown length stream through.
+WHOLE_BODY_BYTES = 2 * 1024 * 1024
 
 router = APIRouter(tags=["gateway"])
 
 
 @dataclass(frozen=True)
 class GatewayDeps:
-    client: httpx.AsyncClient
+    client: Upstream
     upstreams: dict[str, str]
     auth: Auth
     hub: EventHub | None = None
@@ -57,26 +61,42 @@ async def forward(path: str, request: Request, deps: Annotated[GatewayDeps, Depe
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED}
     headers["x-user"] = who.username
     headers[CORRELATION_HEADER.lower()] = current_correlation_id()
-    # the path as the client encoded it: decoding it here would turn a name's %3F into a query, %23 into a fragment
-    # and %00 into an invalid URL
-    raw_path = request.scope.get("raw_path") or f"/api/{path}".encode()
-    upstream = deps.client.build_request(
-        request.method,
-        httpx.URL(deps.upstreams[service]).copy_with(raw_path=raw_path),
-        params=list(request.query_params.multi_items()),  # repeated parameters (label=a&label=b) stay
-        headers=headers,
-        content=request.stream(),
-    )
+    # the path and query as the client encoded them: decoding the path here would turn a name's %3F into a query,
+    # %23 into a fragment and %00 into an invalid URL; a repeated parameter (label=a&label=b) stays
+    raw_path = (request.scope.get("raw_path") or f"/api/{path}".encode()).decode("latin-1")
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    url = f"{deps.upstreams[service]}{raw_path}{'?' + query if query else ''}"
     try:
-        response = await deps.client.send(upstream, stream=True)
-    except httpx.TransportError as exc:
+        answer = await deps.client.open(request.method, url, headers=headers, body=await _body_of(request))
+        return await relayed(answer, dropped=_DROPPED_FROM_RESPONSE)
+    except UpstreamUnavailableError as exc:
         return JSONResponse(
-            {"error": "upstream_unavailable", "message": f"{service} is not reachable: {type(exc).__name__}"},
-            status_code=502,
+            {"error": "upstream_unavailable", "message": f"{service} is not reachable: {exc}"}, status_code=502
         )
-    return StreamingResponse(
-        response.aiter_raw(),
-        status_code=response.status_code,
-        headers={k: v for k, v in response.headers.items() if k.lower() not in _DROPPED_FROM_RESPONSE},
-        background=BackgroundTask(response.aclose),
-    )
+
+
+async def _body_of(request: Request) -> Body:
+    """The request body as it came: read whole on the routes whose bodies limits.py bounds (JSON, annotations: at
+    most a few MiB), streamed on the others (uploads)."""
+    if request.method == "GET" and request.headers.get("content-length", "0") == "0":
+        return None
+    if body_limit(request.method, request.url.path) is not None:
+        return await request.body()
+    return request.stream()
+
+
+async def relayed(answer: UpstreamResponse, *, dropped: set[bytes]) -> Response:
+    """The upstream answer as the gateway's: status and headers (less `dropped`), the body read whole when it is
+    small and declared, else streamed."""
+    headers = [(k, v) for k, v in answer.headers if k not in dropped]
+    if answer.length is not None and answer.length <= WHOLE_BODY_BYTES:
+        try:
+            body = await answer.read()
+        finally:
+            await answer.close()
+        response = Response(body, status_code=answer.status)
+        response.raw_headers = [*headers, (b"content-length", str(len(body)).encode())]
+        return response
+    streamed = StreamingResponse(answer.chunks(), status_code=answer.status, background=BackgroundTask(answer.close))
+    streamed.raw_headers = headers
+    return streamed

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from labelstream_gateway.proxy import GatewayDeps
 from labelstream_gateway.proxy import router as proxy_router
 from labelstream_gateway.routing import service_for
 from labelstream_gateway.ui import router as ui_router
+from labelstream_gateway.upstream import Body, UpstreamResponse, UpstreamUnavailableError
 from labelstream_shared.web import create_app
 
 
@@ -27,26 +29,54 @@ def test_first_segment_picks_the_service() -> None:
 SAMPLE_LOOKUPS: list[str] = []  # the paths the files route asked dataset-svc for
 
 
-async def fake_services(request: httpx.Request) -> httpx.Response:
-    """Stands in for the services: echoes what reached it; knows no sample (the files route's lookup)."""
-    if request.url.host == "down":
-        raise httpx.ConnectError("refused")
-    if request.method == "GET" and "/samples/" in request.url.path:
-        SAMPLE_LOOKUPS.append(request.url.raw_path.decode())
-        return httpx.Response(404, json={"error": "not_found", "message": "no such sample"})
-    echo = json.dumps(
-        {
-            "host": request.url.host,
-            "path": request.url.raw_path.split(b"?")[0].decode(),  # as it came over the wire
-            "query": str(request.url.query, "ascii"),
-            "body": (await request.aread()).decode(),
-            "correlation": request.headers.get("x-correlation-id"),
-            "user": request.headers.get("x-user"),
-            "credentials": [h for h in ("authorization", "cookie") if h in request.headers],
+class FakeServices:
+    """Stands in for the services (the gateway's Upstream): echoes what reached it, the body streamed back as a real
+    service's is; knows no sample (the files route's lookup); the host `down` is not reachable."""
+
+    async def open(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: Body = None
+    ) -> UpstreamResponse:
+        parts = urlsplit(url)
+        if parts.hostname == "down":
+            raise UpstreamUnavailableError("ClientConnectorError")
+        if method == "GET" and "/samples/" in parts.path:
+            SAMPLE_LOOKUPS.append(parts.path)
+            return answer(404, b'{"error": "not_found", "message": "no such sample"}', length=True)
+        received = body if isinstance(body, bytes | None) else b"".join([c async for c in body])
+        sent = {k.lower(): v for k, v in (headers or {}).items()}
+        echo = {
+            "host": parts.hostname,
+            "path": parts.path,  # as it came over the wire
+            "query": parts.query,
+            "body": (received or b"").decode(),
+            "correlation": sent.get("x-correlation-id"),
+            "user": sent.get("x-user"),
+            "credentials": [h for h in ("authorization", "cookie") if h in sent],
         }
-    ).encode()
-    # a streamed body, as a real service's response is
-    return httpx.Response(201, headers={"content-type": "application/json"}, stream=httpx.ByteStream(echo))
+        return answer(201, json.dumps(echo).encode(), length=False)
+
+    async def close(self) -> None:
+        pass
+
+
+def answer(status: int, body: bytes, *, length: bool) -> UpstreamResponse:
+    async def read() -> bytes:
+        return body
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body
+
+    async def close() -> None:
+        pass
+
+    return UpstreamResponse(
+        status=status,
+        headers=[(b"content-type", b"application/json")],
+        length=len(body) if length else None,
+        read=read,
+        chunks=chunks,
+        close=close,
+    )
 
 
 HASHES: dict[str, str] = {}
@@ -54,7 +84,7 @@ HASHES: dict[str, str] = {}
 
 @pytest.fixture
 async def gateway() -> AsyncIterator[httpx.AsyncClient]:
-    upstream = httpx.AsyncClient(transport=httpx.MockTransport(fake_services))
+    upstream = FakeServices()
     users = MemoryUserStore()
     for name in ("admin", "annotator", "viewer"):
         if name not in HASHES:  # argon2 is slow on purpose: hash once per run
@@ -78,7 +108,7 @@ async def gateway() -> AsyncIterator[httpx.AsyncClient]:
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
             yield client
-    await upstream.aclose()
+    await upstream.close()
 
 
 async def token(gateway: httpx.AsyncClient, name: str) -> dict[str, str]:
@@ -302,3 +332,19 @@ async def test_source_file_ids_never_make_a_server_error(gateway: httpx.AsyncCli
     unknown = await gateway.get("/api/files/datasets/d.1/samples/s-2", headers=headers)
     assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
     assert SAMPLE_LOOKUPS == ["/api/datasets/d.1/samples/s-2"]
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    from labelstream_gateway.auth import Principal, UnauthenticatedError
+
+    now = [1_000_000.0]
+    tokens = Tokens("a-test-secret-of-at-least-32-bytes-long", ttl_s=60, clock=lambda: now[0])
+    token, expires = tokens.issue(Principal(username="u", role="viewer"), generation="g1")
+    now[0] = float(expires - 30)
+    assert tokens.check(token).generation == "g1"  # verified once, then remembered
+    now[0] = float(expires)
+    with pytest.raises(UnauthenticatedError):
+        tokens.check(token)  # by the clock, even though jwt's own clock would have accepted it
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    with pytest.raises(UnauthenticatedError):
+        tokens.check(forged)

@@ -1,4 +1,6 @@
-"""Run a service's FastAPI app with uvicorn; SIGTERM triggers the app's graceful shutdown (its lifespan)."""
+"""Run a service's FastAPI app with uvicorn (uvloop's event loop and the httptools parser: the pure-Python h11 parser
+and asyncio's own loop cost a save a few tenths of a millisecond of CPU in every process it passes); SIGTERM
+triggers the app's graceful shutdown (its lifespan)."""
 
 from __future__ import annotations
 
@@ -20,4 +22,9 @@ def serve(create_app: Callable[[], FastAPI], settings: ServiceSettings) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=15,
+        loop="uvloop",
+        http="httptools",
+        # longer than the gateway's pooled connections stay idle (upstream.py: 30 s), so that the gateway never
+        # sends a request on a connection the service is closing
+        timeout_keep_alive=75,
     )

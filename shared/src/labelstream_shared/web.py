@@ -112,7 +112,7 @@ _PATH_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _NOT_CHECKED = {"shape_id"}
 
 
-def path_ids_checked(request: Request) -> None:
+async def path_ids_checked(request: Request) -> None:
     """Every route's path ids, checked before anything else (body, headers, lookups): a malformed id is 422 naming
     the parameter on every route; a well-formed id that names nothing is the route's 404."""
     problems = [
@@ -233,7 +233,7 @@ def health_router() -> APIRouter:
     return router
 
 
-def app_deps(request: Request) -> Any:
+async def app_deps(request: Request) -> Any:
     """FastAPI dependency: what the wiring put on the app; use as `Annotated[XDeps, Depends(app_deps)]`."""
     return request.app.state.deps
 
