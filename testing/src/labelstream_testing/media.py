@@ -14,6 +14,7 @@ from pathlib import Path
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events import DataAdded, EventPayload, MediaProcessed, envelope_for
 from labelstream_shared.events.contracts import AddedSample, MediaKind
+from labelstream_shared.jobs import Claim
 from media_svc.adapters.caches import FrameLru, LocalSources
 from media_svc.adapters.decoding import tasks
 from media_svc.app.frames import Frames
@@ -140,11 +141,16 @@ class Harness:
             done += 1
         return done
 
+    async def purge(self, claim: Claim, owner: str, *, chunk: int = 1000) -> int:
+        return await execute_purge(
+            claim, owner, run=self.run, store=self.store, derived_bucket=DERIVED_BUCKET, purges=self.purges, chunk=chunk
+        )
+
     async def purge_all(self, *, chunk: int = 1000) -> int:
         """Run every queued purge; returns how many records went."""
         removed = 0
         while claim := await self.purges.claim_next(owner="test", stale_after_s=120):
-            removed += await execute_purge(claim, "test", jobs=self.jobs, purges=self.purges, chunk=chunk)
+            removed += await self.purge(claim, "test", chunk=chunk)
         return removed
 
     def processed(self) -> list[MediaProcessed]:

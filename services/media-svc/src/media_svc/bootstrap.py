@@ -98,7 +98,9 @@ def create_app(settings: MediaSettings, *, fake_deps: api.MediaDeps | None = Non
         )
 
         async def purge(claim: Claim, owner: str) -> None:
-            await execute_purge(claim, owner, jobs=jobs, purges=purges)
+            await execute_purge(
+                claim, owner, run=run, store=store, derived_bucket=settings.derived_bucket, purges=purges
+            )
 
         async def transcode(claim: Claim, owner: str) -> None:
             await execute_transcode(claim, owner, jobs=jobs, transcodes=transcodes)
@@ -106,6 +108,7 @@ def create_app(settings: MediaSettings, *, fake_deps: api.MediaDeps | None = Non
         media_worker = MediaBatchWorker(
             jobs=jobs,
             max_batch=settings.max_batch_jobs,
+            batches_in_flight=settings.batches_in_flight,
             target_batch_s=settings.batch_target_s,
             poll_interval_s=settings.job_poll_interval_s,
         )

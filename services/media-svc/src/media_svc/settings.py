@@ -12,8 +12,9 @@ class MediaSettings(ServiceSettings):
     processing_workers: int = 1
     frame_workers: int = 1
     # media jobs are claimed and recorded in batches (one transaction each), sized to take about `batch_target_s`
-    # (many tiny sources, few large ones), two batches under way (one recorded while the next is processed)
+    # (many tiny sources, few large ones); several batches under way, so downloads, decoding and commits overlap
     max_batch_jobs: int = 200
+    batches_in_flight: int = 4
     batch_target_s: float = 1.0
     batch_transfers: int = 16  # downloads and uploads of a batch under way at once
     job_poll_interval_s: float = 0.1  # the worker claims again this soon when there was nothing to claim

@@ -11,7 +11,6 @@ from labelstream_shared.events import DatasetDeleted
 from labelstream_testing.media import DERIVED_BUCKET, Harness
 from labelstream_testing.media_fakes import InMemoryFrameIndexes
 from labelstream_testing.media_samples import make_image
-from media_svc.app.purge import execute_purge
 from media_svc.domain.frames import FrameIndex
 
 
@@ -75,11 +74,11 @@ async def test_a_purge_whose_worker_stopped_is_taken_over_and_finished(harness: 
     inline_delete = harness.store.delete_some
     harness.store.delete_some = store_away  # type: ignore[method-assign]
     with pytest.raises(ConnectionError):
-        await execute_purge(claim, "dies", jobs=harness.jobs, purges=harness.purges, chunk=3)
+        await harness.purge(claim, "dies", chunk=3)
     assert await harness.records.get_many(s.sample_id for s in samples) == {}  # the records went, chunk by chunk
     harness.store.delete_some = inline_delete  # type: ignore[method-assign]
     assert await harness.purges.claim_next(owner="other", stale_after_s=120) is None  # its owner may still be alive
     again = await harness.purges.claim_next(owner="other", stale_after_s=-1)  # silent too long: taken over
     assert again is not None and again.attempts == 2
-    await execute_purge(again, "other", jobs=harness.jobs, purges=harness.purges, chunk=3)
+    await harness.purge(again, "other", chunk=3)
     assert derived_keys(harness, "big") == []

@@ -1,7 +1,8 @@
 """The media job worker: claims a fair batch of jobs (see MediaRecords.claim_batch), processes it and records it in
-one transaction; a second batch is claimed while the first is recorded. The batch size follows the measured rate,
-aiming at batches of about `target_batch_s`: many tiny sources per batch (no per-job overhead), few large ones (a new
-object of another dataset is claimed within about that time, whatever the backlog)."""
+one transaction; several batches are under way at once (downloads, decoding and commits overlap). The batch size
+follows the measured rate, aiming at batches of about `target_batch_s`: many tiny sources per batch (no per-job
+overhead), few large ones (a new object of another dataset is claimed within about that time, whatever the
+backlog)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class MediaBatchWorker:
         jobs: MediaJobs,
         max_batch: int = 200,
         min_batch: int = 4,
-        batches_in_flight: int = 2,
+        batches_in_flight: int = 4,
         target_batch_s: float = 1.0,
         poll_interval_s: float = 0.1,
         stale_after_s: float = STALE_AFTER_S,

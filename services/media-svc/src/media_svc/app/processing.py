@@ -143,10 +143,11 @@ async def _decode(jobs: MediaJobs, sources: list[tuple[MediaRecord, str]]) -> di
     async def decode_group(group: list[tuple[MediaRecord, str]]) -> None:
         try:
             results = await jobs.decoder.process_many([(path, r.kind) for r, path in group])
-        except DecoderFailedError as exc:
+        except Exception as exc:  # noqa: BLE001 - a crash, a time-out or a decoder's bug: on which source?
+            failure = _as_failure(exc)
             if len(group) > 1:
                 suspects.extend(group)
-            decoded.update({r.id: exc for r, _ in group})
+            decoded.update(dict.fromkeys((r.id for r, _ in group), failure))
             return
         decoded.update({r.id: result for (r, _), result in zip(group, results, strict=True)})
 
@@ -154,9 +155,15 @@ async def _decode(jobs: MediaJobs, sources: list[tuple[MediaRecord, str]]) -> di
     for record, path in suspects:
         try:
             decoded[record.id] = await jobs.decoder.process(path, kind=record.kind)
-        except (MediaRejectedError, DecoderFailedError) as exc:
-            decoded[record.id] = exc
+        except Exception as exc:  # noqa: BLE001 - its own failure, whatever it is
+            decoded[record.id] = _as_failure(exc)
     return decoded
+
+
+def _as_failure(exc: Exception) -> MediaRejectedError | DecoderFailedError:
+    if isinstance(exc, MediaRejectedError | DecoderFailedError):
+        return exc
+    return DecoderFailedError(f"decoding failed: {exc!r}")
 
 
 async def _finish(

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from labelstream_shared.jobs import Claim, JobLostError
+from labelstream_shared.uow import TransactionRunner
 
-from media_svc.app.ports import MediaPurges, MediaTransaction
-from media_svc.app.processing import MediaJobs
+from media_svc.app.ports import MediaPurges, MediaStore, MediaTransaction
 from media_svc.domain import keys
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,14 @@ PURGE_CHUNK = 1000
 
 
 async def execute_purge(
-    claim: Claim, owner: str, *, jobs: MediaJobs, purges: MediaPurges, chunk: int = PURGE_CHUNK
+    claim: Claim,
+    owner: str,
+    *,
+    run: TransactionRunner[MediaTransaction],
+    store: MediaStore,
+    derived_bucket: str,
+    purges: MediaPurges,
+    chunk: int = PURGE_CHUNK,
 ) -> int:
     """Remove what is left of the dataset (its id is the job id), then the job; returns how many records went."""
     dataset_id = claim.job_id
@@ -34,14 +41,14 @@ async def execute_purge(
     removed = 0
     while True:
         await _still_mine(purges, dataset_id, owner)
-        done = await jobs.run(one_chunk)
+        done = await run(one_chunk)
         removed += done
         if done < chunk:
             break
     prefix = keys.dataset_prefix(dataset_id)
     while True:
         await _still_mine(purges, dataset_id, owner)
-        if await jobs.store.delete_some(jobs.derived_bucket, prefix, limit=chunk) < chunk:
+        if await store.delete_some(derived_bucket, prefix, limit=chunk) < chunk:
             break
     await purges.finish(dataset_id)
     log.info("purged the media of a deleted dataset", extra={"fields": {"dataset": dataset_id, "records": removed}})
