@@ -7,6 +7,7 @@ The port (`JobQueue`) and the worker only: the MongoDB side is `mongo_jobs`, the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -96,3 +97,23 @@ class JobWorker:
             await self.execute(claim, self.owner)
         except Exception:
             log.exception("%s job %s failed", self.name, claim.job_id)
+
+
+def repeatedly(
+    work: Callable[[], Awaitable[int]], *, interval_s: float, what: str
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """Background work that runs with the consumers (e.g. purging what deleted datasets left): `work`, then a pause
+    of `interval_s`, until stopped. `work` returns how much it did (logged as `what` when not 0); a failure (MongoDB
+    away) is logged and tried again after the pause."""
+
+    async def loop(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                if done := await work():
+                    log.info(what, extra={"fields": {"count": done}})
+            except Exception as exc:  # noqa: BLE001 - MongoDB away: try again later
+                log.warning("%s: failed, will retry", what, extra={"fields": {"error": repr(exc)}})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+    return loop
