@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import uuid
 import zlib
 from collections.abc import Iterable, Sequence
@@ -60,7 +61,9 @@ class MongoMediaRecords(MongoJobQueue):
         now = utc_now()
         purging = await self._purges.distinct("_id", session=self._session)
         waiting = await self._collection.distinct("dataset_id", {"status": "queued"}, session=self._session)
-        datasets = [d for d in waiting if d not in set(purging)][:limit]
+        datasets = [d for d in waiting if d not in set(purging)]
+        if len(datasets) > limit:  # more datasets wait than a batch holds: a random `limit` of them this time
+            datasets = random.sample(datasets, limit)
         share = max(1, limit // max(1, len(datasets)))
         fields = {"attempts": 1}
         stale = {"status": "running", "heartbeat_at": {"$lt": now - timedelta(seconds=stale_after_s)}}
