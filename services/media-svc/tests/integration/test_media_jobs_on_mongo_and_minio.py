@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events import DatasetDeleted, envelope_for
-from labelstream_shared.mongo import Document
+from labelstream_shared.mongo import Document, MongoTransactionRunner
 from labelstream_shared.storage import ObjectStorage
 from labelstream_testing.media_real import PNG_HEADER, media_runner, put_source, queue_backlog, real_media_jobs
 from labelstream_testing.media_samples import make_image
@@ -31,13 +31,14 @@ from media_svc.domain import keys
 from media_svc.domain.records import MediaRecord
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 BACKLOG = 5_000  # bench/media_bench.py --jobs drains bigger ones
 PURGED = 30_000
-DERIVED = 2_000  # derived files of the purged dataset (MinIO writes a few hundred per second on this machine)
+DERIVED = 1_000  # derived files of the purged dataset (MinIO writes a few hundred per second on this machine)
 WORKER = Path(__file__).with_name("purge_worker.py")
 
 
@@ -104,6 +105,26 @@ def derived_count(storage: ObjectStorage, bucket: str, dataset_id: str) -> int:
     return sum(1 for _ in storage.client.list_objects(bucket, prefix=keys.dataset_prefix(dataset_id), recursive=True))
 
 
+async def take_over(
+    run: MongoTransactionRunner[MongoMediaTransaction], store: S3MediaStore, *, bucket: str, purges: MongoMediaPurges
+) -> tuple[int, int]:
+    """What a JobWorker does with the silent purge: claim it and run it; again when it fails. The killed worker may
+    have died inside a chunk's transaction: MongoDB keeps that transaction (and its write conflicts) until its
+    lifetime runs out (transactionLifetimeLimitSeconds), so the first chunk may wait that long, or fail."""
+    removed = 0
+    for _ in range(3):
+        claim = await purges.claim_next(owner="heir", stale_after_s=0)
+        assert claim is not None and claim.job_id == "doomed"
+        try:
+            removed += await execute_purge(claim, "heir", run=run, store=store, derived_bucket=bucket, purges=purges)
+        except OperationFailure as exc:
+            if not exc.has_error_label("TransientTransactionError"):
+                raise
+            continue
+        return removed, claim.attempts
+    raise AssertionError("the purge was not finished after three takeovers")
+
+
 async def test_a_big_deleted_dataset_is_purged_in_chunks_and_resumes_after_its_worker_is_killed(
     mongo_client: AsyncMongoClient[Document],
     mongo_db: AsyncDatabase[Document],
@@ -144,15 +165,12 @@ async def test_a_big_deleted_dataset_is_purged_in_chunks_and_resumes_after_its_w
 
     purges = MongoMediaPurges(mongo_db)
     assert await purges.claim_next(owner="heir", stale_after_s=60) is None  # not yet silent long enough
-    claim = await purges.claim_next(owner="heir", stale_after_s=0)
-    assert claim is not None and (claim.job_id, claim.attempts) == ("doomed", 2)
     resumed = time.monotonic()
-    store = S3MediaStore(storage.client)
-    removed = await execute_purge(claim, "heir", run=run, store=store, derived_bucket=bucket, purges=purges)
+    removed, attempts = await take_over(run, S3MediaStore(storage.client), bucket=bucket, purges=purges)
     took = time.monotonic() - resumed
     print(f"\npurge: handler {handled * 1000:.0f} ms; after the kill {removed:,} records and {DERIVED:,} derived files")
-    print(f"removed in {took:.1f} s ({left:,} records were left)")
-    assert removed == left
+    print(f"removed in {took:.1f} s by the worker that took it over (claim {attempts}; {left:,} records were left)")
+    assert removed <= left  # what the killed worker's open transaction removed, if it committed, is not counted
     assert await mongo_db[RECORDS].count_documents({"dataset_id": "doomed"}) == 0
     assert await asyncio.to_thread(derived_count, storage, bucket, "doomed") == 0
     assert await mongo_db[RECORDS].count_documents({"dataset_id": "kept"}) == 3
