@@ -12,8 +12,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Coroutine
+from typing import Any
 
-from labelstream_shared.jobs import STALE_AFTER_S, Claim
+from labelstream_shared.jobs import STALE_AFTER_S, Claim, run_claimed
 
 from media_svc.app.processing import MediaJobs, execute_media_batch
 
@@ -47,28 +49,11 @@ class MediaBatchWorker:
         return max(self.min_batch, min(self.max_batch, int(self._rate * self.target_batch_s)))
 
     async def run(self, stop: asyncio.Event) -> None:
-        active: set[asyncio.Task[None]] = set()
-        freed = asyncio.Event()
+        async def next_batch() -> Coroutine[Any, Any, None] | None:
+            claims = await self._claim()
+            return self.execute(claims) if claims else None
 
-        def finished(task: asyncio.Task[None]) -> None:
-            active.discard(task)
-            freed.set()
-
-        while not stop.is_set():
-            freed.clear()
-            if len(active) < self.batches_in_flight and (claims := await self._claim()):
-                task = asyncio.create_task(self.execute(claims))
-                active.add(task)
-                task.add_done_callback(finished)
-                continue
-            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(freed.wait())]
-            try:
-                await asyncio.wait(waits, timeout=self.poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiting in waits:
-                    waiting.cancel()
-        if active:
-            await asyncio.wait(active)
+        await run_claimed(stop, claim=next_batch, slots=self.batches_in_flight, poll_interval_s=self.poll_interval_s)
 
     async def _claim(self) -> list[Claim]:
         try:
