@@ -6,10 +6,11 @@
   gateway and straight from media-svc: targets p95 < 150 ms cold, < 10 ms cached;
 - extraction of many time points in one request (POST .../frames) next to a raw PyAV decode of the same span:
   target >= 90 %;
-- media-svc's resident memory (its process and its decoding processes) while it works: target < 400 MiB.
+- media-svc's resident memory (its process and its decoding processes) while it works: target < 400 MiB;
+- with --jobs N: media jobs per second of tiny sources, batches next to one job at a time (bench/media_jobs_bench.py).
 
 Needs the platform (`make up`). Generated media is cached under ~/.cache/labelstream/bench/.
-Usage: python bench/media_bench.py [--images 8] [--frames 40] [--extract-seconds 60]
+Usage: python bench/media_bench.py [--images 8] [--frames 40] [--extract-seconds 60] [--jobs 0]
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from PIL import Image
 for _name, _value in service_env(PORTS).items():  # the platform's ports (a private platform's too) for every helper
     os.environ.setdefault(_name, _value)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.media_jobs_bench import bench_jobs  # noqa: E402
 from tests.storage import ensure_bucket, minio_client  # noqa: E402
 from tests.support import admin_headers  # noqa: E402
 
@@ -315,10 +317,13 @@ def main() -> None:
     parser.add_argument("--extract-seconds", type=float, default=60.0, help="0: no extraction")
     parser.add_argument("--video-seconds", type=int, default=600, help="length of the video of the frame figures")
     parser.add_argument("--skip-thumbnails", action="store_true")
+    parser.add_argument("--jobs", type=int, default=0, help="tiny media jobs to drain (0: not measured)")
     args = parser.parse_args()
     if not args.skip_thumbnails:
         bench_thumbnails(args.images)
     asyncio.run(bench_frames(args.frames, args.extract_seconds, video_seconds=args.video_seconds))
+    if args.jobs:
+        asyncio.run(bench_jobs(args.jobs))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from tests.storage import ensure_bucket, minio_client
 from tests.support import admin_headers, dataset_known_to_sync, eventually, gateway_client
 
 pytestmark = pytest.mark.e2e
+DERIVED_BUCKET = "labelstream-derived"  # media-svc's LS_DERIVED_BUCKET on the platform
 
 
 @pytest.fixture
@@ -134,3 +135,30 @@ async def test_media_pipeline_through_the_gateway(gateway: httpx.AsyncClient, un
     playable = await gateway.get(f"/api/media/datasets/{dataset_id}/samples/{avi['id']}/video")
     assert (playable.status_code, playable.headers["content-type"]) == (200, "video/mp4")
     assert playable.content[4:8] == b"ftyp"
+
+
+def derived_files_of(dataset_id: str) -> list[str]:
+    listed = minio_client().list_objects(DERIVED_BUCKET, prefix=f"{dataset_id}/", recursive=True)
+    return [o.object_name for o in listed if o.object_name]
+
+
+async def test_a_deleted_datasets_derived_files_are_purged(gateway: httpx.AsyncClient, unique: str) -> None:
+    bucket = f"e2e-media-{unique}"
+    prefix = f"purge-{unique}/"
+    await asyncio.to_thread(ensure_bucket, minio_client(), bucket)
+    for n in range(3):
+        await asyncio.to_thread(put, bucket, f"{prefix}photo-{n}.jpg", make_image(width=64 + n))
+    dataset_id = await dataset_on(gateway, bucket=bucket, prefix=prefix, name=f"purge {unique}")
+    await sync(gateway, dataset_id)
+    samples = await processed_samples(gateway, dataset_id, 3)
+    assert {s["media_status"] for s in samples.values()} == {"ready"}
+    assert len(await asyncio.to_thread(derived_files_of, dataset_id)) == 3  # a thumbnail each
+
+    assert (await gateway.delete(f"/api/datasets/{dataset_id}")).status_code in (200, 202, 204)
+
+    async def purged() -> bool:
+        return not await asyncio.to_thread(derived_files_of, dataset_id)
+
+    await eventually(purged, timeout=60, what="the deleted dataset's thumbnails purged")
+    sources = await asyncio.to_thread(lambda: list(minio_client().list_objects(bucket, prefix=prefix, recursive=True)))
+    assert len(sources) == 3  # the sources themselves stay in their bucket

@@ -7,13 +7,14 @@ The port (`JobQueue`) and the worker only: the MongoDB side is `mongo_jobs`, the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -61,28 +62,11 @@ class JobWorker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
 
     async def run(self, stop: asyncio.Event) -> None:
-        active: set[asyncio.Task[None]] = set()
-        slot_freed = asyncio.Event()  # a finished job frees a slot: claim the next one at once, not after a poll
+        async def next_job() -> Coroutine[Any, Any, None] | None:
+            claim = await self._claim()
+            return self._execute(claim) if claim else None
 
-        def finished(task: asyncio.Task[None]) -> None:
-            active.discard(task)
-            slot_freed.set()
-
-        while not stop.is_set():
-            slot_freed.clear()
-            if len(active) < self.max_concurrent and (claim := await self._claim()):
-                task = asyncio.create_task(self._execute(claim), name=f"{self.name}-{claim.job_id}")
-                active.add(task)
-                task.add_done_callback(finished)
-                continue
-            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(slot_freed.wait())]
-            try:
-                await asyncio.wait(waits, timeout=self.poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiting in waits:
-                    waiting.cancel()
-        if active:
-            await asyncio.wait(active)
+        await run_claimed(stop, claim=next_job, slots=self.max_concurrent, poll_interval_s=self.poll_interval_s)
 
     async def _claim(self) -> Claim | None:
         try:
@@ -96,3 +80,57 @@ class JobWorker:
             await self.execute(claim, self.owner)
         except Exception:
             log.exception("%s job %s failed", self.name, claim.job_id)
+
+
+async def run_claimed(
+    stop: asyncio.Event,
+    *,
+    claim: Callable[[], Awaitable[Coroutine[Any, Any, None] | None]],
+    slots: int,
+    poll_interval_s: float,
+) -> None:
+    """The loop of a worker: while a slot is free, `claim` work (a coroutine to run, or None when there is none) and
+    run it as a task; with no free slot or nothing to claim, wait for a slot to free or `poll_interval_s`. On stop,
+    wait for what runs."""
+    active: set[asyncio.Task[None]] = set()
+    slot_freed = asyncio.Event()  # a finished piece of work frees a slot: claim the next at once, not after a poll
+
+    def finished(task: asyncio.Task[None]) -> None:
+        active.discard(task)
+        slot_freed.set()
+
+    while not stop.is_set():
+        slot_freed.clear()
+        if len(active) < slots and (work := await claim()):
+            task = asyncio.create_task(work)
+            active.add(task)
+            task.add_done_callback(finished)
+            continue
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(slot_freed.wait())]
+        try:
+            await asyncio.wait(waits, timeout=poll_interval_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+    if active:
+        await asyncio.wait(active)
+
+
+def repeatedly(
+    work: Callable[[], Awaitable[int]], *, interval_s: float, what: str
+) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """Background work that runs with the consumers (e.g. purging what deleted datasets left): `work`, then a pause
+    of `interval_s`, until stopped. `work` returns how much it did (logged as `what` when not 0); a failure (MongoDB
+    away) is logged and tried again after the pause."""
+
+    async def loop(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                if done := await work():
+                    log.info(what, extra={"fields": {"count": done}})
+            except Exception as exc:  # noqa: BLE001 - MongoDB away: try again later
+                log.warning("%s: failed, will retry", what, extra={"fields": {"error": repr(exc)}})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+
+    return loop

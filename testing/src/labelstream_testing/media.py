@@ -8,19 +8,22 @@ import os
 import signal
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from labelstream_shared.clock import utc_now
 from labelstream_shared.events import DataAdded, EventPayload, MediaProcessed, envelope_for
 from labelstream_shared.events.contracts import AddedSample, MediaKind
+from labelstream_shared.jobs import Claim
 from media_svc.adapters.caches import FrameLru, LocalSources
 from media_svc.adapters.decoding import tasks
 from media_svc.app.frames import Frames
 from media_svc.app.handlers import DATASET_SUBSCRIPTIONS, SUBSCRIPTIONS
-from media_svc.app.processing import MediaJobs, execute_media_job
+from media_svc.app.processing import MediaJobs, execute_media_batch
+from media_svc.app.purge import execute_purge
 from media_svc.app.transcoding import execute_transcode
 from media_svc.domain.frames import FrameTarget
-from media_svc.domain.limits import MediaLimits
+from media_svc.domain.limits import MediaLimits, MediaRejectedError
 from media_svc.domain.processed import Processed
 from media_svc.entrypoints.api import MediaDeps
 
@@ -28,6 +31,7 @@ from labelstream_testing.events import dataset_created
 from labelstream_testing.media_fakes import (
     FakeMediaStore,
     InMemoryFrameIndexes,
+    InMemoryMediaPurges,
     InMemoryMediaRecords,
     InMemoryMediaTransaction,
     InMemoryTranscodes,
@@ -48,6 +52,9 @@ class InlineDecoder:
     async def process(self, path: str, *, kind: str) -> Processed:
         return await asyncio.to_thread(tasks.process_source, path, kind=kind, limits=self.limits)
 
+    async def process_many(self, sources: Sequence[tuple[str, str]]) -> list[Processed | MediaRejectedError]:
+        return await asyncio.to_thread(tasks.process_sources, list(sources), limits=self.limits)
+
     async def frame(self, path: str, target: FrameTarget, *, rotation: int) -> bytes:
         return await asyncio.to_thread(tasks.frame_jpeg, path, target, rotation=rotation)
 
@@ -64,6 +71,7 @@ class Harness:
         state: InMemoryState = self.run.state
         self.records = InMemoryMediaRecords(state)
         self.transcodes = InMemoryTranscodes(state)
+        self.purges = InMemoryMediaPurges(state)
         self.store = FakeMediaStore()
         self.decoder = InlineDecoder()
         self.jobs = MediaJobs(
@@ -122,16 +130,28 @@ class Harness:
             await self.create(dataset_id)
         await self.deliver(DataAdded(dataset_id=dataset_id, origin="sync", samples=tuple(samples)))
 
-    async def work_off(self, *, limit: int = 1000) -> int:
-        """Run every queued media job (and transcode), one at a time; returns how many."""
+    async def work_off(self, *, limit: int = 1000, batch: int = 64) -> int:
+        """Run every queued media job in batches (then the transcodes, one at a time); returns how many jobs."""
         done = 0
-        while done < limit and (claim := await self.records.claim_next(owner="test", stale_after_s=120)):
-            await execute_media_job(claim, "test", jobs=self.jobs)
-            done += 1
+        while done < limit and (claims := await self.records.claim_batch(owner="test", stale_after_s=120, limit=batch)):
+            await execute_media_batch(claims, "test", jobs=self.jobs)
+            done += len(claims)
         while done < limit and (claim := await self.transcodes.claim_next(owner="test", stale_after_s=120)):
             await execute_transcode(claim, "test", jobs=self.jobs, transcodes=self.transcodes)
             done += 1
         return done
+
+    async def purge(self, claim: Claim, owner: str, *, chunk: int = 1000) -> int:
+        return await execute_purge(
+            claim, owner, run=self.run, store=self.store, derived_bucket=DERIVED_BUCKET, purges=self.purges, chunk=chunk
+        )
+
+    async def purge_all(self, *, chunk: int = 1000) -> int:
+        """Run every queued purge; returns how many records went."""
+        removed = 0
+        while claim := await self.purges.claim_next(owner="test", stale_after_s=120):
+            removed += await self.purge(claim, "test", chunk=chunk)
+        return removed
 
     def processed(self) -> list[MediaProcessed]:
         payloads = [e.envelope.payload() for e in self.run.state.outbox]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from labelstream_shared.clock import utc_now
+from labelstream_shared.jobs import Claim
 from media_svc.app.ports import MediaTransaction, SourceMissingError
 from media_svc.domain.frames import FrameIndex
 from media_svc.domain.limits import MediaRejectedError
@@ -26,7 +29,39 @@ class InMemoryMediaRecords(InMemoryJobQueue):
 
     def __init__(self, state: InMemoryState) -> None:
         self._rows = state.collection("records")
-        self._indexes = state.collection("frame_indexes")
+        self._purges = state.collection("purges")
+
+    async def claim_batch(self, *, owner: str, stale_after_s: float, limit: int) -> list[Claim]:
+        now = utc_now()
+        stale_before = now - timedelta(seconds=stale_after_s)
+        claimable = sorted(
+            (self.claim_key(job_id, row), job_id)
+            for job_id, row in self._rows.items()
+            if row["dataset_id"] not in self._purges
+            and (
+                row["status"] == "queued"
+                or (row["status"] == "running" and row["heartbeat_at"] and row["heartbeat_at"] < stale_before)
+            )
+        )
+        stale = [i for _, i in claimable if self._rows[i]["status"] == "running"][:limit]
+        per_dataset: dict[str, list[str]] = {}
+        for _, job_id in claimable:
+            if self._rows[job_id]["status"] == "queued":
+                per_dataset.setdefault(self._rows[job_id]["dataset_id"], []).append(job_id)
+        datasets = sorted(per_dataset)[:limit]
+        share = max(1, limit // max(1, len(datasets)))
+        lists = [stale, *(per_dataset[d][:share] for d in datasets)]
+        picked = [i for row in itertools.zip_longest(*lists) for i in row if i is not None][:limit]
+        claims = []
+        for job_id in picked:
+            row = self._rows[job_id]
+            row.update(owner=owner, heartbeat_at=now, attempts=row.get("attempts", 0) + 1, status="running")
+            claims.append(Claim(job_id=job_id, attempts=row["attempts"]))
+        return claims
+
+    async def heartbeat_many(self, job_ids: Iterable[str], *, owner: str) -> None:
+        for job_id in job_ids:
+            await self.heartbeat(job_id, owner=owner)
 
     async def get(self, sample_id: str) -> MediaRecord | None:
         row = self._rows.get(sample_id)
@@ -42,6 +77,10 @@ class InMemoryMediaRecords(InMemoryJobQueue):
     async def save(self, record: MediaRecord) -> None:
         self._rows[record.id] = {**record.model_dump(), "owner": None, "heartbeat_at": None}
 
+    async def save_many(self, records: Sequence[MediaRecord]) -> None:
+        for record in records:
+            await self.save(record)
+
     async def release(self, dataset_id: str) -> None:
         for row in self._rows.values():
             if row["dataset_id"] == dataset_id and row["status"] == "held":
@@ -51,10 +90,8 @@ class InMemoryMediaRecords(InMemoryJobQueue):
         for sample_id in sample_ids:
             self._rows.pop(sample_id, None)
 
-    async def delete_dataset(self, dataset_id: str) -> None:
-        for sample_id in [i for i, r in self._rows.items() if r["dataset_id"] == dataset_id]:
-            del self._rows[sample_id]
-            self._indexes.pop(sample_id, None)
+    async def ids_of_dataset(self, dataset_id: str, *, limit: int) -> list[str]:
+        return [i for i, r in self._rows.items() if r["dataset_id"] == dataset_id][:limit]
 
 
 class InMemoryMediaDatasets:
@@ -90,6 +127,24 @@ class InMemoryTranscodes(InMemoryJobQueue):
     async def done(self, sample_id: str) -> None:
         self._rows.pop(sample_id, None)
 
+    async def delete(self, sample_ids: Iterable[str]) -> None:
+        for sample_id in sample_ids:
+            self._rows.pop(sample_id, None)
+
+
+class InMemoryMediaPurges(InMemoryJobQueue):
+    active = ("queued",)
+    claim_order = "created_at"
+
+    def __init__(self, state: InMemoryState) -> None:
+        self._rows = state.collection("purges")
+
+    async def add(self, dataset_id: str) -> None:
+        self._rows.setdefault(dataset_id, {"status": "queued", "created_at": utc_now(), "owner": None, "attempts": 0})
+
+    async def finish(self, dataset_id: str) -> None:
+        self._rows.pop(dataset_id, None)
+
 
 class InMemoryFrameIndexes:
     def __init__(self, state: InMemoryState) -> None:
@@ -114,6 +169,7 @@ class InMemoryMediaTransaction(InMemoryTransaction, MediaTransaction):
         self.records = InMemoryMediaRecords(state)
         self.frame_indexes = InMemoryFrameIndexes(state)
         self.transcodes = InMemoryTranscodes(state)
+        self.purges = InMemoryMediaPurges(state)
 
 
 def in_memory_runner(state: InMemoryState | None = None) -> InMemoryTransactionRunner[InMemoryMediaTransaction]:
@@ -152,6 +208,12 @@ class FakeMediaStore:
 
     async def ensure_bucket(self, bucket: str) -> None:
         return None
+
+    async def delete_some(self, bucket: str, prefix: str, *, limit: int) -> int:
+        names = [k for b, k in self.objects if b == bucket and k.startswith(prefix)][:limit]
+        for name in names:
+            del self.objects[(bucket, name)]
+        return len(names)
 
     def _read(self, bucket: str, key: str) -> bytes:
         if (bucket, key) not in self.objects:

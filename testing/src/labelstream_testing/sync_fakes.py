@@ -121,9 +121,14 @@ class InMemoryKnownObjects:
         for i in ids:
             self._rows[i] = {**self._rows[i], "missing": True}
 
-    async def delete_dataset(self, dataset_id: str) -> None:
-        for key in [k for k, r in self._rows.items() if r["dataset_id"] == dataset_id]:
+    async def dataset_ids(self) -> list[str]:
+        return sorted({r["dataset_id"] for r in self._rows.values()})
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        ids = [k for k, r in self._rows.items() if r["dataset_id"] == dataset_id][:limit]
+        for key in ids:
             del self._rows[key]
+        return len(ids)
 
 
 class InMemoryJobs(InMemoryJobQueue, Generic[J]):

@@ -15,6 +15,7 @@ from media_svc.adapters.caches import FrameLru, LocalSources
 from media_svc.adapters.decoder import PooledDecoder
 from media_svc.adapters.mongo import (
     MongoFrameIndexes,
+    MongoMediaPurges,
     MongoMediaRecords,
     MongoMediaTransaction,
     MongoTranscodes,
@@ -22,9 +23,11 @@ from media_svc.adapters.mongo import (
 )
 from media_svc.adapters.pool import ProcessPool
 from media_svc.adapters.storage import S3MediaStore
+from media_svc.app.batch_worker import MediaBatchWorker
 from media_svc.app.frames import Frames
 from media_svc.app.handlers import DATASET_SUBSCRIPTIONS, SUBSCRIPTIONS
-from media_svc.app.processing import MediaJobs, execute_media_job
+from media_svc.app.processing import MediaJobs
+from media_svc.app.purge import execute_purge
 from media_svc.app.transcoding import execute_transcode
 from media_svc.domain.limits import MediaLimits
 from media_svc.entrypoints import api
@@ -66,6 +69,7 @@ def create_app(settings: MediaSettings, *, fake_deps: api.MediaDeps | None = Non
             transcode_timeout_s=settings.transcode_timeout_s,
         )
         records, transcodes = MongoMediaRecords(runtime.db), MongoTranscodes(runtime.db)
+        purges = MongoMediaPurges(runtime.db)
         jobs = MediaJobs(
             run=run,
             records=records,
@@ -75,6 +79,7 @@ def create_app(settings: MediaSettings, *, fake_deps: api.MediaDeps | None = Non
             max_source_bytes=settings.max_source_bytes,
             max_attempts=settings.max_job_attempts,
             work_dir=str(work_dir / "jobs"),
+            transfers=settings.batch_transfers,
         )
         sources = LocalSources(
             store=store,
@@ -92,27 +97,30 @@ def create_app(settings: MediaSettings, *, fake_deps: api.MediaDeps | None = Non
             index_cache={},
         )
 
-        async def process(claim: Claim, owner: str) -> None:
-            await execute_media_job(claim, owner, jobs=jobs)
+        async def purge(claim: Claim, owner: str) -> None:
+            await execute_purge(
+                claim, owner, run=run, store=store, derived_bucket=settings.derived_bucket, purges=purges
+            )
 
         async def transcode(claim: Claim, owner: str) -> None:
             await execute_transcode(claim, owner, jobs=jobs, transcodes=transcodes)
 
-        media_worker = JobWorker(
-            name="media-jobs",
-            jobs=records,
-            execute=process,
-            max_concurrent=settings.max_concurrent_jobs,
+        media_worker = MediaBatchWorker(
+            jobs=jobs,
+            max_batch=settings.max_batch_jobs,
+            batches_in_flight=settings.batches_in_flight,
+            target_batch_s=settings.batch_target_s,
             poll_interval_s=settings.job_poll_interval_s,
         )
         transcode_worker = JobWorker(name="transcodes", jobs=transcodes, execute=transcode, poll_interval_s=2.0)
+        purge_worker = JobWorker(name="media-purges", jobs=purges, execute=purge, poll_interval_s=2.0)
         return Wiring(
             deps=api.MediaDeps(frames=frames, store=store, work_dir=str(work_dir / "jobs")),
             consumers=[
                 runtime.consumer(group=CONSUMER_GROUP, subscriptions=SUBSCRIPTIONS, run=run),
                 runtime.consumer(group=DATASETS_GROUP, subscriptions=DATASET_SUBSCRIPTIONS, run=run),
             ],
-            workers=[media_worker.run, transcode_worker.run],
+            workers=[media_worker.run, transcode_worker.run, purge_worker.run],
             closers=[decoder.close],
         )
 

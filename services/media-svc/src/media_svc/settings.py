@@ -11,9 +11,13 @@ class MediaSettings(ServiceSettings):
     # CPU work: processes decoding sources (probe, thumbnails) and processes serving frames, each pool bounded
     processing_workers: int = 1
     frame_workers: int = 1
-    # media jobs a replica has under way (downloads and commits overlap; decoding waits for the pool's processes)
-    max_concurrent_jobs: int = 8
-    job_poll_interval_s: float = 0.1  # the worker claims again this soon when all its slots are taken
+    # media jobs are claimed and recorded in batches (one transaction each), sized to take about `batch_target_s`
+    # (many tiny sources, few large ones); several batches under way, so downloads, decoding and commits overlap
+    max_batch_jobs: int = 200
+    batches_in_flight: int = 4
+    batch_target_s: float = 1.0
+    batch_transfers: int = 16  # downloads and uploads of a batch under way at once
+    job_poll_interval_s: float = 0.1  # the worker claims again this soon when there was nothing to claim
     worker_memory_limit_bytes: int = 2 * 1024**3  # address-space limit of a decoding process
     task_timeout_s: float = 120.0  # a decoding task running longer is killed (its process pool restarted)
     transcode_timeout_s: float = 1800.0

@@ -3,14 +3,15 @@ MediaProcessed; hostile files end failed with a reason while good ones keep flow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from labelstream_shared.events import SampleDeleted, SourceChanged
 from labelstream_testing.media import DERIVED_BUCKET, Harness
 from labelstream_testing.media_samples import hostile_corpus, make_image, make_video
-from media_svc.app.processing import execute_media_job
-from media_svc.domain.limits import DecoderFailedError
+from media_svc.app.processing import execute_media_batch, execute_media_job
+from media_svc.domain.limits import DecoderFailedError, MediaRejectedError
 from media_svc.domain.processed import Processed
 
 
@@ -86,15 +87,48 @@ async def test_a_missing_source_object_fails_the_sample(harness: Harness) -> Non
     assert harness.latest(gone.sample_id).failure_reason == "the source object is not in the bucket"
 
 
-async def test_a_decoder_crash_is_retried_then_fails_the_sample(harness: Harness) -> None:
-    async def crash(path: str, *, kind: str) -> Processed:
-        raise DecoderFailedError("the decoder crashed")
+def crash_on(harness: Harness, poison: bytes) -> None:
+    """The decoder crashes on a source holding `poison` (and a task with such a source crashes as a whole)."""
+    inline_one, inline_many = harness.decoder.process, harness.decoder.process_many
 
-    harness.decoder.process = crash  # type: ignore[method-assign]
-    sample = harness.put("crash.jpg", make_image())
+    def poisoned(path: str) -> bool:
+        return Path(path).read_bytes() == poison
+
+    async def process(path: str, *, kind: str) -> Processed:
+        if poisoned(path):
+            raise DecoderFailedError("the decoder crashed")
+        return await inline_one(path, kind=kind)
+
+    async def process_many(sources: Sequence[tuple[str, str]]) -> list[Processed | MediaRejectedError]:
+        if any(poisoned(path) for path, _ in sources):
+            raise DecoderFailedError("the decoder crashed")
+        return await inline_many(sources)
+
+    harness.decoder.process = process  # type: ignore[method-assign]
+    harness.decoder.process_many = process_many  # type: ignore[method-assign]
+
+
+async def test_a_decoder_crash_is_retried_then_fails_the_sample(harness: Harness) -> None:
+    crash_on(harness, b"poison")
+    sample = harness.put("crash.jpg", b"poison")
     await harness.add("d1", [sample])
     assert await harness.work_off() == 3  # three attempts
     assert harness.latest(sample.sample_id).failure_reason == "the decoder crashed"
+
+
+async def test_a_source_crashing_the_decoder_does_not_fail_its_batch(harness: Harness) -> None:
+    crash_on(harness, b"poison")
+    good = [harness.put(f"good-{n}.jpg", make_image(width=64 + n)) for n in range(5)]
+    bad = harness.put("crash.jpg", b"poison")
+    await harness.add("d1", [*good[:3], bad, *good[3:]])
+    claims = await harness.records.claim_batch(owner="w", stale_after_s=60, limit=10)
+    assert len(claims) == 6
+    assert await execute_media_batch(claims, "w", jobs=harness.jobs) == 5  # one task crashed: each decoded alone
+    assert {p.sample_id: p.status for p in harness.processed()} == {s.sample_id: "ready" for s in good}
+    retried = await harness.records.get(bad.sample_id)
+    assert retried is not None and (retried.status, retried.attempts) == ("queued", 1)
+    assert await harness.work_off() == 2
+    assert harness.latest(bad.sample_id).failure_reason == "the decoder crashed"
 
 
 async def test_an_unplayable_video_gets_a_transcode(harness: Harness, tmp_path: Path) -> None:

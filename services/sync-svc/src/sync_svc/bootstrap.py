@@ -20,6 +20,7 @@ from sync_svc.app.handlers import decode_notification, subscriptions
 from sync_svc.app.imports import execute_import
 from sync_svc.app.notifications import apply_notifications
 from sync_svc.app.ports import SyncTransaction
+from sync_svc.app.purge import purger
 from sync_svc.app.sync_run import SyncReads, execute_sync_run
 from sync_svc.domain.notifications import BucketChange
 from sync_svc.entrypoints import api
@@ -68,7 +69,7 @@ def create_app(settings: SyncSettings, *, fake_deps: api.SyncDeps | None = None)
                 ),
             ],
             extra_topics=[BUCKET_NOTIFICATIONS],
-            workers=[sync_worker.run, import_worker.run],
+            workers=[sync_worker.run, import_worker.run, purger(run)],
         )
 
     return service_app(settings, routers=[api.router], wire=wire, fake_deps=fake_deps)

@@ -5,16 +5,14 @@ consumer nor needs one huge transaction. A dataset's samples are purged once lab
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 
 from labelstream_shared.events.topics import LABELS_LATEST
+from labelstream_shared.jobs import repeatedly
 from labelstream_shared.uow import TransactionRunner
 
 from labeling_svc.app.ports import LabelingTransaction
 
-log = logging.getLogger(__name__)
 BATCH = 1000
 
 
@@ -47,16 +45,4 @@ def purger(
     run: TransactionRunner[LabelingTransaction], *, interval_s: float = 2.0
 ) -> Callable[[asyncio.Event], Awaitable[None]]:
     """Background work (runs with the consumers): purge, then wait `interval_s`, until stopped."""
-
-    async def work(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                purged = await purge_once(run)
-                if purged:
-                    log.info("purged samples of deleted datasets", extra={"fields": {"samples": purged}})
-            except Exception as exc:  # noqa: BLE001 - MongoDB away: try again later
-                log.warning("purge failed, will retry", extra={"fields": {"error": repr(exc)}})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval_s)
-
-    return work
+    return repeatedly(lambda: purge_once(run), interval_s=interval_s, what="purged samples of deleted datasets")

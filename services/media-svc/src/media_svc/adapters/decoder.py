@@ -3,9 +3,11 @@ serving frames, so frames stay quick while sources are processed. Tasks go by na
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from media_svc.adapters.pool import ProcessPool
 from media_svc.domain.frames import FrameTarget
-from media_svc.domain.limits import MediaLimits
+from media_svc.domain.limits import MediaLimits, MediaRejectedError
 from media_svc.domain.processed import Processed
 
 TASKS = "media_svc.adapters.decoding.tasks"
@@ -30,6 +32,12 @@ class PooledDecoder:
     async def process(self, path: str, *, kind: str) -> Processed:
         processed: Processed = await self.processing.run(
             f"{TASKS}:process_source", path, kind=kind, limits=self.limits, timeout=self.task_timeout_s
+        )
+        return processed
+
+    async def process_many(self, sources: Sequence[tuple[str, str]]) -> list[Processed | MediaRejectedError]:
+        processed: list[Processed | MediaRejectedError] = await self.processing.run(
+            f"{TASKS}:process_sources", list(sources), limits=self.limits, timeout=self.task_timeout_s
         )
         return processed
 

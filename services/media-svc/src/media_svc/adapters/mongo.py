@@ -1,13 +1,20 @@
-"""MongoDB adapters of media-svc: records (also the media job queue), transcode jobs and frame indexes."""
+"""MongoDB adapters of media-svc: records (also the media job queue), transcode jobs, frame indexes and purges of
+deleted datasets."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import random
+import uuid
 import zlib
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
 import numpy as np
 from bson import Binary
 from labelstream_shared.clock import utc_now
+from labelstream_shared.jobs import Claim
 from labelstream_shared.mongo import Document, MongoTransaction, model_from_document, model_to_document
 from labelstream_shared.mongo_jobs import MongoJobQueue
 from pymongo import ASCENDING, ReplaceOne, ReturnDocument
@@ -18,7 +25,7 @@ from media_svc.app.ports import MediaTransaction
 from media_svc.domain.frames import FrameIndex
 from media_svc.domain.records import MediaRecord
 
-RECORDS, TRANSCODES, FRAME_INDEXES, DATASETS = "records", "transcodes", "frame_indexes", "datasets"
+RECORDS, TRANSCODES, FRAME_INDEXES, DATASETS, PURGES = "records", "transcodes", "frame_indexes", "datasets", "purges"
 HELD_TTL_S = 7 * 24 * 3600  # samples of a dataset that was never created are forgotten after a week
 
 
@@ -27,14 +34,17 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     if "queue" in await db[RECORDS].index_information():  # the first release's oldest-first queue
         await db[RECORDS].drop_index("queue")
     await db[RECORDS].create_index("dataset_id", name="dataset")
+    fair = [("status", ASCENDING), ("dataset_id", ASCENDING), ("newest_first", ASCENDING)]
+    await db[RECORDS].create_index(fair, name="queue_per_dataset")
     await db[RECORDS].create_index(
         "queued_at", name="held_expire", expireAfterSeconds=HELD_TTL_S, partialFilterExpression={"status": "held"}
     )
     await db[TRANSCODES].create_index([("status", ASCENDING), ("queued_at", ASCENDING)], name="queue")
+    await db[PURGES].create_index([("status", ASCENDING), ("created_at", ASCENDING)], name="queue")
 
 
 class MongoMediaRecords(MongoJobQueue):
-    """Media jobs, one per sample, claimed newest first (see `_record_document`)."""
+    """Media jobs, one per sample, claimed newest first (see `_record_document`), in fair batches."""
 
     active = ("queued", "running")
     claim_order = "newest_first"
@@ -42,8 +52,59 @@ class MongoMediaRecords(MongoJobQueue):
 
     def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
         self._collection = db[RECORDS]
-        self._indexes = db[FRAME_INDEXES]
+        self._purges = db[PURGES]
         self._session = session
+
+    async def claim_batch(self, *, owner: str, stale_after_s: float, limit: int) -> list[Claim]:
+        """One query per dataset with waiting jobs (an index scan each), one update, and a read-back only when
+        another worker took some of the same jobs meanwhile."""
+        now = utc_now()
+        purging = await self._purges.distinct("_id", session=self._session)
+        waiting = await self._collection.distinct("dataset_id", {"status": "queued"}, session=self._session)
+        datasets = [d for d in waiting if d not in set(purging)]
+        if len(datasets) > limit:  # more datasets wait than a batch holds: a random `limit` of them this time
+            datasets = random.sample(datasets, limit)
+        share = max(1, limit // max(1, len(datasets)))
+        fields = {"attempts": 1}
+        stale = {"status": "running", "heartbeat_at": {"$lt": now - timedelta(seconds=stale_after_s)}}
+        finds = [
+            self._collection.find({**stale, "dataset_id": {"$nin": purging}}, fields, session=self._session)
+            .limit(limit)
+            .to_list(),
+            *(
+                self._collection.find({"status": "queued", "dataset_id": d}, fields, session=self._session)
+                .sort("newest_first", ASCENDING)
+                .limit(share)
+                .to_list()
+                for d in datasets
+            ),
+        ]
+        found = await asyncio.gather(*finds)
+        picked = {doc["_id"]: int(doc.get("attempts", 0)) + 1 for doc in fair_order(found)[:limit]}
+        if not picked:
+            return []
+        token = uuid.uuid4().hex
+        claimed = await self._collection.update_many(
+            {"_id": {"$in": list(picked)}, "$or": [{"status": "queued"}, stale]},
+            {
+                "$set": {"status": "running", "owner": owner, "heartbeat_at": now, "claim": token},
+                "$inc": {"attempts": 1},
+            },
+            session=self._session,
+        )
+        if claimed.modified_count != len(picked):  # another worker was quicker for some
+            cursor = self._collection.find(
+                {"_id": {"$in": list(picked)}, "claim": token}, fields, session=self._session
+            )
+            picked = {doc["_id"]: int(doc["attempts"]) async for doc in cursor}
+        return [Claim(job_id=job_id, attempts=attempts) for job_id, attempts in picked.items()]
+
+    async def heartbeat_many(self, job_ids: Iterable[str], *, owner: str) -> None:
+        ids = list(job_ids)
+        if ids:
+            await self._collection.update_many(
+                {"_id": {"$in": ids}, "owner": owner}, {"$set": {"heartbeat_at": utc_now()}}, session=self._session
+            )
 
     async def get(self, sample_id: str) -> MediaRecord | None:
         doc = await self._collection.find_one({"_id": sample_id}, session=self._session)
@@ -65,6 +126,9 @@ class MongoMediaRecords(MongoJobQueue):
         doc = _record_document(record)
         await self._collection.replace_one({"_id": record.id}, doc, upsert=True, session=self._session)
 
+    async def save_many(self, records: Sequence[MediaRecord]) -> None:
+        await self.queue(records)
+
     async def release(self, dataset_id: str) -> None:
         await self._collection.update_many(
             {"dataset_id": dataset_id, "status": "held"}, {"$set": {"status": "queued"}}, session=self._session
@@ -75,14 +139,16 @@ class MongoMediaRecords(MongoJobQueue):
         if ids:
             await self._collection.delete_many({"_id": {"$in": ids}}, session=self._session)
 
-    async def delete_dataset(self, dataset_id: str) -> None:
-        ids = [
-            doc["_id"]
-            async for doc in self._collection.find({"dataset_id": dataset_id}, {"_id": 1}, session=self._session)
-        ]
-        await self._collection.delete_many({"dataset_id": dataset_id}, session=self._session)
-        if ids:
-            await self._indexes.delete_many({"_id": {"$in": ids}}, session=self._session)
+    async def ids_of_dataset(self, dataset_id: str, *, limit: int) -> list[str]:
+        cursor = self._collection.find({"dataset_id": dataset_id}, {"_id": 1}, session=self._session).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+
+def fair_order(found: Sequence[Sequence[Document]]) -> list[Document]:
+    """Round robin over the lists (stale jobs, then each dataset's newest jobs): the first of each, the second of
+    each, and so on."""
+    rows = itertools.zip_longest(*found)
+    return [doc for row in rows for doc in row if doc is not None]
 
 
 def _record_document(record: MediaRecord) -> Document:
@@ -134,6 +200,30 @@ class MongoTranscodes(MongoJobQueue):
 
     async def done(self, sample_id: str) -> None:
         await self._collection.delete_one({"_id": sample_id}, session=self._session)
+
+    async def delete(self, sample_ids: Iterable[str]) -> None:
+        ids = list(sample_ids)
+        if ids:
+            await self._collection.delete_many({"_id": {"$in": ids}}, session=self._session)
+
+
+class MongoMediaPurges(MongoJobQueue):
+    """`{_id: dataset_id, status: "queued", created_at}` while a deleted dataset's media are being removed."""
+
+    active = ("queued",)
+    claim_order = "created_at"
+
+    def __init__(self, db: AsyncDatabase[Document], session: AsyncClientSession | None = None) -> None:
+        self._collection = db[PURGES]
+        self._session = session
+
+    async def add(self, dataset_id: str) -> None:
+        doc = {"status": "queued", "created_at": utc_now()}
+        update = {"$setOnInsert": {**doc, "owner": None, "attempts": 0}}
+        await self._collection.update_one({"_id": dataset_id}, update, upsert=True, session=self._session)
+
+    async def finish(self, dataset_id: str) -> None:
+        await self._collection.delete_one({"_id": dataset_id}, session=self._session)
 
 
 def _packed(values: tuple[int, ...]) -> Binary:
@@ -188,3 +278,4 @@ class MongoMediaTransaction(MongoTransaction, MediaTransaction):
         self.records = MongoMediaRecords(db, session)
         self.frame_indexes = MongoFrameIndexes(db, session)
         self.transcodes = MongoTranscodes(db, session)
+        self.purges = MongoMediaPurges(db, session)

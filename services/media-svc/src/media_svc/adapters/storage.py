@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 from collections.abc import AsyncIterator
 
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 
 from media_svc.app.ports import SourceMissingError
@@ -91,3 +93,20 @@ class S3MediaStore:
             except S3Error as exc:
                 if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                     raise
+
+    async def delete_some(self, bucket: str, prefix: str, *, limit: int) -> int:
+        def delete() -> int:
+            listed = self.client.list_objects(bucket, prefix=prefix, recursive=True)
+            names = [o.object_name for o in itertools.islice(listed, limit) if o.object_name]
+            if names:
+                errors = list(self.client.remove_objects(bucket, [DeleteObject(n) for n in names]))
+                if errors:
+                    raise RuntimeError(f"{len(errors)} of {len(names)} objects were not deleted: {errors[0]}")
+            return len(names)
+
+        try:
+            return await asyncio.to_thread(delete)
+        except S3Error as exc:
+            if exc.code == "NoSuchBucket":
+                return 0
+            raise

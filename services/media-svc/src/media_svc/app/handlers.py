@@ -1,5 +1,6 @@
 """Event handlers of media-svc: new and changed samples become media jobs (queued records), processed later by the
-job worker outside the consumer's transaction; deleted samples and datasets are forgotten."""
+job worker outside the consumer's transaction; deleted samples are forgotten, and a deleted dataset's media are
+purged by a job (app/purge.py): a dataset may hold a million samples."""
 
 from __future__ import annotations
 
@@ -56,8 +57,10 @@ async def dataset_created(tx: MediaTransaction, event: DatasetCreated, _envelope
 
 
 async def dataset_deleted(tx: MediaTransaction, event: DatasetDeleted, _envelope: EventEnvelope) -> None:
+    """Cheap and idempotent: the dataset is forgotten (samples added later are held, then expire) and its purge is
+    queued; from now on its media jobs are not claimed."""
     await tx.datasets.deleted(event.dataset_id)
-    await tx.records.delete_dataset(event.dataset_id)
+    await tx.purges.add(event.dataset_id)
 
 
 SUBSCRIPTIONS: list[Subscription[MediaTransaction, Any]] = [

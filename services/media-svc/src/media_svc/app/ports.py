@@ -1,21 +1,32 @@
-"""What media-svc's use cases need: its records (which are also its job queue), frame indexes, object storage
-and the decoder (worker processes)."""
+"""What media-svc's use cases need: its records (which are also its job queue), frame indexes, purges of deleted
+datasets, object storage and the decoder (worker processes)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol
 
-from labelstream_shared.jobs import JobQueue
+from labelstream_shared.jobs import Claim, JobQueue
 from labelstream_shared.uow import Transaction
 
 from media_svc.domain.frames import FrameIndex, FrameTarget
+from media_svc.domain.limits import MediaRejectedError
 from media_svc.domain.processed import Processed
 from media_svc.domain.records import MediaRecord
 
 
 class MediaRecords(JobQueue, Protocol):
     """One record per sample; a queued record is a media job (claimed: status running, with an owner)."""
+
+    async def claim_batch(self, *, owner: str, stale_after_s: float, limit: int) -> list[Claim]:
+        """Claim up to `limit` jobs at once (each claim counts as an attempt). Fair: every dataset with waiting jobs
+        gets an equal share of the batch, its newest jobs first, so a new object of a small dataset never waits behind
+        a big dataset's backlog; jobs of a dataset being purged are not claimed."""
+        ...
+
+    async def heartbeat_many(self, job_ids: Iterable[str], *, owner: str) -> None:
+        """Tell that `owner` still runs these jobs."""
+        ...
 
     async def get(self, sample_id: str) -> MediaRecord | None: ...
 
@@ -29,13 +40,19 @@ class MediaRecords(JobQueue, Protocol):
         """Store a finished (or requeued) record; it no longer has an owner."""
         ...
 
+    async def save_many(self, records: Sequence[MediaRecord]) -> None:
+        """`save` for many records at once."""
+        ...
+
     async def release(self, dataset_id: str) -> None:
         """Queue the dataset's held records (its DatasetCreated came after their DataAdded)."""
         ...
 
     async def delete(self, sample_ids: Iterable[str]) -> None: ...
 
-    async def delete_dataset(self, dataset_id: str) -> None: ...
+    async def ids_of_dataset(self, dataset_id: str, *, limit: int) -> list[str]:
+        """Up to `limit` ids of the dataset's records (what a purge removes next)."""
+        ...
 
 
 class MediaDatasets(Protocol):
@@ -61,6 +78,17 @@ class Transcodes(JobQueue, Protocol):
 
     async def done(self, sample_id: str) -> None: ...
 
+    async def delete(self, sample_ids: Iterable[str]) -> None: ...
+
+
+class MediaPurges(JobQueue, Protocol):
+    """Purges of deleted datasets, one job per dataset (job id: the dataset id): its records, frame indexes,
+    transcode jobs and derived files go in chunks, outside the consumer, resumable by another worker."""
+
+    async def add(self, dataset_id: str) -> None: ...
+
+    async def finish(self, dataset_id: str) -> None: ...
+
 
 class FrameIndexes(Protocol):
     async def get(self, sample_id: str, *, etag: str) -> FrameIndex | None: ...
@@ -75,6 +103,7 @@ class MediaTransaction(Transaction):
     records: MediaRecords
     frame_indexes: FrameIndexes
     transcodes: Transcodes
+    purges: MediaPurges
 
 
 class SourceMissingError(Exception):
@@ -104,11 +133,20 @@ class MediaStore(Protocol):
 
     async def ensure_bucket(self, bucket: str) -> None: ...
 
+    async def delete_some(self, bucket: str, prefix: str, *, limit: int) -> int:
+        """Delete up to `limit` objects under `prefix` (one listing, one batch delete); returns how many."""
+        ...
+
 
 class Decoder(Protocol):
     """The CPU work, off the event loop and bounded (worker processes)."""
 
     async def process(self, path: str, *, kind: str) -> Processed: ...
+
+    async def process_many(self, sources: Sequence[tuple[str, str]]) -> list[Processed | MediaRejectedError]:
+        """Process several (path, kind) sources in one task: small sources cost no task each. A rejected source is
+        its MediaRejectedError in the result; a crash or time-out fails the whole task (DecoderFailedError)."""
+        ...
 
     async def frame(self, path: str, target: FrameTarget, *, rotation: int) -> bytes: ...
 

@@ -25,7 +25,7 @@ async def execute_transcode(claim: Claim, owner: str, *, jobs: MediaJobs, transc
     if etag is None or record is None or record.etag != etag or record.transcode_status != "queued":
         await transcodes.done(claim.job_id)
         return
-    async with heartbeating(transcodes, claim.job_id, owner):
+    async with heartbeating(lambda: transcodes.heartbeat(claim.job_id, owner=owner)):
         playback = await _transcode(jobs, record, attempts=claim.attempts)
     if playback is None:
         return  # retried later

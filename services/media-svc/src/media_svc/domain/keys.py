@@ -12,8 +12,13 @@ def _segment(value: str) -> str:
     return _UNSAFE.sub("_", value) or "_"
 
 
+def dataset_prefix(dataset_id: str) -> str:
+    """Where every derived file of the dataset's samples lives (what its purge removes)."""
+    return f"{_segment(dataset_id)}/"
+
+
 def derived_prefix(*, dataset_id: str, sample_id: str, etag: str) -> str:
-    return f"{_segment(dataset_id)}/{_segment(sample_id)}/{_segment(etag)}/"
+    return f"{dataset_prefix(dataset_id)}{_segment(sample_id)}/{_segment(etag)}/"
 
 
 def thumbnail_key(prefix: str) -> str:

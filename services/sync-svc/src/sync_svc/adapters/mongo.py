@@ -92,8 +92,14 @@ class MongoKnownObjects:
                 {"_id": {"$in": list(ids)}}, {"$set": {"missing": True}}, session=self._session
             )
 
-    async def delete_dataset(self, dataset_id: str) -> None:
-        await self._collection.delete_many({"dataset_id": dataset_id}, session=self._session)
+    async def dataset_ids(self) -> list[str]:
+        return [str(d) for d in await self._collection.distinct("dataset_id", session=self._session)]
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        cursor = self._collection.find({"dataset_id": dataset_id}, {"_id": 1}, session=self._session).limit(limit)
+        ids = [doc["_id"] async for doc in cursor]
+        await self.forget(ids)
+        return len(ids)
 
 
 class MongoJobs(MongoJobQueue, Generic[J]):

@@ -29,9 +29,9 @@ def subscriptions(store: ObjectStore) -> list[Subscription[SyncTransaction, Any]
         tx.projected_dataset(event.dataset_id)  # runs can be asked for now: a page waiting to synchronize hears it
 
     async def forget_dataset(tx: SyncTransaction, event: DatasetDeleted, envelope: EventEnvelope) -> None:
-        """The dataset's objects stay in the bucket; only sync-svc's records of them go."""
+        """The dataset's objects stay in the bucket; only sync-svc's records of them go, in the background and in
+        batches (app/purge.py): a dataset may hold a million objects."""
         await tx.datasets.delete(event.dataset_id)
-        await tx.objects.delete_dataset(event.dataset_id)
 
     async def samples_deleted(tx: SyncTransaction, event: SampleDeleted, envelope: EventEnvelope) -> None:
         await delete_samples(tx, event, store=store)

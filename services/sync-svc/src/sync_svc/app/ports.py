@@ -76,7 +76,13 @@ class KnownObjects(Protocol):
 
     async def mark_missing(self, ids: Sequence[str]) -> None: ...
 
-    async def delete_dataset(self, dataset_id: str) -> None: ...
+    async def dataset_ids(self) -> list[str]:
+        """The datasets that have known objects."""
+        ...
+
+    async def remove_some(self, dataset_id: str, *, limit: int) -> int:
+        """Forget up to `limit` of the dataset's objects; returns how many."""
+        ...
 
 
 class ImportTasks(JobQueue, Protocol):

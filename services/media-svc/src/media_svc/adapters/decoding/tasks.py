@@ -21,6 +21,18 @@ def process_source(path: str, *, kind: str, limits: MediaLimits) -> Processed:
         raise MediaRejectedError("decoding needs more memory than a worker may use") from exc
 
 
+def process_sources(sources: list[tuple[str, str]], *, limits: MediaLimits) -> list[Processed | MediaRejectedError]:
+    """Several sources in one task (one round trip to the worker for many small files); a rejection is returned in
+    its place, so the others still count."""
+    results: list[Processed | MediaRejectedError] = []
+    for path, kind in sources:
+        try:
+            results.append(process_source(path, kind=kind, limits=limits))
+        except MediaRejectedError as exc:
+            results.append(exc)
+    return results
+
+
 frame_jpeg = frames.frame_jpeg
 extract_frames = frames.extract_frames
 transcode_to_h264 = transcode.transcode_to_h264
