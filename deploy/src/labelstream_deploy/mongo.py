@@ -66,7 +66,9 @@ class MongoServer(Component):
             # a local platform soon holds millions of samples and media records: with 0.5 GB of cache their
             # indexes no longer fitted and inserts waited on eviction (override with LS_MONGO_CACHE_GB)
             "--wiredTigerCacheSizeGB", os.environ.get("LS_MONGO_CACHE_GB", "2"),
-            "--setParameter", "transactionLifetimeLimitSeconds=120",
+            # MongoDB's default: a transaction left open by a killed process holds its writes until then (each
+            # consumer transaction is bounded to about 1 MiB of events, and commits in seconds)
+            "--setParameter", "transactionLifetimeLimitSeconds=60",
         ]  # fmt: skip
         self.process.start(argv, env=dict(os.environ))
 

@@ -31,7 +31,7 @@ from media_svc.domain import keys
 from media_svc.domain.records import MediaRecord
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import NetworkTimeout, PyMongoError
 
 from tests.support import eventually
 
@@ -117,8 +117,8 @@ async def take_over(
         assert claim is not None and claim.job_id == "doomed"
         try:
             removed += await execute_purge(claim, "heir", run=run, store=store, derived_bucket=bucket, purges=purges)
-        except OperationFailure as exc:
-            if not exc.has_error_label("TransientTransactionError"):
+        except PyMongoError as exc:  # the conflict, or the driver giving up on it after its own retries
+            if not (isinstance(exc, NetworkTimeout) or exc.has_error_label("TransientTransactionError")):
                 raise
             continue
         return removed, claim.attempts
