@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from labelstream_deploy.__main__ import all_components
-from labelstream_deploy.component import Component
+from labelstream_deploy.component import Component, LaunchError
 from labelstream_deploy.config import PORTS
 from labelstream_deploy.paths import run_dir
+from labelstream_deploy.waiting import NotReadyError
 from labelstream_shared.events.topics import dead_letter_topic
 
 DLQ_PREFIX = dead_letter_topic("")
@@ -46,8 +47,21 @@ class Platform:
     async def start(self, name: str) -> float:
         """Start a killed component through the launcher; returns the seconds until it answered (readyz, ping)."""
         started = time.monotonic()
-        await asyncio.to_thread(self.components[name].ensure_running)
+        await asyncio.to_thread(self._ensure_running, self.components[name])
         return time.monotonic() - started
+
+    @staticmethod
+    def _ensure_running(component: Component, patience: float = 240) -> None:
+        """The launcher's start, waiting longer than its minute while the process runs: on a loaded machine a
+        service restarted during a backlog (or a gateway whose readiness asks every service) can take longer."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                component.ensure_running()
+                return
+            except (LaunchError, NotReadyError):
+                if component.process.pid() is None or time.monotonic() > deadline:
+                    raise
 
     @contextlib.contextmanager
     def paused(self, name: str) -> Iterator[Component]:
@@ -62,7 +76,7 @@ class Platform:
         """Whatever a failed test left behind: every component runs (and none is stopped) for the tests after it."""
         for component in self.components.values():
             component.process.resume()
-            component.ensure_running()
+            self._ensure_running(component)
 
 
 @dataclass(frozen=True)
@@ -225,20 +239,31 @@ def last_saves(savers: list[Saver]) -> dict[str, Save]:
 
 
 def label_changed_problems(events: list[dict[str, Any]], savers: list[Saver]) -> list[str]:
-    """Every applied save is exactly one LabelChanged with its shapes, and there is no other (revisions by sample)."""
+    """Every applied save is exactly one LabelChanged (one event id) with its shapes, and there is no other.
+
+    The relay delivers at least once (labelstream_shared.outbox: a kill between publishing and marking a batch sent
+    publishes it again, with the same event ids), so an outside consumer keeps one event per id, as the services'
+    processed-event ledgers do; `redelivered` counts the copies."""
     saved = {(s.sample_id, s.revision): s.shapes for saver in savers for s in saver.saves}
-    seen: dict[tuple[str, int], int] = {}
+    ids: dict[tuple[str, int], set[str]] = {}
     problems = []
     for event in events:
         data = event["data"]
         key = (data["sample_id"], data["revision"])
-        seen[key] = seen.get(key, 0) + 1
+        ids.setdefault(key, set()).add(event["id"])
         if key in saved and shapes_key(data["shapes"]) != saved[key]:
             problems.append(f"LabelChanged {key}: other shapes than the save")
-    problems += [f"LabelChanged {key} seen {n} times" for key, n in seen.items() if n > 1]
-    problems += [f"LabelChanged {key} without a save" for key in seen.keys() - saved.keys()]
-    problems += [f"save {key} without its LabelChanged" for key in saved.keys() - seen.keys()]
+    problems += [
+        f"LabelChanged {key}: {len(found)} events (ids {sorted(found)})" for key, found in ids.items() if len(found) > 1
+    ]
+    problems += [f"LabelChanged {key} without a save" for key in ids.keys() - saved.keys()]
+    problems += [f"save {key} without its LabelChanged" for key in saved.keys() - ids.keys()]
     return problems
+
+
+def redelivered(events: list[dict[str, Any]]) -> int:
+    """Copies of an event already seen (same id): the relay's at-least-once delivery after a kill."""
+    return len(events) - len({event["id"] for event in events})
 
 
 def expected_counts(finals: dict[str, Save]) -> dict[str, int]:
