@@ -103,6 +103,7 @@ class Saver:
     dataset_id: str
     samples: list[str]
     number: int
+    think_s: float = 0.0  # between one save and the next (an annotator draws before saving again)
     revisions: dict[str, int] = field(default_factory=dict)
     saves: list[Save] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # answers while a component was down (retried)
@@ -129,6 +130,7 @@ class Saver:
         while not stop.is_set() and not self.anomalies:
             await self._save(self.samples[n % len(self.samples)], self.shapes_for(n), stop)
             n += 1
+            await asyncio.sleep(self.think_s)
 
     async def _save(self, sample_id: str, shapes: list[dict[str, Any]], stop: asyncio.Event) -> None:
         revision, sent_at = self.revisions[sample_id], time.monotonic()

@@ -45,6 +45,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 # listed only once dataset-svc has worked through the media events that arrive in between (minutes at 20,000).
 OBJECTS = int(os.environ.get("LS_CHAOS_OBJECTS", "5000"))
 CLIENTS = 16
+# Each client saves every half second at most (~30 saves/s in all): flat out, 16 clients produce LabelChanged faster
+# than dataset-svc applies them one transaction each on this machine, and its backlog, not the faults, would set the
+# test's length. bench/labeling_bench.py measures the flat-out rate.
+THINK_S = 0.5
 # The services first (each runs its API, relay and consumers in one process), then the infrastructure.
 KILL_ORDER = ("sync-svc", "dataset-svc", "labeling-svc", "media-svc", "gateway", "kafka", "mongodb", "minio")
 GAP_S = 2.0  # saves flow this long between one recovery and the next kill
@@ -177,7 +181,7 @@ async def test_every_component_killed_in_turn_loses_and_doubles_nothing(
     say(f"{len(samples)} samples to label, {OBJECTS:,} objects in bucket {bucket}")
 
     stop = asyncio.Event()
-    savers = [Saver(gateway, save_dataset, samples[i::CLIENTS], i) for i in range(CLIENTS)]
+    savers = [Saver(gateway, save_dataset, samples[i::CLIENTS], i, THINK_S) for i in range(CLIENTS)]
     listed = Listed(gateway, sync_dataset, origin)
     background = [asyncio.create_task(s.run(stop)) for s in savers] + [asyncio.create_task(listed.poll(stop))]
     try:
@@ -271,7 +275,7 @@ async def test_a_consumer_stopped_past_its_session_timeout_catches_up(
     save_dataset, samples = await labeling_samples(gateway, f"slow-{unique}", CLIENTS * 2)
     dead_before = await dead_letter_ends(KAFKA_BOOTSTRAP)
     stop = asyncio.Event()
-    savers = [Saver(gateway, save_dataset, samples[i::CLIENTS], i) for i in range(CLIENTS)]
+    savers = [Saver(gateway, save_dataset, samples[i::CLIENTS], i, THINK_S) for i in range(CLIENTS)]
     background = [asyncio.create_task(s.run(stop)) for s in savers]
     try:
         await asyncio.sleep(2)
