@@ -1,4 +1,4 @@
-"""`python -m labelstream_deploy up|down|status|restart`: the launcher behind `make up`, `make test` and `make down`."""
+"""`python -m labelstream_deploy up|down|status|restart|kill`: the launcher behind `make up|test|down`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,15 @@ def infrastructure(run: Path) -> tuple[MongoServer, KafkaServer, MinioServer]:
 
 def all_components(run: Path) -> list[Component]:
     return [*infrastructure(run), *app_services(run, PORTS)]
+
+
+def components_named(names: list[str], run: Path | None = None) -> list[Component]:
+    """The components called `names` (kafka, mongodb, minio, gateway, dataset-svc, ...), in that order."""
+    known = {c.name: c for c in all_components(run or run_dir())}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise LaunchError(f"no such component: {', '.join(unknown)} (components: {', '.join(known)})")
+    return [known[n] for n in names]
 
 
 def up(*, infra_only: bool, restart_services: bool, record: Path | None) -> None:
@@ -78,6 +87,13 @@ def restart(names: list[str]) -> None:
         _bring_up(services[name], None)
 
 
+def kill(names: list[str]) -> None:
+    """`kill -9` the named components, a fault to recover from (the chaos test); `up` starts them again."""
+    for component in components_named(names):
+        pid = component.process.kill()
+        print(f"  {component.name:<13} {'killed pid ' + str(pid) if pid else 'was not running'}")
+
+
 def status() -> int:
     exit_code = 0
     for component in all_components(run_dir()):
@@ -99,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="which components are running")
     restart_cmd = commands.add_parser("restart", help="restart app services by name (e.g. media-svc)")
     restart_cmd.add_argument("names", nargs="+")
+    kill_cmd = commands.add_parser("kill", help="kill -9 components by name (a fault; `up` starts them again)")
+    kill_cmd.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -108,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             down(only=only)
         elif args.command == "restart":
             restart(args.names)
+        elif args.command == "kill":
+            kill(args.names)
         else:
             return status()
     except LaunchError as exc:

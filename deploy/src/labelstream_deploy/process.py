@@ -68,6 +68,30 @@ class ManagedProcess:
         _signal_group(pid, signal.SIGKILL)
         return True
 
+    def kill(self, *, timeout: float = 10.0) -> int | None:
+        """`kill -9` the process group (a fault, for the chaos test): no chance to clean up. The pid file stays, so
+        `up` (`ensure_running`) sees the component as stopped and starts it again. Returns the pid killed."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        _signal_group(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        # a killed multi-threaded process is a zombie while its other threads still exit, holding its sockets
+        while (_is_alive(pid) or _has_threads(pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return pid
+
+    def pause(self) -> None:
+        """SIGSTOP the process group: it keeps its sockets but answers nothing (a stalled consumer)."""
+        pid = self.pid()
+        if pid is not None:
+            _signal_group(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            _signal_group(pid, signal.SIGCONT)
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
@@ -87,6 +111,14 @@ def _is_alive(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return True
     return state != "Z"
+
+
+def _has_threads(pid: int) -> bool:
+    """True while threads of a (zombie) process other than its leader still exist."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except OSError:
+        return False
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

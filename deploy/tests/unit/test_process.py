@@ -22,6 +22,24 @@ def test_starts_tracks_and_stops_a_process_group(tmp_path: Path) -> None:
     assert proc.stop() is False
 
 
+def test_a_killed_process_is_seen_as_stopped_and_starts_again(tmp_path: Path) -> None:
+    for sub in ("pids", "logs"):
+        (tmp_path / sub).mkdir()
+    proc = ManagedProcess("victim", tmp_path)
+    argv = [sys.executable, "-c", "import time; time.sleep(60)"]
+    pid = proc.start(argv, env=dict(os.environ))
+    proc.pause()
+    assert proc.pid() == pid  # a stopped process is still there
+    proc.resume()
+    assert proc.kill() == pid
+    assert proc.pid() is None and proc.pid_file.exists()  # as after a crash: `up` starts it again
+    os.waitpid(pid, 0)
+    assert proc.kill() is None
+    again = proc.start(argv, env=dict(os.environ))
+    assert proc.pid() == again != pid
+    assert proc.stop(timeout=5) is True
+
+
 def test_a_crashed_process_is_reported(tmp_path: Path) -> None:
     for sub in ("pids", "logs"):
         (tmp_path / sub).mkdir()
