@@ -150,12 +150,12 @@ async def test_a_big_deleted_dataset_is_purged_in_chunks_and_resumes_after_its_w
     assert {c.job_id.split("-")[0] for c in claims} == {"kept"}  # the doomed dataset's jobs are not claimed
 
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), mongo_db.name, bucket, env=os.environ.copy()
+        sys.executable, str(WORKER), mongo_db.name, bucket, env=os.environ.copy(), stdout=asyncio.subprocess.PIPE
     )
-    try:
+    assert worker.stdout is not None
+    try:  # killed right after a chunk's commit (the worker waits a second there), once a chunk is gone
         while await mongo_db[RECORDS].count_documents({"dataset_id": "doomed"}) == PURGED:
-            assert worker.returncode is None, "the worker ended before it could be killed"
-            await asyncio.sleep(0.05)
+            assert await worker.stdout.readline(), "the worker ended before it could be killed"
     finally:
         if worker.returncode is None:
             worker.send_signal(signal.SIGKILL)
