@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -34,18 +33,12 @@ from labelstream_testing.dataset import label_changed
 from labelstream_testing.labeling import LabelingPlatform, data_added, image_processed, sample_id_of, started_producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support import admin_headers
+from tests.support import admin_headers, free_port
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
 KAFKA = f"127.0.0.1:{PORTS.kafka}"
 MONGO = f"mongodb://127.0.0.1:{PORTS.mongo}/?replicaSet=rs0"
 GROUP = "dataset-svc"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -42,6 +42,12 @@ log = logging.getLogger(__name__)
 STALE_AFTER_S = 120.0  # a job runs a transaction every second or so: silence this long means its worker stopped
 
 
+def worker_owner(name: str) -> str:
+    """Who claims jobs: this process (host and pid) and a worker of it, new at each start (a restarted process
+    does not pass for the old one: its jobs go stale and are taken over)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
+
+
 class JobWorker:
     def __init__(
         self,
@@ -59,7 +65,7 @@ class JobWorker:
         self.max_concurrent = max_concurrent
         self.poll_interval_s = poll_interval_s
         self.stale_after_s = stale_after_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{name}:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner(name)
 
     async def run(self, stop: asyncio.Event) -> None:
         async def next_job() -> Coroutine[Any, Any, None] | None:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Coroutine
 from typing import Any
 
-from labelstream_shared.jobs import STALE_AFTER_S, Claim, run_claimed
+from labelstream_shared.jobs import STALE_AFTER_S, Claim, run_claimed, worker_owner
 
 from media_svc.app.processing import MediaJobs, execute_media_batch
 
@@ -40,7 +37,7 @@ class MediaBatchWorker:
         self.target_batch_s = target_batch_s
         self.poll_interval_s = poll_interval_s
         self.stale_after_s = stale_after_s
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:media-jobs:{uuid.uuid4().hex[:8]}"
+        self.owner = worker_owner("media-jobs")
         self._rate: float | None = None  # jobs per second of the last batch
 
     def batch_size(self) -> int:

@@ -15,6 +15,7 @@ from labelstream_shared.uow import TransactionRunner
 from sync_svc.app.archive_imports import checked_format
 from sync_svc.app.imports import start_import
 from sync_svc.app.ports import ObjectStore, SyncTransaction
+from sync_svc.domain.datasets import SyncDataset
 from sync_svc.domain.imports import (
     ArchiveSource,
     ImportCounts,
@@ -25,6 +26,13 @@ from sync_svc.domain.imports import (
 )
 from sync_svc.domain.media_kinds import SNIFF_BYTES, Skipped, kind_from_content, kind_from_name
 from sync_svc.domain.objects import KnownObject
+
+
+async def _known_dataset(run: TransactionRunner[SyncTransaction], dataset_id: str) -> SyncDataset:
+    dataset = await run(lambda tx: tx.datasets.get(dataset_id))
+    if dataset is None:
+        raise NotFoundError(f"dataset {dataset_id!r} is not known to sync-svc (yet)")
+    return dataset
 
 
 async def upload_file(
@@ -40,9 +48,7 @@ async def upload_file(
         check_upload_name(name)
     except ValueError as exc:
         raise InvalidInputError(f"name: {exc}") from exc
-    dataset = await run(lambda tx: tx.datasets.get(dataset_id))
-    if dataset is None:
-        raise NotFoundError(f"dataset {dataset_id!r} is not known to sync-svc (yet)")
+    dataset = await _known_dataset(run, dataset_id)
     try:
         key = upload_key(dataset.input_path.prefix, name)
     except ValueError as exc:
@@ -100,9 +106,7 @@ async def upload_archive(
     if not name.lower().endswith(".zip"):
         raise InvalidInputError(f"name: {name!r} is not a .zip archive")
     checked_format(format, field="format")
-    dataset = await run(lambda tx: tx.datasets.get(dataset_id))
-    if dataset is None:
-        raise NotFoundError(f"dataset {dataset_id!r} is not known to sync-svc (yet)")
+    dataset = await _known_dataset(run, dataset_id)
     key = f"{ARCHIVE_STAGING}{dataset_id}/{uuid.uuid4().hex}/{PurePosixPath(name).name}"
     await store.put_object(dataset.input_path.bucket, key, content, size=size)
     source = ArchiveSource(bucket=dataset.input_path.bucket, key=key, format=format)
