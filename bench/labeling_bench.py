@@ -39,6 +39,7 @@ from labelstream_testing.labeling import LabelingPlatform, box, started_producer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import labeling_peer
 from bench.label_studio_peer import LABEL_STUDIO_VERSION
+from bench.load_client import Answer, LoadClient
 from tests.support import admin_headers
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
@@ -63,8 +64,19 @@ def shapes_for(n: int) -> list[dict[str, Any]]:
     return [box(LABEL_NAMES[(n + i) % 3], 10 + i, 10 + i, 100 + i, 80 + i, shape_id=f"s{i}") for i in range(3)]
 
 
+def annotation_path(dataset_id: str, sample_id: str) -> str:
+    return f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation"
+
+
+async def save_through(load: LoadClient, dataset_id: str, sample_id: str, shapes: list[Any], revision: int) -> Answer:
+    """One save as the editor sends it, through the bench's cheap client (the platform's own cost is measured)."""
+    headers = {"If-Match": f'"{revision}"'}
+    return await load.request("PUT", annotation_path(dataset_id, sample_id), json={"shapes": shapes}, headers=headers)
+
+
 async def saves(
     platform: LabelingPlatform,
+    load: LoadClient,
     dataset_id: str,
     samples: list[str],
     *,
@@ -85,15 +97,15 @@ async def saves(
         while time.perf_counter() < deadline:
             sample_id = mine[n % len(mine)]
             started = time.perf_counter()
-            response = await platform.save(dataset_id, sample_id, shapes_for(n), revision=revisions[sample_id])
+            response = await save_through(load, dataset_id, sample_id, shapes_for(n), revisions[sample_id])
             latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code == 200:
+            if response.status == 200:
                 revisions[sample_id] = response.json()["revision"]
                 if accepted is not None:
                     accepted[(sample_id, revisions[sample_id])] = time.perf_counter()
             else:
                 failures += 1
-                if response.status_code == 409:
+                if response.status == 409:
                     revisions[sample_id] = response.json()["details"]["current_revision"]
             n += 1
 
@@ -164,11 +176,13 @@ def report_delivery(delays: list[float], accepted: int, *, during: str, p99_targ
     report(f"save -> LabelChanged p99, {during}", p99, "ms", f"<= {p99_target:.0f} ms", p99 <= p99_target)
 
 
-async def loaded_saves(platform: LabelingPlatform, dataset_id: str, samples: list[str], *, seconds: float) -> None:
+async def loaded_saves(
+    platform: LabelingPlatform, load: LoadClient, dataset_id: str, samples: list[str], *, seconds: float
+) -> None:
     """16 clients saving, with the delivery of every accepted save to an outside consumer during that load."""
     accepted: dict[tuple[str, int], float] = {}
     async with LabelChangedWatch() as watch:
-        await saves(platform, dataset_id, samples, clients=16, seconds=seconds, accepted=accepted)
+        await saves(platform, load, dataset_id, samples, clients=16, seconds=seconds, accepted=accepted)
         delays = await watch.delays(accepted)
     report_delivery(delays, len(accepted), during="16 clients", p99_target=50)
 
@@ -336,8 +350,9 @@ async def main(args: argparse.Namespace) -> None:
             print(f"announcing {len(keys)} samples with their image sizes ...")
             samples = await platform.add_images(dataset_id, keys)
             print("annotation saves through the gateway:")
-            await saves(platform, dataset_id, samples, clients=1, seconds=args.seconds)
-            await loaded_saves(platform, dataset_id, samples, seconds=args.seconds)
+            async with LoadClient(GATEWAY, headers) as load:
+                await saves(platform, load, dataset_id, samples, clients=1, seconds=args.seconds)
+                await loaded_saves(platform, load, dataset_id, samples, seconds=args.seconds)
             print("paced delivery to an external consumer of labelstream.labels:")
             await delivery(platform, dataset_id, samples, count=args.deliveries)
             if args.peer_tasks:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ import httpx
 from labelstream_testing.labeling import LabelingPlatform, box, data_added, image_processed, sample_id_of
 
 from bench.label_studio_peer import LABEL_STUDIO_VERSION, LabelStudio, label_studio_installed
+from bench.load_client import LoadClient
 
 WIDTH, HEIGHT = 640, 480
 LABEL_STUDIO_CONFIG = """<View>
@@ -89,12 +90,15 @@ async def labelstream(
     async def save(item: int, n: int) -> bool:
         sample_id = samples[item]
         shape = box("car" if n % 2 else "person", 10 + n % 50, 10, 200, 150, shape_id="b1")
-        response = await platform.save(dataset_id, sample_id, [shape], revision=revisions[sample_id])
-        if response.status_code == 200:
+        path = f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation"
+        headers = {"If-Match": f'"{revisions[sample_id]}"'}
+        response = await load.request("PUT", path, json={"shapes": [shape]}, headers=headers)
+        if response.status == 200:
             revisions[sample_id] = response.json()["revision"]
-        return response.status_code == 200
+        return response.status == 200
 
-    await concurrent_saves(save, clients=clients, pool=pool, seconds=seconds, figures=figures)
+    async with LoadClient(str(gateway.base_url), _authorization(gateway.headers)) as load:
+        await concurrent_saves(save, clients=clients, pool=pool, seconds=seconds, figures=figures)
     cursor: str | None = None
     for _ in range(pages):
         started = time.perf_counter()
@@ -117,6 +121,14 @@ async def labelstream(
 
 
 # --- Label Studio --------------------------------------------------------------------------------------------------
+
+
+def _authorization(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() == "authorization"}
+
+
+def body(n: int) -> dict[str, Any]:
+    return {"result": _result(n)}
 
 
 def _result(n: int) -> list[dict[str, Any]]:
@@ -151,14 +163,15 @@ async def label_studio(*, tasks: int, clients: int, pool: int, seconds: float, p
             async def save(item: int, n: int) -> bool:
                 task_id = task_ids[item]
                 if task_id not in annotations:
-                    response = await api.post(f"/api/tasks/{task_id}/annotations", json={"result": _result(n)})
-                    if response.status_code == 201:
+                    response = await load.request("POST", f"/api/tasks/{task_id}/annotations", json=body(n))
+                    if response.status == 201:
                         annotations[task_id] = response.json()["id"]
-                    return response.status_code == 201
-                response = await api.patch(f"/api/annotations/{annotations[task_id]}", json={"result": _result(n)})
-                return response.status_code == 200
+                    return response.status == 201
+                response = await load.request("PATCH", f"/api/annotations/{annotations[task_id]}", json=body(n))
+                return response.status == 200
 
-            await concurrent_saves(save, clients=clients, pool=len(task_ids), seconds=seconds, figures=figures)
+            async with LoadClient(studio.url, headers, connections=clients + 4) as load:
+                await concurrent_saves(save, clients=clients, pool=len(task_ids), seconds=seconds, figures=figures)
             for page in range(1, pages + 1):
                 started = time.perf_counter()
                 response = await api.get("/api/tasks", params={"project": project_id, "page": page, "page_size": 50})

@@ -54,8 +54,10 @@ class KafkaConsumerLoop:
         topics: list[str],
         bootstrap_servers: str,
         start_from: Literal["earliest", "latest"] = "earliest",
+        linger_ms: int = 0,
     ) -> None:
         self.processor = processor
+        self.linger_ms = linger_ms
         self.topics = topics
         self.bootstrap_servers = bootstrap_servers
         self.start_from = start_from
@@ -69,6 +71,8 @@ class KafkaConsumerLoop:
             enable_auto_commit=False,
             auto_offset_reset=self.start_from,
             max_poll_records=500,
+            # a fetch answers once it holds a poll's worth (1 MiB) or `linger_ms` passed
+            **({"fetch_min_bytes": 1 << 20, "fetch_max_wait_ms": self.linger_ms} if self.linger_ms else {}),
         )
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,13 +21,26 @@ log = logging.getLogger(__name__)
 
 
 class MongoOutboxStore:
+    # records this relay already read: their inserts, seen again on the change stream, need no second pass
+    SEEN_REMEMBERED = 4096
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db[OUTBOX]
         self._new = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
+        self._seen: OrderedDict[Any, None] = OrderedDict()
 
     async def pending(self, limit: int) -> list[OutboxMessage]:
         cursor = self._collection.find({"pending": True}).sort("_id", 1).limit(limit)
+        found = await self._messages(cursor)
+        for message in found:
+            self._seen[message.record_id] = None
+        while len(self._seen) > self.SEEN_REMEMBERED:
+            self._seen.popitem(last=False)
+        return found
+
+    @staticmethod
+    async def _messages(cursor: Any) -> list[OutboxMessage]:
         return [
             OutboxMessage(
                 record_id=doc["_id"],
@@ -66,14 +80,19 @@ class MongoOutboxStore:
                 await self._watcher
 
     async def _watch(self) -> None:
-        """Wake the relay as soon as a record is committed; polling covers any gap."""
+        """Wake the relay as soon as a record is committed by another process (this process's own commits nudge
+        it, and a pass may already have read the record); polling covers any gap."""
         while True:
             try:
-                # only the fact of an insert matters: projecting the document away spares decoding every record
-                pipeline: list[Document] = [{"$match": {"operationType": "insert"}}, {"$project": {"_id": 1}}]
+                # only which record was inserted matters: projecting the document away spares decoding it
+                pipeline: list[Document] = [
+                    {"$match": {"operationType": "insert"}},
+                    {"$project": {"_id": 1, "documentKey": 1}},
+                ]
                 async with await self._collection.watch(pipeline) as stream:
-                    async for _change in stream:
-                        self._new.set()
+                    async for change in stream:
+                        if change.get("documentKey", {}).get("_id") not in self._seen:
+                            self._new.set()
             except PyMongoError as exc:
                 log.info("outbox change stream interrupted", extra={"fields": {"error": repr(exc)}})
                 await asyncio.sleep(1)

@@ -102,6 +102,7 @@ class ServiceRuntime:
             topics=processor.topics,
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             start_from=self.settings.consumer_start_from,
+            linger_ms=self.settings.consumer_linger_ms,
         )
 
     def raw_consumer(
@@ -123,6 +124,7 @@ class ServiceRuntime:
             topics=[topic],
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             start_from=self.settings.consumer_start_from,
+            linger_ms=self.settings.consumer_linger_ms,
         )
 
     async def start(

@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     # one service against a long-lived platform starts at the end (and waits for `KafkaConsumerLoop.polling`)
     consumer_start_from: Literal["earliest", "latest"] = "earliest"
     consumer_retry_backoff_s: float = 0.2
+    # how long the broker may hold a consumer's fetch to fill it (Kafka's fetch.max.wait.ms with a large
+    # fetch.min.bytes): a group then applies several events per transaction instead of one each, which under a
+    # steady stream of saves costs a fraction of the round trips, for at most this much more delay
+    consumer_linger_ms: int = 40
 
     @property
     def role_set(self) -> frozenset[str]:

@@ -191,6 +191,9 @@ class InMemorySyncDatasets:
         row = self._rows.get(dataset_id)
         return SyncDataset.model_validate(row) if row else None
 
+    async def existing_ids(self, dataset_ids: Sequence[str]) -> set[str]:
+        return {d for d in dataset_ids if d in self._rows}
+
     async def in_bucket(self, bucket: str) -> list[SyncDataset]:
         datasets = [SyncDataset.model_validate(row) for row in self._rows.values()]
         return [d for d in datasets if d.input_path.bucket == bucket]

@@ -20,7 +20,9 @@ async def purge_once(run: TransactionRunner[LabelingTransaction], *, batch: int 
     """Purge every sample of every dataset labeling no longer knows; returns how many were removed."""
 
     async def orphaned(tx: LabelingTransaction) -> list[str]:
-        return [d for d in await tx.samples.dataset_ids() if await tx.datasets.get(d) is None]
+        held = await tx.samples.dataset_ids()
+        known = await tx.datasets.existing_ids(held)
+        return [d for d in held if d not in known]
 
     total = 0
     for dataset_id in await run(orphaned):

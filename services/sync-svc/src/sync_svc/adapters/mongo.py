@@ -182,6 +182,10 @@ class MongoSyncDatasets:
         doc = await self._collection.find_one({"_id": dataset_id}, session=self._session)
         return model_from_document(SyncDataset, doc) if doc else None
 
+    async def existing_ids(self, dataset_ids: Sequence[str]) -> set[str]:
+        cursor = self._collection.find({"_id": {"$in": list(dataset_ids)}}, {"_id": 1}, session=self._session)
+        return {doc["_id"] async for doc in cursor}
+
     async def in_bucket(self, bucket: str) -> list[SyncDataset]:
         cursor = self._collection.find({"input_path.bucket": bucket}, session=self._session)
         return [model_from_document(SyncDataset, doc) async for doc in cursor]

@@ -116,6 +116,10 @@ class SyncDatasets(Protocol):
 
     async def get(self, dataset_id: str) -> SyncDataset | None: ...
 
+    async def existing_ids(self, dataset_ids: Sequence[str]) -> set[str]:
+        """Which of these datasets sync-svc knows (one query)."""
+        ...
+
     async def in_bucket(self, bucket: str) -> list[SyncDataset]:
         """The datasets whose input path is in this bucket."""
         ...

@@ -20,7 +20,9 @@ async def purge_once(run: TransactionRunner[SyncTransaction], *, batch: int = BA
     """Forget every object of every dataset sync-svc no longer knows; returns how many."""
 
     async def orphaned(tx: SyncTransaction) -> list[str]:
-        return [d for d in await tx.objects.dataset_ids() if await tx.datasets.get(d) is None]
+        held = await tx.objects.dataset_ids()
+        known = await tx.datasets.existing_ids(held)
+        return [d for d in held if d not in known]
 
     total = 0
     for dataset_id in await run(orphaned):
