@@ -38,6 +38,7 @@ from labelstream_testing.labeling import LabelingPlatform, box, started_producer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import labeling_peer
+from bench.cpu import platform_cpu, report_cpu
 from bench.label_studio_peer import LABEL_STUDIO_VERSION
 from bench.load_client import Answer, LoadClient
 from tests.support import admin_headers
@@ -182,9 +183,13 @@ async def loaded_saves(
     """16 clients saving, with the delivery of every accepted save to an outside consumer during that load."""
     accepted: dict[tuple[str, int], float] = {}
     async with LabelChangedWatch() as watch:
+        before = platform_cpu()
         await saves(platform, load, dataset_id, samples, clients=16, seconds=seconds, accepted=accepted)
         delays = await watch.delays(accepted)
+        await asyncio.sleep(1)  # the consumers' last batches
+        after = platform_cpu()
     report_delivery(delays, len(accepted), during="16 clients", p99_target=50)
+    report_cpu(before, after, units=len(accepted), unit="save")
 
 
 async def delivery(platform: LabelingPlatform, dataset_id: str, samples: list[str], *, count: int) -> None:
