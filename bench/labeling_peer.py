@@ -84,6 +84,14 @@ async def labelstream(
         f"/api/labeling/jobs/{job}", what=f"{tasks} samples", timeout=600, check=lambda b: b["counts"]["all"] >= tasks
     )
     figures.import_s = time.perf_counter() - started
+    # the saves are measured on a quiet platform, as Label Studio's are: dataset-svc lists the import first
+    await platform.wait_for(
+        f"/api/datasets/{dataset_id}/samples?limit=1",
+        what=f"{tasks} samples listed by dataset-svc",
+        timeout=600,
+        check=lambda b: b["counts"]["all"] >= tasks,
+    )
+    await asyncio.sleep(2)  # its last batches of media results
     samples = [sample_id_of(dataset_id, k) for k in keys[:pool]]
     revisions = dict.fromkeys(samples, 0)
 

@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -202,16 +203,37 @@ async def timed_deletion(client: httpx.AsyncClient, dataset_id: str) -> float:
     return time.perf_counter() - started
 
 
-async def bench_size(client: httpx.AsyncClient, size: int, *, drain: bool = True) -> dict[str, Any]:
+class AdminLogin(httpx.Auth):
+    """The bootstrap admin's token, logged in again when it expires: a 1,000,000-object run outlasts one."""
+
+    def __init__(self) -> None:
+        self._headers: dict[str, str] | None = None
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self._headers is None:
+            self._headers = await admin_headers(base_url=GATEWAY)
+        request.headers.update(self._headers)
+        response = yield request
+        if response.status_code == 401:
+            self._headers = await admin_headers(base_url=GATEWAY)
+            request.headers.update(self._headers)
+            yield request
+
+
+async def bench_size(
+    client: httpx.AsyncClient, size: int, *, drain: bool = True, bucket: str | None = None
+) -> dict[str, Any]:
     """One run of `size` objects; without `drain` (a run too large to wait for its media on this machine) the
-    dataset is deleted once listed, the drain figure is left out (nan) and fairness is probed until then."""
-    bucket = fresh_bucket()  # not watched while uploading: the run alone registers the objects
+    dataset is deleted once listed, the drain figure is left out (nan) and fairness is probed until then. `bucket`:
+    one a run of this size already uploaded (kept by a run that failed), not uploaded again."""
     prefix = f"bench-{size}/"
-    started = time.perf_counter()
-    await asyncio.to_thread(
-        put_objects, minio_client(), bucket, [f"{prefix}{i // 1000:03d}/{i:07d}.png" for i in range(size)]
-    )
-    print(f"  uploaded {size:,} objects in {time.perf_counter() - started:.0f}s", flush=True)
+    if bucket is None:
+        bucket = fresh_bucket()  # not watched while uploading: the run alone registers the objects
+        started = time.perf_counter()
+        await asyncio.to_thread(
+            put_objects, minio_client(), bucket, [f"{prefix}{i // 1000:03d}/{i:07d}.png" for i in range(size)]
+        )
+        print(f"  uploaded {size:,} objects in {time.perf_counter() - started:.0f}s", flush=True)
     listing = await asyncio.to_thread(raw_listing_rate, bucket, prefix)
     pager = await asyncio.to_thread(pager_listing_rate, bucket, prefix)
     pid = await asyncio.to_thread(restart_sync_svc)
@@ -286,12 +308,12 @@ def fresh_bucket() -> str:
     return bucket
 
 
-async def main(sizes: list[int], live: int, drain_up_to: int) -> None:
-    async with httpx.AsyncClient(base_url=GATEWAY, headers=await admin_headers(base_url=GATEWAY), timeout=60) as client:
+async def main(sizes: list[int], live: int, drain_up_to: int, bucket: str | None) -> None:
+    async with httpx.AsyncClient(base_url=GATEWAY, auth=AdminLogin(), timeout=60) as client:
         results = {}
         for size in sizes:
             print(f"sync of {size:,} objects", flush=True)
-            results[size] = await bench_size(client, size, drain=size <= drain_up_to)
+            results[size] = await bench_size(client, size, drain=size <= drain_up_to, bucket=bucket)
         print("\n== bucket sync")
         for size, r in results.items():
             ratio = r["registered"] / r["listing"]
@@ -341,5 +363,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--drain-up-to", type=int, default=100_000, help="larger runs skip the drain and fairness (e.g. 1,000,000)"
     )
+    parser.add_argument("--bucket", help="a bucket holding a failed run's upload of the (one) size: not uploaded again")
     args = parser.parse_args()
-    asyncio.run(main(args.sizes, args.live, args.drain_up_to))
+    asyncio.run(main(args.sizes, args.live, args.drain_up_to, args.bucket))
