@@ -40,7 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import labeling_peer
 from bench.cpu import platform_cpu, report_cpu
 from bench.label_studio_peer import LABEL_STUDIO_VERSION
-from bench.load_client import Answer, LoadClient
+from bench.labeling_peer import save_through
+from bench.load_client import LoadClient
 from tests.support import admin_headers
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
@@ -63,16 +64,6 @@ def report(name: str, value: float, unit: str, target: str, ok: bool) -> None:
 
 def shapes_for(n: int) -> list[dict[str, Any]]:
     return [box(LABEL_NAMES[(n + i) % 3], 10 + i, 10 + i, 100 + i, 80 + i, shape_id=f"s{i}") for i in range(3)]
-
-
-def annotation_path(dataset_id: str, sample_id: str) -> str:
-    return f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation"
-
-
-async def save_through(load: LoadClient, dataset_id: str, sample_id: str, shapes: list[Any], revision: int) -> Answer:
-    """One save as the editor sends it, through the bench's cheap client (the platform's own cost is measured)."""
-    headers = {"If-Match": f'"{revision}"'}
-    return await load.request("PUT", annotation_path(dataset_id, sample_id), json={"shapes": shapes}, headers=headers)
 
 
 async def saves(

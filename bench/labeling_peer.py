@@ -15,7 +15,7 @@ import httpx
 from labelstream_testing.labeling import LabelingPlatform, box, data_added, image_processed, sample_id_of
 
 from bench.label_studio_peer import LABEL_STUDIO_VERSION, LabelStudio, label_studio_installed
-from bench.load_client import LoadClient
+from bench.load_client import Answer, LoadClient
 
 WIDTH, HEIGHT = 640, 480
 LABEL_STUDIO_CONFIG = """<View>
@@ -39,6 +39,12 @@ class Figures:
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] if ordered else float("nan")
+
+
+async def save_through(load: LoadClient, dataset_id: str, sample_id: str, shapes: list[Any], revision: int) -> Answer:
+    """One save as the editor sends it, through the benches' cheap client (the platform's own cost is measured)."""
+    path = f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation"
+    return await load.request("PUT", path, json={"shapes": shapes}, headers={"If-Match": f'"{revision}"'})
 
 
 async def concurrent_saves(
@@ -98,9 +104,7 @@ async def labelstream(
     async def save(item: int, n: int) -> bool:
         sample_id = samples[item]
         shape = box("car" if n % 2 else "person", 10 + n % 50, 10, 200, 150, shape_id="b1")
-        path = f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation"
-        headers = {"If-Match": f'"{revisions[sample_id]}"'}
-        response = await load.request("PUT", path, json={"shapes": [shape]}, headers=headers)
+        response = await save_through(load, dataset_id, sample_id, [shape], revisions[sample_id])
         if response.status == 200:
             revisions[sample_id] = response.json()["revision"]
         return response.status == 200
