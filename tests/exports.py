@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 import shapely
-from labelstream_testing.labeling import LabelingPlatform
+from labelstream_testing.gateway import start_sync
+from labelstream_testing.labeling import LabelingPlatform, sample_id_of
 from PIL import Image
 
 from conftest import KAFKA_BOOTSTRAP
@@ -41,24 +42,28 @@ def pixels(outline: list[tuple[float, float]]) -> np.ndarray:
 
 
 async def labeled_version(platform: LabelingPlatform, name: str) -> tuple[str, str, list[str]]:
-    """A dataset of 3 PNGs in raw-data (the first labeled with every kind), published: (dataset, version, keys)."""
+    """A dataset of 3 PNGs in raw-data (the first labeled with every kind), published: (dataset, version, keys).
+
+    The samples come the way a user's do, through the real pipeline only (the input path's notifications and a sync
+    run, then media-svc): events of our own for the same keys would race it with other etags."""
     dataset_id = await platform.create_dataset(name, labels=("cat", "dog"))
     keys = [f"{name}/street/{i}.png" for i in range(3)]
     storage = minio_client()
     for i, key in enumerate(keys):
         data = png(40 * i)
         storage.put_object("raw-data", key, io.BytesIO(data), len(data))
-    ids = await platform.add_images(dataset_id, keys, width=WIDTH, height=HEIGHT)
+    await start_sync(platform.gateway, dataset_id)
+    # A version is what dataset-svc holds when it is published: wait until it holds all three with their sizes (YOLO
+    # and VOC need a picture's size), and labeling-svc too, as it checks the shapes against them.
+    await platform.wait_for(
+        f"/api/datasets/{dataset_id}/samples?limit=10", what="3 samples with sizes in dataset-svc", check=holds(3)
+    )
+    ids = [sample_id_of(dataset_id, key) for key in keys]
+    await platform.wait_for_media(dataset_id, ids)
     saved = await platform.save(dataset_id, ids[0], SHAPES, revision=0)
     assert saved.status_code == 200, saved.text
     await platform.wait_for(
         f"/api/datasets/{dataset_id}/samples/{ids[0]}", what="labels known to dataset-svc", check=is_("labeled")
-    )
-    # A version is what dataset-svc holds when it is published: wait until it holds all three with their sizes
-    # (labeling-svc may know them first, the input path's notifications may have added the first one on its own, and
-    # YOLO and VOC need a picture's size).
-    await platform.wait_for(
-        f"/api/datasets/{dataset_id}/samples?limit=10", what="3 samples with sizes in dataset-svc", check=holds(3)
     )
     version = (await platform.gateway.post(f"/api/datasets/{dataset_id}/versions")).json()
     await platform.wait_for(

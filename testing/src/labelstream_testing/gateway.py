@@ -178,10 +178,7 @@ async def synced_dataset(
     assert created.status_code == 201, created.text
     dataset_id = str(created.json()["id"])
 
-    async def run_accepted() -> bool:
-        return (await api.post(f"/api/sync/datasets/{dataset_id}/runs")).status_code == 202
-
-    await wait_for(run_accepted, timeout=30, what="sync run accepted")
+    await start_sync(api, dataset_id)
 
     async def ready() -> bool:
         page = (await api.get(f"/api/datasets/{dataset_id}/samples", params={"limit": 500})).json()
@@ -192,6 +189,15 @@ async def synced_dataset(
     if labeling:
         await known_to_labeling(api, dataset_id)
     return dataset_id
+
+
+async def start_sync(api: httpx.AsyncClient, dataset_id: str) -> None:
+    """Start a sync run of the dataset (sync-svc accepts it once it has learned of the dataset)."""
+
+    async def run_accepted() -> bool:
+        return (await api.post(f"/api/sync/datasets/{dataset_id}/runs")).status_code == 202
+
+    await wait_for(run_accepted, timeout=30, what="sync run accepted")
 
 
 async def known_to_labeling(api: httpx.AsyncClient, dataset_id: str, *, timeout: float = 240) -> None:

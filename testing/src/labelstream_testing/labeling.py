@@ -115,13 +115,17 @@ class LabelingPlatform:
         ids = [sample_id_of(dataset_id, k) for k in keys]
         await self.publish(data_added(dataset_id, keys))
         await self.publish(*(image_processed(dataset_id, i, width=width, height=height) for i in ids))
-        for sample_id in ids:
+        await self.wait_for_media(dataset_id, ids)
+        return ids
+
+    async def wait_for_media(self, dataset_id: str, sample_ids: Sequence[str]) -> None:
+        """Wait until labeling-svc knows each sample with its media's size (the bounds shapes are checked against)."""
+        for sample_id in sample_ids:
             await self.wait_for(
                 f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation",
                 what="sample with media known to labeling",
                 check=lambda body: bool(body["bounds_checked"]),
             )
-        return ids
 
     async def add_video(self, dataset_id: str, key: str, *, duration_s: float = 10.0, fps: float = 25.0) -> str:
         sample_id = sample_id_of(dataset_id, key)
