@@ -42,6 +42,7 @@ from bench.cpu import platform_cpu, report_cpu
 from bench.label_studio_peer import LABEL_STUDIO_VERSION
 from bench.labeling_peer import save_through
 from bench.load_client import LoadClient
+from tests.storage import ensure_bucket, minio_client
 from tests.support import admin_headers
 
 GATEWAY = f"http://127.0.0.1:{PORTS.gateway}"
@@ -341,6 +342,8 @@ async def main(args: argparse.Namespace) -> None:
             platform = LabelingPlatform(gw, producer)
             print("memory at rest (before):")
             rss_at_rest()
+            for bucket in ("raw-data", "out-data"):  # the datasets' input and output paths (a fresh platform has none)
+                ensure_bucket(minio_client(), bucket)
             dataset_id = await platform.create_dataset(f"bench-{uuid.uuid4().hex[:8]}", labels=LABEL_NAMES)
             keys = [f"bench/{i:04d}.png" for i in range(args.pool)]
             print(f"announcing {len(keys)} samples with their image sizes ...")
