@@ -96,7 +96,7 @@ class Delivery(BaseModel):
             return self.model_copy(update={**seen, "status": "delivered", "delivered_at": at, "last_error": None})
         error = (result.error or f"answered {result.status_code}")[:MAX_ERROR_LENGTH]
         failed = {**seen, "failures": self.failures + 1, "last_error": error}
-        next_at = at + timedelta(seconds=policy.delay_s(self.failures + 1, rng=rng))
+        next_at = at + timedelta(milliseconds=round(1000 * policy.delay_s(self.failures + 1, rng=rng)))
         if next_at > self.retry_since + timedelta(seconds=policy.budget_s):
             return self.model_copy(update={**failed, "status": "dead"})
         return self.model_copy(update={**failed, "status": "retrying", "next_attempt_at": next_at})
