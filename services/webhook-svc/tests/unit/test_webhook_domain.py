@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import time
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from labelstream_shared.clock import utc_now
@@ -98,6 +101,10 @@ def test_one_refused_address_of_a_name_refuses_it_naming_the_address() -> None:
     with pytest.raises(TargetRefusedError, match="does not resolve"):
         check_addresses("nowhere.example", [], allow_private=True)
     check_addresses("hooks.example", ["93.184.216.34"], allow_private=False)
+    with pytest.raises(TargetRefusedError, match=r"^169.254.169.254 is a link-local address$"):  # no setting helps
+        check_addresses("169.254.169.254", ["169.254.169.254"], allow_private=False)
+    with pytest.raises(TargetRefusedError, match=r"loopback address \(an admin may allow private targets"):
+        check_addresses("127.0.0.1", ["127.0.0.1"], allow_private=False)
 
 
 def test_event_types_are_checked_against_the_contracts() -> None:
@@ -155,3 +162,14 @@ def test_a_redelivery_queues_a_dead_delivery_with_a_fresh_budget() -> None:
         "pending", 9, 0, at, at,
     )  # fmt: skip
     assert again.is_open
+
+
+def test_the_readme_verifier_that_receivers_copy_accepts_our_signatures_only() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)  # the README's own example
+    secret, now = new_secret(), int(time.time())
+    assert namespace["verify_signature"](secret, signature_header(secret, now, BODY), BODY)
+    assert not namespace["verify_signature"](secret, signature_header(secret, now, BODY), BODY + b"x")
+    assert not namespace["verify_signature"](secret, signature_header(secret, now - 400, BODY), BODY)

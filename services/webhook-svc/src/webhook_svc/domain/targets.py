@@ -104,6 +104,7 @@ def check_addresses(host: str, addresses: list[str], *, allow_private: bool) -> 
         address = ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 scope (fe80::1%eth0) is not part of it
         why = refusal(address, allow_private=allow_private)
         if why is not None:
-            hint = "" if allow_private else " (an admin may allow private targets: PUT /api/webhooks/settings)"
+            allowable = not allow_private and refusal(address, allow_private=True) is None
+            hint = " (an admin may allow private targets: PUT /api/webhooks/settings)" if allowable else ""
             shown = host if host == text else f"{host!r} resolves to {text}, which"
             raise TargetRefusedError(f"{shown} is {why}{hint}")
