@@ -21,7 +21,7 @@ from labelstream_deploy.waiting import NotReadyError
 from labelstream_shared.events.topics import dead_letter_topic
 
 DLQ_PREFIX = dead_letter_topic("")
-SERVICES = ("gateway", "dataset-svc", "labeling-svc", "media-svc", "sync-svc")
+SERVICES = ("gateway", "dataset-svc", "labeling-svc", "media-svc", "sync-svc", "webhook-svc")
 
 
 class Platform:

@@ -14,7 +14,7 @@ from tests.support import admin_headers, eventually, gateway_client, read_topic,
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("dataset-svc", "labeling-svc", "media-svc", "sync-svc")
+SERVICES = ("dataset-svc", "labeling-svc", "media-svc", "sync-svc", "webhook-svc")
 DEPENDENCIES = ("mongodb", "kafka", "object_storage")
 
 

@@ -38,6 +38,10 @@ EXPECTED: dict[str, set[str]] = {
     # sync-svc
     "startSyncRun": LABELERS, "listSyncRuns": ALL, "getSyncRun": ALL, "startImport": LABELERS, "listImports": ALL,
     "getImport": ALL, "uploadFile": LABELERS, "uploadArchive": LABELERS,
+    # webhook-svc: admins only, reads too
+    "getWebhookSettings": ADMIN, "setWebhookSettings": ADMIN, "createWebhook": ADMIN, "listWebhooks": ADMIN,
+    "getWebhook": ADMIN, "updateWebhook": ADMIN, "deleteWebhook": ADMIN, "listWebhookDeliveries": ADMIN,
+    "getWebhookDelivery": ADMIN, "redeliverWebhookDelivery": ADMIN, "pingWebhook": ADMIN,
     # the gateway's own
     "refreshToken": ALL, "whoAmI": ALL, "changeOwnPassword": ALL, "listUsers": ADMIN, "createUser": ADMIN,
     "updateUser": ADMIN, "deleteUser": ADMIN, "getSourceFile": ALL, "streamEvents": ALL,
@@ -48,6 +52,7 @@ SERVICES = {
     "labeling-svc": os.environ.get("LS_LABELING_SVC_URL", "http://127.0.0.1:8002"),
     "media-svc": os.environ.get("LS_MEDIA_SVC_URL", "http://127.0.0.1:8003"),
     "sync-svc": os.environ.get("LS_SYNC_SVC_URL", "http://127.0.0.1:8004"),
+    "webhook-svc": os.environ.get("LS_WEBHOOK_SVC_URL", "http://127.0.0.1:8005"),
 }
 NO_BODY = {"GET", "DELETE"}
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("dataset_svc", "labeling_svc", "media_svc", "sync_svc")
-ADAPTER_LIBRARIES = ("pymongo", "aiokafka", "minio", "bson")
+SERVICES = ("dataset_svc", "labeling_svc", "media_svc", "sync_svc", "webhook_svc")
+ADAPTER_LIBRARIES = ("pymongo", "aiokafka", "minio", "bson", "aiohttp")
 
 
 def inner_modules(package: str) -> list[str]:

@@ -33,6 +33,7 @@ class Ports:
     labeling_svc: int = _port("LS_LABELING_SVC_PORT", 8002)
     media_svc: int = _port("LS_MEDIA_SVC_PORT", 8003)
     sync_svc: int = _port("LS_SYNC_SVC_PORT", 8004)
+    webhook_svc: int = _port("LS_WEBHOOK_SVC_PORT", 8005)
 
 
 PORTS = Ports()
@@ -51,4 +52,5 @@ def service_env(ports: Ports = PORTS) -> dict[str, str]:
         "LS_LABELING_SVC_URL": f"http://127.0.0.1:{ports.labeling_svc}",
         "LS_MEDIA_SVC_URL": f"http://127.0.0.1:{ports.media_svc}",
         "LS_SYNC_SVC_URL": f"http://127.0.0.1:{ports.sync_svc}",
+        "LS_WEBHOOK_SVC_URL": f"http://127.0.0.1:{ports.webhook_svc}",
     }

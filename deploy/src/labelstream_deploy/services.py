@@ -46,6 +46,7 @@ def app_services(run_dir: Path, ports: Ports) -> list[AppService]:
         ("labeling-svc", "labeling_svc", ports.labeling_svc),
         ("media-svc", "media_svc", ports.media_svc),
         ("sync-svc", "sync_svc", ports.sync_svc),
+        ("webhook-svc", "webhook_svc", ports.webhook_svc),
         ("gateway", "labelstream_gateway", ports.gateway),
     ]
     return [AppService(run_dir=run_dir, name=n, module=m, port=p, ports=ports) for n, m, p in specs]

@@ -29,6 +29,7 @@ PORT_VARIABLES = (
     "LS_LABELING_SVC_PORT",
     "LS_MEDIA_SVC_PORT",
     "LS_SYNC_SVC_PORT",
+    "LS_WEBHOOK_SVC_PORT",
 )
 
 
@@ -67,7 +68,8 @@ def test_up_is_idempotent_reports_ready_and_down_stops_everything(tmp_path: Path
     env.update({name: str(free_port()) for name in PORT_VARIABLES})
     try:
         first = launcher("up", env)
-        for name in ("mongodb", "kafka", "minio", "dataset-svc", "labeling-svc", "media-svc", "sync-svc", "gateway"):
+        services = ("dataset-svc", "labeling-svc", "media-svc", "sync-svc", "webhook-svc")
+        for name in ("mongodb", "kafka", "minio", *services, "gateway"):
             assert f"{name}" in first
         assert f"http://127.0.0.1:{env['LS_GATEWAY_PORT']}/" in first
 
@@ -82,11 +84,12 @@ def test_up_is_idempotent_reports_ready_and_down_stops_everything(tmp_path: Path
             "labeling-svc",
             "media-svc",
             "sync-svc",
+            "webhook-svc",
         }
         assert report["checks"]["mongodb"]["detail"] == "primary of rs0"
 
         second = launcher("up", env)
-        assert second.count("already running") == 8, second
+        assert second.count("already running") == 9, second
     finally:
         launcher("down", env)
     deadline = time.monotonic() + 20

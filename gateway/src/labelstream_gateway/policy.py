@@ -2,8 +2,9 @@
 
 Readers (viewer) read everything and may export a published version; annotators also label (annotations, labels,
 hard examples), synchronize and add data; only admins create, change or delete datasets, versions, jobs and samples
-(with or without their source files) and manage users. A route no rule names is admin-only for writes and open to
-readers for reads.
+(with or without their source files), manage users and webhooks (webhooks are admin-only for reads too: an endpoint's
+delivery log shows what the platform sends where). A route no rule names is admin-only for writes and open to readers
+for reads.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ def rule(methods: str, path: str, roles: frozenset[Role], why: str) -> Rule:
 
 # First match wins.
 RULES: tuple[Rule, ...] = (
+    # webhooks: where the platform's events go, and their delivery logs
+    rule("GET HEAD OPTIONS POST PUT PATCH DELETE", "webhooks", ADMINS, "webhook endpoints"),
+    rule("GET HEAD OPTIONS POST PUT PATCH DELETE", "webhooks/{rest...}", ADMINS, "webhook endpoints and deliveries"),
     # reads that use POST
     rule("POST", "datasets/{id}/samples/deletion-preview", READERS, "what a deletion would touch"),
     rule("POST", "media/datasets/{id}/samples/{sid}/frames", READERS, "frames of many time points"),
@@ -65,12 +69,10 @@ RULES: tuple[Rule, ...] = (
 def allowed_roles(method: str, path: str) -> frozenset[Role]:
     """The roles that may call `method` on /api/`path`."""
     method = method.upper()
-    if method in ("GET", "HEAD", "OPTIONS"):
-        return READERS
     for r in RULES:
         if method in r.methods and r.pattern.match(path):
             return r.roles
-    return ADMINS
+    return READERS if method in ("GET", "HEAD", "OPTIONS") else ADMINS
 
 
 def is_allowed(role: str, method: str, path: str) -> bool:

@@ -9,6 +9,7 @@ API_SEGMENTS: dict[str, str] = {
     "labeling": "labeling-svc",
     "media": "media-svc",
     "sync": "sync-svc",
+    "webhooks": "webhook-svc",
 }
 
 

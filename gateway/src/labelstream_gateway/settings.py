@@ -11,6 +11,7 @@ class GatewaySettings(ServiceSettings):
     labeling_svc_url: str = "http://127.0.0.1:8002"
     media_svc_url: str = "http://127.0.0.1:8003"
     sync_svc_url: str = "http://127.0.0.1:8004"
+    webhook_svc_url: str = "http://127.0.0.1:8005"
     upstream_timeout_s: float = 30.0
 
     # Authentication: local users (argon2id hashes in the gateway's database), HMAC-signed short-lived tokens.
@@ -44,4 +45,5 @@ class GatewaySettings(ServiceSettings):
             "labeling-svc": self.labeling_svc_url,
             "media-svc": self.media_svc_url,
             "sync-svc": self.sync_svc_url,
+            "webhook-svc": self.webhook_svc_url,
         }

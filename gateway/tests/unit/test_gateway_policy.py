@@ -23,6 +23,10 @@ SECRET = "a-test-secret-of-at-least-32-bytes-long"
         ("PUT", "sync/datasets/d/uploads/a/b.jpg", {"admin", "annotator"}),
         ("POST", "datasets/d/versions", {"admin"}),
         ("POST", "anything/new", {"admin"}),
+        ("GET", "webhooks", {"admin"}),
+        ("GET", "webhooks/w1/deliveries", {"admin"}),
+        ("POST", "webhooks/w1/deliveries/x/redeliver", {"admin"}),
+        ("PUT", "webhooks/settings", {"admin"}),
     ],
 )
 def test_policy_table(method: str, path: str, roles: set[str]) -> None:
@@ -31,6 +35,7 @@ def test_policy_table(method: str, path: str, roles: set[str]) -> None:
 
 def test_a_viewer_only_reads() -> None:
     assert is_allowed("viewer", "GET", "/labeling/jobs")
+    assert not is_allowed("annotator", "GET", "/webhooks")
     assert not is_allowed("viewer", "PUT", "/labeling/datasets/d/samples/s/annotation")
 
 

@@ -47,6 +47,13 @@ def _sync() -> FastAPI:
     return create_app(SyncSettings.model_construct(roles="api"))
 
 
+def _webhooks() -> FastAPI:
+    from webhook_svc.bootstrap import create_app
+    from webhook_svc.settings import WebhookSettings
+
+    return create_app(WebhookSettings.model_construct(roles="api"))
+
+
 def _gateway() -> FastAPI:
     from labelstream_gateway.bootstrap import create_app
     from labelstream_gateway.settings import GatewaySettings
@@ -61,6 +68,7 @@ APPS: dict[str, Callable[[], FastAPI]] = {
     "labeling": _labeling,
     "media": _media,
     "sync": _sync,
+    "webhooks": _webhooks,
     "gateway": _gateway,
 }
 

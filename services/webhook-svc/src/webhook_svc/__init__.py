@@ -1,0 +1,1 @@
+"""webhook-svc: signed webhooks delivered from the platform's events."""
