@@ -87,6 +87,12 @@ class Failed(LabelstreamError):
     exit_code = 9
 
 
+class PositionTooOld(LabelstreamError):
+    """A live reader's stored position is older than deletions are kept on the topic: delete it to rebuild."""
+
+    exit_code = 4
+
+
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: InvalidInput,
     401: Unauthorized,
