@@ -152,6 +152,34 @@ class SamplePage(ApiModel):
     counts: SampleCounts
 
 
+class SampleFilter(ApiModel):
+    tab: str = "all"
+    hard_example: bool | None = None
+    labels: list[str] = Field(default_factory=list)
+    name: str | None = None
+    labeled_by: str | None = None
+
+
+class SampleDeletionCreate(RequestModel):
+    sample_ids: list[str] | None = None
+    filter: SampleFilter | None = None
+    delete_source: bool = False
+
+
+class SampleDeletion(ApiModel):
+    id: str
+    dataset_id: str
+    status: str  # queued, running, succeeded, failed
+    selected_by: str
+    selected_ids: int | None
+    filter: SampleFilter | None
+    delete_source: bool
+    deleted: int
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
 # --- versions and exports (dataset-svc) -----------------------------------------------------------------------
 class ObjectLocation(ApiModel):
     bucket: str
@@ -432,6 +460,9 @@ API_SCHEMAS: dict[type[BaseModel], tuple[str, str]] = {
     Sample: ("dataset", "SamplePublic"),
     SampleCounts: ("dataset", "SampleCountsPublic"),
     SamplePage: ("dataset", "SamplePage"),
+    SampleFilter: ("dataset", "SampleFilter"),
+    SampleDeletionCreate: ("dataset", "SampleDeletionCreate"),
+    SampleDeletion: ("dataset", "SampleDeletionPublic"),
     ObjectLocation: ("dataset", "ObjectLocationPublic"),
     LabelStatistic: ("dataset", "LabelStatistic"),
     Statistics: ("dataset", "StatisticsPublic"),

@@ -5,7 +5,7 @@ the parts' MD5s with "-<parts>"; sync-svc stores uploads in parts of 16 MiB), th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,12 +67,16 @@ def stored_etags(client: Client, dataset: Dataset) -> dict[str, str]:
     }
 
 
-def to_send(files: list[LocalFile], stored: dict[str, str]) -> tuple[list[LocalFile], list[LocalFile]]:
+def to_send(
+    files: list[LocalFile], stored: dict[str, str], *, on_checked: Callable[[], None] | None = None
+) -> tuple[list[LocalFile], list[LocalFile]]:
     """(those to upload, those already there with the same content)."""
     send: list[LocalFile] = []
     same: list[LocalFile] = []
     for f in files:
         (same if stored.get(f.name) == s3_etag(f.path) else send).append(f)
+        if on_checked is not None:
+            on_checked()
     return send, same
 
 

@@ -8,7 +8,17 @@ from urllib.parse import quote
 from labelstream.api.http import Connection
 from labelstream.api.operations import operation
 from labelstream.errors import InvalidInput, NotFound
-from labelstream.models import BucketPath, Dataset, DatasetCreate, DatasetUpdate, LabelDefinition, Sample, SamplePage
+from labelstream.models import (
+    BucketPath,
+    Dataset,
+    DatasetCreate,
+    DatasetUpdate,
+    LabelDefinition,
+    Sample,
+    SampleDeletion,
+    SampleDeletionCreate,
+    SamplePage,
+)
 
 
 class Datasets:
@@ -97,6 +107,18 @@ class Samples:
     @operation("dataset", "getSample")
     def get(self, dataset_id: str, sample_id: str) -> Sample:
         return self._c.json("GET", f"/api/datasets/{dataset_id}/samples/{sample_id}", Sample)
+
+    @operation("dataset", "deleteSamples")
+    def delete(self, dataset_id: str, sample_ids: Sequence[str], *, delete_source: bool = False) -> SampleDeletion:
+        """Delete samples (with `delete_source`, their source objects too): at once up to 1,000 (`succeeded`),
+        more in the background (`queued`: follow it with `deletion`)."""
+        body = SampleDeletionCreate(sample_ids=list(sample_ids), delete_source=delete_source)
+        path = f"/api/datasets/{dataset_id}/samples/deletions"
+        return self._c.json("POST", path, SampleDeletion, json=body.model_dump(mode="json", exclude_none=True))
+
+    @operation("dataset", "getSampleDeletion")
+    def deletion(self, dataset_id: str, deletion_id: str) -> SampleDeletion:
+        return self._c.json("GET", f"/api/datasets/{dataset_id}/samples/deletions/{deletion_id}", SampleDeletion)
 
     @operation("gateway", "getSourceFile")
     def source(self, dataset_id: str, sample_id: str) -> bytes:

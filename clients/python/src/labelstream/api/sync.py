@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -9,6 +10,7 @@ from urllib.parse import quote
 from labelstream.api.http import Connection
 from labelstream.api.operations import operation
 from labelstream.api.waiting import wait_for
+from labelstream.errors import NotFound
 from labelstream.models import ImportCreate, ImportSource, ImportTask, SyncRun
 
 ENDED = ("succeeded", "failed")
@@ -31,6 +33,19 @@ class SyncRuns:
     @operation("sync", "listSyncRuns")
     def list(self, dataset_id: str) -> Iterator[SyncRun]:
         return self._c.pages(f"/api/sync/datasets/{dataset_id}/runs", SyncRun)
+
+    def wait_known(self, dataset_id: str, *, timeout_s: float = 60.0) -> None:
+        """Until sync-svc has learnt of the dataset (from its DatasetCreated, a moment after the creation):
+        before that its runs, imports and uploads answer 404."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._c.request("GET", f"/api/sync/datasets/{dataset_id}/runs", params={"limit": 1})
+                return
+            except NotFound:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def wait(
         self, run_id: str, *, on_progress: Callable[[SyncRun], None] | None = None, timeout_s: float | None = None

@@ -21,7 +21,9 @@ def sync(ctx: typer.Context, dataset: Dataset, wait: Wait = False) -> None:
     """Synchronize the dataset with its input path."""
     st = state(ctx)
     with st.client() as client:
-        run = client.sync_runs.start(client.datasets.resolve(dataset).id)
+        dataset_id = client.datasets.resolve(dataset).id
+        client.sync_runs.wait_known(dataset_id)
+        run = client.sync_runs.start(dataset_id)
         if wait:
             with progress() as bar:
                 task = bar.add_task("sync", total=None)
@@ -48,20 +50,21 @@ def upload(
     report = UploadReport()
     with st.client() as client:
         found = client.datasets.resolve(dataset)
+        client.sync_runs.wait_known(found.id)
         files = local_files(folder, all_files=all_files)
         with progress() as bar:
-            bar.add_task("checking", total=1)
+            checking = bar.add_task("checking", total=len(files))
             stored = stored_etags(client, found)
-            send, same = to_send(files, stored)
+            send, same = to_send(files, stored, on_checked=lambda: bar.advance(checking))
             report.unchanged = [f.name for f in same]
-        with progress(bytes_=True) as bar:
-            task = bar.add_task("upload", total=sum(f.size for f in send))
+        with progress() as bar:
+            task = bar.add_task("upload", total=len(send))
             for f, problem in send_files(client, found, send, jobs=jobs):
                 if problem is None:
                     report.uploaded.append(f.name)
                 else:
                     report.failed[f.name] = problem
-                bar.advance(task, f.size)
+                bar.advance(task)
     counts = {"uploaded": len(report.uploaded), "unchanged": len(report.unchanged), "failed": len(report.failed)}
     show(st, {**counts, "failures": report.failed})
     if report.failed:
@@ -85,6 +88,7 @@ def import_data(
     st = state(ctx)
     with st.client() as client:
         dataset_id = client.datasets.resolve(dataset).id
+        client.sync_runs.wait_known(dataset_id)
         if file is not None:
             task = client.imports.upload_archive(dataset_id, file, format=format, labeled=labeled)
         else:
