@@ -7,7 +7,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import click
 import httpx
 import typer
 
@@ -74,10 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns its exit code (errors are told on stderr in one line)."""
     try:
         result = app(args=argv, prog_name="labelstream", standalone_mode=False)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.TyperException as exc:  # usage errors: shown as Typer shows them
+        show_error = getattr(exc, "show", None)
+        if show_error is not None:
+            show_error()
+        return int(exc.exit_code)
+    except typer.Abort:
         return 130
     except LabelstreamError as exc:
         stderr().print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
