@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from labelstream import Client
+from labelstream.models import BucketPath
 from labelstream.versions import S3Storage, VersionItem, VersionReader, read_manifest
+from labelstream_testing.gateway import mp4
 from PIL import Image
 
 from tests.client_world import admin_client, box, pictures_dataset, until
+from tests.storage import ensure_bucket, minio_client
 
 pytestmark = pytest.mark.e2e
 
@@ -80,3 +83,26 @@ def test_the_reader_is_a_dataset_with_a_transform(client: Client, unique: str, t
     image, shapes = reader[2]
     assert image.dtype == np.float32 and image.shape == (12, 16, 3) and shapes == 0
     assert [len(batch) for batch in (reader[0:2], reader[1:])] == [2, 2]
+
+
+def test_a_video_sample_gives_its_exact_frames(client: Client, unique: str, tmp_path: Path) -> None:
+    bucket = f"e2e-client-video-{unique}"
+    ensure_bucket(minio_client(), bucket)
+    dataset = client.datasets.create(
+        name=f"client video {unique}", labeling_type="video_labeling",
+        input_path=BucketPath(bucket=bucket, prefix="in/"), output_path=BucketPath(bucket=bucket, prefix="out/"),
+    )  # fmt: skip
+    client.sync_runs.wait_known(dataset.id)
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(mp4(seconds=1.0, fps=10, width=160, height=120))
+    client.imports.upload_file(dataset.id, video.name, video)
+    until(
+        lambda: [s.media_status for s in client.samples.list(dataset.id)] == ["ready"],
+        timeout=60, what="media-svc probed the video",
+    )  # fmt: skip
+    version = client.versions.wait(dataset.id, client.versions.publish(dataset.id).id)
+
+    [item] = VersionReader.open(client, dataset.id, version.name, storage=storage())
+    assert item.sample.media_kind == "video" and item.sample.media is not None and item.sample.media.frame_count == 10
+    first, later = item.frame(0), item.frame(5)
+    assert first.shape == (120, 160, 3) and not np.array_equal(first, later)  # the square moved

@@ -156,7 +156,7 @@ class LiveLabels:
         return dict(self.labels)
 
     async def follow(self, *, idle_timeout_s: float | None = None) -> AsyncIterator[LabelChange]:
-        """Every change from here on, as it comes (stops after `idle_timeout_s` without any, if given)."""
+        """Every change from here on, as it comes (stops after `idle_timeout_s` without one, if given)."""
         async for change in self._changes(until=None, idle_timeout_s=idle_timeout_s):
             yield change
 
@@ -170,11 +170,11 @@ class LiveLabels:
                 if idle_timeout_s is not None and time.monotonic() - idle_since > idle_timeout_s:
                     return
                 continue
-            idle_since = time.monotonic()
             for tp, records in batch.items():
                 for record in records:
                     change = self._apply(tp.partition, record)
                     if change is not None:
+                        idle_since = time.monotonic()
                         yield change  # the caller's code runs here; only then is the record done
                     self._position.offsets[tp.partition] = record.offset + 1
             self._save()
