@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any, TypeVar
 
 import httpx
@@ -118,12 +119,13 @@ class Connection:
         content: Body | None = None,
     ) -> httpx.Response:
         """Send with the session's token; a 401 refreshes the session (or logs in again) and sends once more."""
+        send = partial(self._send, method, path, json=json, params=params, headers=headers, content=content)
         self._fresh_session()
         try:
-            return self._send(method, path, json=json, params=params, headers=headers, content=content)
+            return send()
         except Unauthorized:
             self._fresh_session(expired=True)
-            return self._send(method, path, json=json, params=params, headers=headers, content=content)
+            return send()  # with the new session's token
 
     def _send(
         self,
