@@ -1,7 +1,8 @@
 """Faults (issue 13): during a sync of 20,000 objects and 16 clients saving annotations, every component is killed
 with `kill -9` in turn and started again through the launcher; after recovery every object is exactly one sample,
-every applied save exactly one LabelChanged and one effect in dataset-svc's counts, no dead letter lacks its reason,
-and no client lost an acknowledged write. And a consumer stopped (SIGSTOP) past Kafka's session timeout catches up.
+every applied save exactly one LabelChanged and one effect in dataset-svc's counts, and its LabelChanged reached a
+webhook receiver signed (at least once, in order per sample), no dead letter lacks its reason, and no client lost an
+acknowledged write. And a consumer stopped (SIGSTOP) past Kafka's session timeout catches up.
 
 These tests stop and start the platform's processes through the launcher's pid files, so they run only against the
 platform this checkout's launcher started (`make test`, or `up` with the same LS_*_PORT and LABELSTREAM_RUN), and
@@ -21,6 +22,8 @@ import httpx
 import pytest
 from labelstream_shared.events.topics import LABELS
 from labelstream_testing.labeling import LabelingPlatform, started_producer
+from labelstream_testing.webhook_receiver import Receiver, free_port
+from webhook_svc.domain.signature import verify_signature
 
 from conftest import GATEWAY_URL, KAFKA_BOOTSTRAP
 from tests.chaos import (
@@ -50,7 +53,9 @@ CLIENTS = 16
 # test's length. bench/labeling_bench.py measures the flat-out rate.
 THINK_S = 0.5
 # The services first (each runs its API, relay and consumers in one process), then the infrastructure.
-KILL_ORDER = ("sync-svc", "dataset-svc", "labeling-svc", "media-svc", "gateway", "kafka", "mongodb", "minio")
+KILL_ORDER = (
+    "sync-svc", "dataset-svc", "labeling-svc", "media-svc", "webhook-svc", "gateway", "kafka", "mongodb", "minio",
+)  # fmt: skip
 GAP_S = 2.0  # saves flow this long between one recovery and the next kill
 # Longer than the consumers' Kafka session timeout (aiokafka's 10 s), so the group drops the stopped member;
 # LS_CHAOS_PAUSE_S=60 for the minute of issue 13.
@@ -75,6 +80,23 @@ async def gateway(platform_buckets: tuple[str, ...]) -> AsyncIterator[httpx.Asyn
     client = gateway_client(headers, base_url=GATEWAY_URL, timeout=10)
     async with client:
         yield client
+
+
+@contextlib.asynccontextmanager
+async def webhook_receiver(gateway: httpx.AsyncClient, dataset_id: str) -> AsyncIterator[tuple[Receiver, str]]:
+    """A receiver on 127.0.0.1 registered for LabelChanged (private targets allowed meanwhile): (it, its secret)."""
+    receiver = Receiver(port=free_port(), dataset=dataset_id)
+    before = (await gateway.get("/api/webhooks/settings")).json()
+    await gateway.put("/api/webhooks/settings", json={**before, "allow_private_targets": True})
+    created = await gateway.post("/api/webhooks", json={"url": receiver.url, "event_types": ["LabelChanged"]})
+    assert created.status_code == 201, created.text
+    await receiver.start()
+    try:
+        yield receiver, created.json()["secret"]
+    finally:
+        await receiver.stop()
+        await gateway.delete(f"/api/webhooks/{created.json()['id']}")
+        await gateway.put("/api/webhooks/settings", json=before)
 
 
 async def labeling_samples(gateway: httpx.AsyncClient, name: str, count: int) -> tuple[str, list[str]]:
@@ -172,6 +194,20 @@ async def test_every_component_killed_in_turn_loses_and_doubles_nothing(
 
     say(f"\n== chaos: {OBJECTS:,} objects synced, {CLIENTS} clients saving; every component killed with -9 in turn")
     save_dataset, samples = await labeling_samples(gateway, f"chaos-{unique}", CLIENTS * 4)
+    async with webhook_receiver(gateway, save_dataset) as hook:
+        await _chaos(faults, gateway, unique, say, origin, save_dataset, samples, hook)
+
+
+async def _chaos(
+    faults: Platform,
+    gateway: httpx.AsyncClient,
+    unique: str,
+    say: Callable[[str], None],
+    origin: float,
+    save_dataset: str,
+    samples: list[str],
+    hook: tuple[Receiver, str],
+) -> None:
     bucket, prefix = f"chaos-{unique}", f"chaos-{unique}/"
     storage = minio_client()
     await asyncio.to_thread(ensure_bucket, storage, bucket)
@@ -234,17 +270,47 @@ async def test_every_component_killed_in_turn_loses_and_doubles_nothing(
         lambda: _job_counts(gateway, job.json()["id"]), timeout=drain, what=f"labeling-svc has all {OBJECTS} samples"
     )
     say(f"labeling-svc has all {OBJECTS:,} samples")
-    await _saves_arrived_once(gateway, save_dataset, savers, say)
+    events = await _saves_arrived_once(gateway, save_dataset, savers, say)
+    await _webhook_got_every_save(hook, events, say)
     dead = await dead_letters_since(KAFKA_BOOTSTRAP, dead_before)
     say(f"dead letters since the start: {len(dead)} {_tally([d.get('dlq-reason', '(none)')[:80] for d in dead])}")
     assert [d for d in dead if not d.get("dlq-reason")] == []
 
 
+async def _webhook_got_every_save(
+    hook: tuple[Receiver, str], events: list[dict[str, Any]], say: Callable[[str], None]
+) -> None:
+    """Every LabelChanged of the saves reached the webhook receiver (at least once), signed with the endpoint's
+    secret, each sample's revisions in the order they were saved."""
+    receiver, secret = hook
+    wanted = {e["id"] for e in events}
+
+    async def all_received() -> bool:
+        return wanted <= {e["id"] for e in receiver.delivered()}
+
+    with contextlib.suppress(AssertionError):
+        await eventually(all_received, timeout=120, what="every save's LabelChanged at the webhook receiver")
+    received = receiver.delivered()
+    assert wanted - {e["id"] for e in received} == set()
+    assert all(verify_signature(secret, h["Labelstream-Signature"], body) for h, body, status in receiver.requests)
+    first: dict[str, dict[str, Any]] = {}
+    for event in received:
+        first.setdefault(event["id"], event)
+    revisions: dict[str, list[int]] = {}
+    for event in first.values():
+        revisions.setdefault(event["data"]["sample_id"], []).append(event["data"]["revision"])
+    assert [s for s, r in revisions.items() if r != sorted(r)] == []
+    say(
+        f"webhook: {len(wanted)} LabelChanged received signed, in order per sample, "
+        f"{len(received) - len(first)} delivered twice (at least once: a kill between sending and recording)"
+    )
+
+
 async def _saves_arrived_once(
     gateway: httpx.AsyncClient, dataset_id: str, savers: list[Saver], say: Callable[[str], None]
-) -> None:
+) -> list[dict[str, Any]]:
     """Every applied save is one LabelChanged at an outside consumer, labeling-svc's annotation is the last save,
-    and dataset-svc counted each sample's last save once."""
+    and dataset-svc counted each sample's last save once; returns those events."""
     finals = last_saves(savers)
     events: list[dict[str, Any]] = []
 
@@ -275,6 +341,7 @@ async def _saves_arrived_once(
     assert counted == expected_counts(finals)
     assert await sample_label_problems(gateway, dataset_id, finals) == []
     say(f"labeling-svc holds each sample's last save; dataset-svc's counts {counted} match")
+    return events
 
 
 @pytest.mark.timeout(300)

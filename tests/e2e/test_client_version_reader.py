@@ -66,9 +66,16 @@ def test_the_reader_yields_the_manifest_s_samples_labels_and_pictures(
         source = np.asarray(Image.open(io.BytesIO(world.pictures[item.sample.sample_id])))
         assert np.array_equal(item.image, source) and item.image.shape == (12, 16, 3)
 
-    through_gateway = VersionReader.open(client, dataset_id, None, storage=storage(), pictures_from_storage=False)
-    assert through_gateway.version is not None and through_gateway.version.id == version.id  # the current one
-    assert np.array_equal(through_gateway[0].image, reader[0].image)
+    mixed = VersionReader.open(client, dataset_id, None, storage=storage(), pictures_from_storage=False)
+    assert mixed.version is not None and mixed.version.id == version.id  # the current one
+    assert np.array_equal(mixed[0].image, reader[0].image)
+
+    # with a token alone: the manifest (as stored) and the pictures through the gateway
+    stored = storage().read(version.manifest.bucket, version.manifest.key)
+    assert client.versions.manifest(dataset_id, version.id) == stored
+    through_gateway = VersionReader.open(client, dataset_id, version.id)
+    assert through_gateway.samples == reader.samples
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(through_gateway, reader, strict=True))
 
 
 def test_the_reader_is_a_dataset_with_a_transform(client: Client, unique: str, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Published versions for training: a version's manifest (JSON Lines in the dataset's output path, one sample per
 line with its labels as they were when the version was published) and each sample's picture, loaded when asked for.
 
-    storage = S3Storage("127.0.0.1:9000", access_key=..., secret_key=...)   # extra [s3]
-    reader = VersionReader.open(client, "cats", "V003", storage=storage)
+    reader = VersionReader.open(client, "cats", "V003")   # through the gateway: a token is all it takes
+    reader = VersionReader.open(client, "cats", "V003", storage=S3Storage(...))   # or object storage (extra [s3])
     for item in reader:                       # or reader[i]: a torch Dataset, without torch
         item.sample.shapes, item.image        # numpy array (H, W, C), read on first use
     frame = item.frame(12)                    # a video's exact frame, through the gateway (media-svc)
@@ -152,16 +152,21 @@ class VersionReader(Generic[T]):
         dataset: str,
         version: str | None = None,
         *,
-        storage: ObjectStorage,
+        storage: ObjectStorage | None = None,
         pictures_from_storage: bool = True,
     ) -> VersionReader[VersionItem]:
-        """The version (id or name; None: the current one) of the dataset (id or name), its manifest read from
-        `storage`; pictures from storage too, or through the gateway (`pictures_from_storage=False`)."""
+        """The version (id or name; None: the current one) of the dataset (id or name). Without `storage` the
+        manifest and pictures come through the gateway (a token is all it takes); with it, from object storage
+        (pictures through the gateway all the same with `pictures_from_storage=False`)."""
         found = client.datasets.resolve(dataset)
         chosen = client.versions.resolve(found.id, version)
         if chosen.status != "published":
             raise ValueError(f"version {chosen.name} is {chosen.status}, not published")
-        lines = storage.read(chosen.manifest.bucket, chosen.manifest.key).decode().splitlines()
+        if storage is None:
+            manifest = client.versions.manifest(found.id, chosen.id)
+        else:
+            manifest = storage.read(chosen.manifest.bucket, chosen.manifest.key)
+        lines = manifest.decode().splitlines()
         media = PlatformMedia(client, found.id, storage if pictures_from_storage else None)
         return VersionReader(read_manifest(lines), media=media, version=chosen)
 

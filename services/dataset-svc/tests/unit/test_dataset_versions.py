@@ -28,7 +28,7 @@ from labelstream_testing.dataset import (
     served,
 )
 from labelstream_testing.dataset_fakes import InMemoryDatasetTransaction, in_memory_runner
-from labelstream_testing.dataset_fakes_versions import InMemoryVersionFiles
+from labelstream_testing.dataset_fakes_versions import InMemoryExportStorage, InMemoryVersionFiles
 from labelstream_testing.uow import InMemoryTransactionRunner
 
 Runner = InMemoryTransactionRunner[InMemoryDatasetTransaction]
@@ -91,7 +91,7 @@ async def world() -> AsyncIterator[World]:
     gone = ObjectRef(bucket="raw-data", key="d/gone.jpg", sample_id=sample_id(D.id, "d/gone.jpg"))
     await deliver(run, SourceDeleted(dataset_id=D.id, reason="vanished", objects=(gone,)))
     files = InMemoryVersionFiles()
-    async with served(run) as client:
+    async with served(run, export_storage=InMemoryExportStorage(files.objects)) as client:
         yield World(run, files, client)
 
 
@@ -283,3 +283,17 @@ async def test_deleting_the_dataset_purges_its_labels_versions_and_their_records
         (OUTPUT_BUCKET, "cats/versions/V001/manifest.jsonl"),
         (OUTPUT_BUCKET, "cats/versions/V001/statistics.json"),
     }
+
+
+async def test_a_published_version_s_files_are_read_through_the_api_and_409_before(world: World) -> None:
+    publishing = await world.publish()
+    files = [f"{world.url}/{publishing['id']}/manifest", f"{world.url}/{publishing['id']}/statistics"]
+    for path in files:
+        early = await world.client.get(path)
+        assert early.status_code == 409 and "once published" in early.json()["message"], early.text
+    await world.work()
+    manifest, statistics = [await world.client.get(path) for path in files]
+    assert manifest.status_code == 200 and manifest.headers["content-type"] == "application/x-ndjson"
+    assert manifest.content == world.file("cats/versions/V001/manifest.jsonl")
+    assert statistics.status_code == 200 and statistics.content == world.file("cats/versions/V001/statistics.json")
+    assert (await world.client.get(f"{world.url}/nope/manifest")).status_code == 404

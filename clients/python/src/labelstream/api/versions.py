@@ -48,6 +48,11 @@ class Versions:
                 return version
         raise Conflict(409, "no_version", f"dataset {dataset_id!r} has no {id_or_name or 'current'} version")
 
+    @operation("dataset", "readVersionManifest")
+    def manifest(self, dataset_id: str, version_id: str) -> bytes:
+        """The published version's manifest as stored (JSON Lines: a sample per line, with its labels)."""
+        return self._c.request("GET", f"/api/datasets/{dataset_id}/versions/{version_id}/manifest").content
+
     @operation("dataset", "setCurrentVersion")
     def set_current(self, dataset_id: str, version_id: str) -> Version:
         return self._c.json("POST", f"/api/datasets/{dataset_id}/versions/{version_id}/current", Version)

@@ -221,7 +221,8 @@ class ExportRepository(JobQueue, Protocol):
 
 class ExportStorage(Protocol):
     """Object storage as an export uses it. Blocking: called from the export's worker thread (the archive is
-    built by synchronous generators), and from the API's download stream (run in a thread pool)."""
+    built by synchronous generators), and from the API's download streams of archives and version files (run in a
+    thread pool)."""
 
     def lines(self, location: ObjectLocation) -> Iterator[bytes]:
         """The object's lines (a version's manifest), streamed."""

@@ -54,6 +54,14 @@ async def get_version(
     return VersionView(version, version.id == await heads.current(dataset_id))
 
 
+async def published_version(dataset_id: str, version_id: str, *, versions: VersionRepository) -> Version:
+    """A published version, whose files (manifest, statistics) can be read; 409 while it is not published."""
+    version = _visible(await versions.get(version_id), dataset_id=dataset_id, version_id=version_id)
+    if version.status != "published":
+        raise ConflictError(f"version {version.name} is {version.status}: its files can be read once published")
+    return version
+
+
 async def set_current_version(dataset_id: str, version_id: str, *, run: Run) -> VersionView:
     """Make a published version the dataset's current one (there is exactly one while any is published)."""
 

@@ -1,10 +1,13 @@
-"""REST API of dataset-svc, versions of a dataset: publish, list, get, set to current, delete."""
+"""REST API of dataset-svc, versions of a dataset: publish, list, get, read its manifest and statistics, set to
+current, delete."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from fastapi import APIRouter, Response, status
+from fastapi.responses import StreamingResponse
 from labelstream_shared.errors import InvalidInputError
 from labelstream_shared.events.contracts import LabelStatistic
 from labelstream_shared.web import CursorQuery, LimitQuery, Page, error_responses, page_of
@@ -101,6 +104,37 @@ async def list_versions(
 async def get_version(dataset: CurrentDataset, version_id: str, deps: Deps) -> VersionPublic:
     view = await version_cases.get_version(dataset.id, version_id, versions=deps.versions, heads=deps.version_heads)
     return VersionPublic.of(view)
+
+
+@router.get(
+    "/{version_id}/manifest",
+    operation_id="readVersionManifest",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}, **error_responses(409)},
+)
+async def read_manifest(dataset: CurrentDataset, version_id: str, deps: Deps) -> StreamingResponse:
+    """The published version's manifest, streamed as it is stored (JSON Lines, one sample per line with its labels
+    as published), so training code needs a token, not object storage credentials; 409 until it is published."""
+    version = await version_cases.published_version(dataset.id, version_id, versions=deps.versions)
+    return _file(deps, version.manifest, media_type="application/x-ndjson")
+
+
+@router.get(
+    "/{version_id}/statistics",
+    operation_id="readVersionStatistics",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/json": {}}}, **error_responses(409)},
+)
+async def read_statistics(dataset: CurrentDataset, version_id: str, deps: Deps) -> StreamingResponse:
+    """The published version's statistics file (JSON), as stored; 409 until it is published."""
+    version = await version_cases.published_version(dataset.id, version_id, versions=deps.versions)
+    return _file(deps, version.statistics_file, media_type="application/json")
+
+
+def _file(deps: Deps, location: ObjectLocation, *, media_type: str) -> StreamingResponse:
+    name = location.key.rsplit("/", 1)[-1]
+    body: Iterator[bytes] = deps.export_storage.read(location.bucket, location.key)
+    return StreamingResponse(body, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 @router.post("/{version_id}/current", operation_id="setCurrentVersion", responses=error_responses(409))
