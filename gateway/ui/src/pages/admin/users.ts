@@ -28,7 +28,7 @@ function createForm(reload: () => Promise<void>): HTMLElement {
   const username = h("input", { name: "username", autocomplete: "off", maxlength: 64 });
   const password = h("input", { name: "password", type: "password", autocomplete: "new-password" });
   const again = h("input", { name: "password-again", type: "password", autocomplete: "new-password" });
-  const role = h("select", { name: "role" }, ...ROLES.map((r) => h("option", { value: r, selected: r === "annotator" }, ROLE_NAMES[r])));
+  const role = h("select", { name: "role" }, ...ROLES.map((r) => h("option", { value: r, defaultSelected: r === "annotator" }, ROLE_NAMES[r])));
   const name = field("User name", username, "username");
   const pass = field("Password", password, "password");
   const general = h("p", { class: "error", role: "alert", "data-problem": "form" });
