@@ -34,7 +34,7 @@ function createForm(reload: () => Promise<void>): HTMLElement {
   const general = h("p", { class: "error", role: "alert", "data-problem": "form" });
   const slots = { username: name.problem, password: pass.problem };
   const create = h("button", { class: "primary", type: "submit" }, "Create user");
-  const form = h("form", { class: "card form admin-form", "data-testid": "create-user", onsubmit: async (e: Event) => {
+  const form = h("form", { class: "card form admin-form", "data-testid": "create-user", noValidate: true, onsubmit: async (e: Event) => {
     e.preventDefault();
     if (create.disabled) return; // a double click sends it once
     const problems = checkNewUser(username.value, password.value, again.value);

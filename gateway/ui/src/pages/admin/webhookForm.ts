@@ -22,7 +22,7 @@ export async function webhookFormPage(root: HTMLElement, p: Record<string, strin
   const general = h("p", { class: "error", role: "alert", "data-problem": "form" });
   const slots = { url: urlField.problem, event_types: typesProblem, secret: secretField.problem };
   const save = h("button", { class: "primary", type: "submit", "data-testid": "save-webhook" }, editing ? "Save" : "Register");
-  const form = h("form", { class: "card form admin-form", "data-testid": "webhook-form", onsubmit: async (e: Event) => {
+  const form = h("form", { class: "card form admin-form", "data-testid": "webhook-form", noValidate: true, onsubmit: async (e: Event) => {
     e.preventDefault();
     if (save.disabled) return; // a double click registers once
     const chosen = types.chosen();
