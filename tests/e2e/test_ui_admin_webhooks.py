@@ -71,24 +71,21 @@ async def test_an_admin_registers_a_receiver_and_follows_its_deliveries(
             # an annotation saved through the API: its LabelChanged delivered, in the log
             saved = await platform.save(dataset_id, sample_id, [box("cat", 1, 1, 9, 9)], revision=0, auth={})
             assert saved.status_code == 200, saved.text
-            await wait_for(lambda: delivered(api, endpoint, 1), timeout=30, what="LabelChanged delivered")
+            delivery = await wait_for_delivery(api, endpoint, key=sample_id)
             await page.click("[data-testid=refresh]")
-            row = page.locator("tr[data-status=delivered]:has-text('LabelChanged')")
+            row = page.locator(f"tr[data-delivery='{delivery}']")  # other events may reach the endpoint too
             await row.locator("text=Delivered (1 attempt)").wait_for()
+            assert await row.locator("td:has-text('LabelChanged')").count() == 1
             assert await row.locator("text=HTTP 204").count() == 1
             await screenshot(page, "admin-webhook-deliveries")
 
             # the receiver fails the redelivery: retrying with its 500; redelivered again, it goes through
             receiver.failures = 1
             await row.locator("[data-testid=redeliver]").click()
-            failed = page.locator("tr[data-status=retrying]:has-text('LabelChanged')")
-            await failed.locator("text=HTTP 500").wait_for()
-            await failed.locator("[data-testid=redeliver]").click()
-            await (
-                page.locator("tr[data-status=delivered]:has-text('LabelChanged')")
-                .locator("text=Delivered (3 attempts)")
-                .wait_for()
-            )
+            await row.locator("text=HTTP 500").wait_for()
+            assert await row.get_attribute("data-status") == "retrying"
+            await row.locator("[data-testid=redeliver]").click()
+            await row.locator("text=Delivered (3 attempts)").wait_for()
             assert len(receiver.delivered()) == 2
 
             # Send test: a Ping delivered
@@ -117,6 +114,14 @@ async def test_an_admin_registers_a_receiver_and_follows_its_deliveries(
                 await api.delete(f"/api/webhooks/{w['id']}")
 
 
-async def delivered(api: httpx.AsyncClient, endpoint: str, count: int) -> bool:
-    items: list[dict[str, object]] = (await api.get(f"/api/webhooks/{endpoint}/deliveries")).json()["items"]
-    return sum(d["status"] == "delivered" and d["event_type"] == "LabelChanged" for d in items) >= count
+async def wait_for_delivery(api: httpx.AsyncClient, endpoint: str, *, key: str) -> str:
+    """The id of the endpoint's LabelChanged delivery of `key` (a sample), once it is delivered."""
+    found: list[str] = []
+
+    async def delivered() -> bool:
+        items: list[dict[str, str]] = (await api.get(f"/api/webhooks/{endpoint}/deliveries?limit=100")).json()["items"]
+        found[:] = [d["id"] for d in items if d["key"] == key and d["status"] == "delivered"]
+        return bool(found)
+
+    await wait_for(delivered, timeout=30, what="the LabelChanged delivered")
+    return found[0]

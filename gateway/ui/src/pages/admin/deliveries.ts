@@ -74,7 +74,7 @@ function deliveryRow(d: WebhookDelivery, endpointId: string, follow: () => void)
     } catch (e) { problem.textContent = refusal(e, "Could not redeliver", []).general; redeliver.disabled = false; }
   } }, "Redeliver");
   const row = h("tr", { "data-delivery": d.id, "data-status": d.status },
-    h("td", {}, h("b", {}, d.event_type), h("div", { class: "mono small", title: `event ${d.event_id}, key ${d.key}` }, d.event_id)),
+    h("td", {}, h("b", {}, d.event_type), h("div", { class: "mono small", title: "the event's id and key (what it is about)" }, d.event_id, h("br"), d.key)),
     h("td", {}, h("span", { class: statusClass(d.status), "data-testid": "delivery-status" }, statusText(d))),
     h("td", { class: "small" }, lastResult(d)), h("td", {}, nextAttempt(d, Date.now())),
     h("td", {}, formatDate(d.created_at)), h("td", {}, formatDate(d.last_attempt_at)),

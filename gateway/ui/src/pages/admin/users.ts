@@ -72,7 +72,7 @@ function userRow(user: User, reload: () => Promise<void>): HTMLElement {
   } }, "Delete");
   return h("tr", { "data-user": user.username },
     h("td", {}, user.username, me ? h("span", { class: "badge" }, "you") : null),
-    h("td", {}, role), h("td", { class: "actions" }, reset, remove), problem);
+    h("td", {}, role), h("td", {}, h("div", { class: "actions" }, reset, remove)), problem);
 }
 
 async function changeRole(user: User, select: HTMLSelectElement, problem: HTMLElement, me: boolean): Promise<void> {

@@ -59,8 +59,8 @@ function endpointRow(w: Webhook, removed: () => void): HTMLElement {
   const row = h("tr", { "data-webhook": w.id },
     h("td", { class: "mono" }, h("a", { href: `#/admin/webhooks/${w.id}` }, w.url), w.description ? h("div", { class: "muted small" }, w.description) : null),
     h("td", {}, eventTypesText(w.event_types)), h("td", {}, w.active ? "yes" : "paused"), last,
-    h("td", { class: "actions" }, h("a", { href: `#/admin/webhooks/${w.id}` }, "Delivery log"),
-      h("a", { href: `#/admin/webhooks/${w.id}/edit` }, "Edit"), ping, remove),
+    h("td", {}, h("div", { class: "actions" }, h("a", { href: `#/admin/webhooks/${w.id}` }, "Delivery log"),
+      h("a", { href: `#/admin/webhooks/${w.id}/edit` }, "Edit"), ping, remove)),
     problem);
   return row;
 }
