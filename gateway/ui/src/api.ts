@@ -4,11 +4,13 @@ import type { components as DatasetApi } from "./generated/dataset";
 import type { components as GatewayApi } from "./generated/gateway";
 import type { components as LabelingApi } from "./generated/labeling";
 import type { components as SyncApi } from "./generated/sync";
+import type { components as WebhookApi } from "./generated/webhooks";
 import { SessionStore } from "./session";
 
 type DatasetSchemas = DatasetApi["schemas"];
 type LabelingSchemas = LabelingApi["schemas"];
 type SyncSchemas = SyncApi["schemas"];
+type WebhookSchemas = WebhookApi["schemas"];
 
 // pydantic leaves fields that have a default out of a response schema's `required`, although the response always
 // carries them: these aliases say so where the UI reads such a field.
@@ -17,6 +19,8 @@ type Sent<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: Exclude<T[P], undef
 export type User = GatewayApi["schemas"]["UserPublic"];
 export type Role = User["role"];
 export type Session = GatewayApi["schemas"]["Session"];
+export type UserCreate = GatewayApi["schemas"]["UserCreate"];
+export type UserUpdate = GatewayApi["schemas"]["UserUpdate"];
 export type Label = DatasetSchemas["LabelDefinition"];
 export type BucketPath = DatasetSchemas["BucketPath"];
 export type Dataset = DatasetSchemas["DatasetPublic"];
@@ -52,6 +56,15 @@ type ImportSource = SyncSchemas["BucketSource"] | SyncSchemas["ManifestSource"] 
 export type ImportTask = Omit<Sent<SyncSchemas["ImportTask"], "counts" | "error">, "source"> & {
   source: { kind: ImportSource["kind"]; bucket?: string; prefix?: string; key?: string; file_name?: string; format?: string | null };
 };
+
+export type Webhook = WebhookSchemas["EndpointPublic"];
+/** The answer to registering an endpoint: the endpoint and its signing secret, shown this once. */
+export type WebhookCreated = WebhookSchemas["EndpointCreated"];
+export type WebhookCreate = WebhookSchemas["EndpointCreate"];
+export type WebhookChanges = WebhookSchemas["EndpointChanges"];
+export type WebhookDelivery = WebhookSchemas["DeliveryPublic"];
+export type DeliveryStatus = WebhookDelivery["status"];
+export type WebhookSettings = WebhookSchemas["WebhookOptions"];
 
 export class ApiError extends Error {
   constructor(public status: number, public body: { error?: string; message?: string; details?: unknown }) {
@@ -108,6 +121,9 @@ export async function request<T>(method: string, path: string, body?: unknown, h
 
 export const get = <T>(path: string): Promise<T> => request<T>("GET", path);
 export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>("POST", path, body);
+export const patch = <T>(path: string, body: unknown): Promise<T> => request<T>("PATCH", path, body);
+export const put = <T>(path: string, body: unknown): Promise<T> => request<T>("PUT", path, body);
+export const del = (path: string): Promise<void> => request<void>("DELETE", path);
 
 export async function login(username: string, password: string): Promise<User> {
   const session = await post<Session>("/api/auth/login", { username, password });

@@ -9,6 +9,10 @@ import { dashboardPage } from "./pages/dashboard";
 import { samplesPage } from "./pages/samples";
 import { jobsPage, jobPage } from "./pages/jobs";
 import { labelPage } from "./pages/label";
+import { usersPage } from "./pages/admin/users";
+import { webhooksPage } from "./pages/admin/webhooks";
+import { webhookFormPage } from "./pages/admin/webhookForm";
+import { deliveriesPage } from "./pages/admin/deliveries";
 import { closeLive } from "./live";
 import { describeError } from "./errors";
 import { PageHandle, navigate, setLeaveGuard, takeLeaveGuard } from "./nav";
@@ -26,6 +30,12 @@ const routes: [RegExp, string[], Page][] = [
   [/^\/jobs$/, [], jobsPage],
   [/^\/jobs\/([^/]+)$/, ["job"], jobPage],
   [/^\/password$/, [], passwordPage],
+  // admins only: each page says so to anyone else (and the API refuses them)
+  [/^\/admin(?:\/users)?$/, [], usersPage],
+  [/^\/admin\/webhooks$/, [], webhooksPage],
+  [/^\/admin\/webhooks\/new$/, [], webhookFormPage],
+  [/^\/admin\/webhooks\/([^/]+)\/edit$/, ["webhook"], webhookFormPage],
+  [/^\/admin\/webhooks\/([^/]+)$/, ["webhook"], deliveriesPage],
 ];
 
 let cleanup: Cleanup | void;
@@ -77,7 +87,8 @@ function header(): HTMLElement {
   const user = currentUser();
   return h("header", { class: "topbar" },
     h("a", { class: "brand", href: "#/datasets" }, "Labelstream"),
-    h("nav", {}, h("a", { href: "#/datasets" }, "Datasets"), h("a", { href: "#/jobs" }, "Labeling jobs")),
+    h("nav", {}, h("a", { href: "#/datasets" }, "Datasets"), h("a", { href: "#/jobs" }, "Labeling jobs"),
+      user?.role === "admin" ? h("a", { href: "#/admin/users", "data-testid": "nav-admin" }, "Admin") : null),
     h("span", { class: "spacer" }),
     user ? h("span", { class: "who", "data-testid": "who" }, `${user.username} (${user.role})`) : null,
     h("a", { href: "#/password", "data-testid": "change-password" }, "Password"),
