@@ -23,7 +23,8 @@ async def test_a_saved_annotation_reaches_the_registered_receiver_signed(
     dataset_id = await platform.create_dataset(f"hooks-{unique}")
     receiver = Receiver(port=free_port(), dataset=dataset_id)
     body = {"url": receiver.url, "event_types": ["LabelChanged"], "description": f"e2e {unique}"}
-    await gateway.put("/api/webhooks/settings", json={"allow_private_targets": False})
+    before = (await gateway.get("/api/webhooks/settings")).json()
+    await gateway.put("/api/webhooks/settings", json={**before, "allow_private_targets": False})
     refused = await gateway.post("/api/webhooks", json=body)
     assert refused.status_code == 422, refused.text
     assert refused.json()["message"].startswith("url: 127.0.0.1 is a loopback address")
@@ -44,6 +45,7 @@ async def test_a_saved_annotation_reaches_the_registered_receiver_signed(
     finally:
         await receiver.stop()
         await gateway.delete(f"/api/webhooks/{endpoint['id']}")
+        await gateway.put("/api/webhooks/settings", json=before)  # as found: other tests see the default
     headers, raw, _ = next(r for r in receiver.requests if json.loads(r[1])["data"].get("dataset_id") == dataset_id)
     assert verify_signature(endpoint["secret"], headers["Labelstream-Signature"], raw)
     event = json.loads(raw)

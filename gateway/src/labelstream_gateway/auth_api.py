@@ -173,10 +173,18 @@ async def update_user(username: str, body: UserUpdate, _: Admin, auth: AuthDep) 
     user = await auth.users.get(username)
     if user is None:
         raise NotFoundError(f"user {username!r} not found")
+    if user.role == "admin" and body.role not in (None, "admin"):
+        await _another_admin_remains(auth, username)
     password_hash = await hash_password(body.password) if body.password else None
     changed = user.changed(role=body.role, password_hash=password_hash)
     await _store(auth, changed)
     return UserPublic.of(changed)
+
+
+async def _another_admin_remains(auth: Auth, username: str) -> None:
+    """An admin's rights go only while another admin remains: nobody could manage users or webhooks after."""
+    if not [u for u in await auth.users.list() if u.role == "admin" and u.username != username]:
+        raise ConflictError(f"role: {username!r} is the last admin: make another user admin first")
 
 
 async def _store(auth: Auth, changed: User) -> None:

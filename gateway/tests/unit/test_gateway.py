@@ -225,6 +225,21 @@ async def test_a_demoted_or_deleted_admin_loses_the_rights_at_once(gateway: http
     assert (await gateway.get("/api/datasets/d1", headers=boss)).status_code == 401
 
 
+async def test_the_last_admin_keeps_the_rights(gateway: httpx.AsyncClient) -> None:
+    admin = await token(gateway, "admin")
+    others = [u for u in (await gateway.get("/api/auth/users", headers=admin)).json() if u["role"] == "admin"]
+    assert [u["username"] for u in others] == ["admin"]
+    refused = await gateway.patch("/api/auth/users/admin", json={"role": "viewer"}, headers=admin)
+    assert refused.status_code == 409 and "'admin' is the last admin" in refused.json()["message"]
+    assert (await gateway.get("/api/auth/me", headers=admin)).json()["role"] == "admin"
+    made = {"username": "second", "password": "pw-second", "role": "admin"}
+    assert (await gateway.post("/api/auth/users", json=made, headers=admin)).status_code == 201
+    assert (await gateway.patch("/api/auth/users/admin", json={"role": "viewer"}, headers=admin)).status_code == 200
+    second = await token_of(gateway, "second", "pw-second")
+    refused = await gateway.patch("/api/auth/users/second", json={"role": "annotator"}, headers=second)
+    assert refused.status_code == 409
+
+
 async def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(gateway: httpx.AsyncClient) -> None:
     admin = await token(gateway, "admin")
     body = {"username": "pat", "password": "pw-pat", "role": "annotator"}

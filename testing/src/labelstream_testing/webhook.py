@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from labelstream_shared.events import EventEnvelope, EventPayload, envelope_for
 from webhook_svc.app.delivery import DeliveryWorker
@@ -55,10 +56,12 @@ class WebhookHarness:
     async def allow_private(self, allowed: bool = True) -> None:
         await set_options(self.run, WebhookOptions(allow_private_targets=allowed))
 
-    async def consume(self, *payloads: EventPayload) -> None:
-        """The consumer's handler, one transaction per event (as a batch of one)."""
+    async def consume(self, *payloads: EventPayload, at: datetime | None = None) -> None:
+        """The consumer's handler, one transaction per event (as a batch of one); the events happened `at` (now)."""
         for payload in payloads:
             envelope = envelope_for(payload, source="/labelstream/test", correlation_id="c")
+            if at is not None:
+                envelope = envelope.model_copy(update={"time": at})
 
             async def handle(
                 tx: InMemoryWebhookTransaction, payload: EventPayload = payload, envelope: EventEnvelope = envelope

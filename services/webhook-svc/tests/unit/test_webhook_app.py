@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from labelstream_shared.errors import InvalidInputError
-from labelstream_testing.dataset import data_added, label_changed
+from labelstream_testing.dataset import data_added, label_changed, sample_id
 from labelstream_testing.webhook import RECEIVER, WebhookHarness
 from webhook_svc.app.endpoints import EndpointChanges, delete_endpoint, ping, redeliver, update_endpoint
 from webhook_svc.bootstrap import create_app
@@ -59,6 +60,16 @@ async def test_each_event_becomes_one_signed_delivery_per_endpoint_that_wants_it
     by_endpoint = {d.endpoint_id for d in await hooks.all_deliveries()}
     assert by_endpoint == {labels.id, everything.id}
     assert all(d.status == "delivered" and d.attempts == 1 for d in await hooks.all_deliveries())
+
+
+async def test_a_new_endpoint_gets_the_events_from_its_registration_on_not_the_backlog() -> None:
+    hooks = WebhookHarness()
+    endpoint = await hooks.register(events=("LabelChanged",))
+    before = endpoint.created_at - timedelta(seconds=30)  # happened then, read by the consumer only now
+    await hooks.consume(label_changed("d1", "old.png", revision=1), at=before)
+    await hooks.consume(label_changed("d1", "new.png", revision=1))
+    await hooks.drain()
+    assert [json.loads(r.body)["data"]["sample_id"] for r in hooks.sender.sent] == [sample_id("d1", "new.png")]
 
 
 async def test_a_failing_delivery_is_retried_and_holds_up_only_the_later_events_of_its_key() -> None:

@@ -17,7 +17,8 @@ from webhook_svc.domain.endpoints import SUBSCRIBABLE, WebhookEndpoint
 
 
 async def record_deliveries(tx: WebhookTransaction, payload: EventPayload, envelope: EventEnvelope) -> None:
-    endpoints = await tx.endpoints.subscribed_to(payload.event_name)
+    subscribed = await tx.endpoints.subscribed_to(payload.event_name)
+    endpoints = [e for e in subscribed if e.registered_by(envelope.time)]
     if endpoints:
         await new_deliveries(tx, envelope, event_name=payload.event_name, endpoints=endpoints, at=utc_now())
 

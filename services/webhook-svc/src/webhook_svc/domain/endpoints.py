@@ -42,3 +42,8 @@ class WebhookEndpoint(BaseModel):
 
     def wants(self, event_name: str) -> bool:
         return self.active and (ALL_EVENTS in self.event_types or event_name in self.event_types)
+
+    def registered_by(self, event_time: datetime) -> bool:
+        """An endpoint gets the events that happened once it was registered, not the backlog the consumer had not
+        read yet then (a new receiver would otherwise get minutes of older events after a busy spell)."""
+        return self.created_at <= event_time
