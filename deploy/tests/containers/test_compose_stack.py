@@ -79,7 +79,13 @@ async def _smoke(stack: ComposeStack) -> None:
     headers = await admin_headers(base_url=stack.gateway_url)
     async with gateway_client(headers, base_url=stack.gateway_url, timeout=60) as api:
         dataset_id = await synced_dataset(
-            api, name=f"compose-{unique}", labeling_type="image_segmentation", bucket=bucket, prefix=prefix, samples=2
+            api,
+            name=f"compose-{unique}",
+            labeling_type="object_detection",
+            bucket=bucket,
+            prefix=prefix,
+            samples=2,
+            labels=["cat", "dog"],
         )
         samples = (await api.get(f"/api/datasets/{dataset_id}/samples")).json()["items"]
         assert [s["media_status"] for s in samples] == ["ready", "ready"], samples
