@@ -35,7 +35,10 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 120) -> None
 
 def mongo_replica_set(member: str) -> None:
     host, port = member.rsplit(":", 1)
-    with MongoClient(host, int(port), directConnection=True, serverSelectionTimeoutMS=2000) as client:
+    client: MongoClient[dict[str, object]] = MongoClient(
+        host, int(port), directConnection=True, serverSelectionTimeoutMS=2000
+    )
+    with client:
         wait_for(lambda: bool(client.admin.command("ping")), "mongod answers")
         try:
             client.admin.command("replSetGetStatus")

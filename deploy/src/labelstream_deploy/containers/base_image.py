@@ -50,7 +50,8 @@ def ensure_base_image(engine: DockerEngine) -> str:
     print(f"  importing {tarball.name} as {tag}", flush=True)
     changes = [arg for change in CHANGES for arg in ("--change", change)]
     with tarball.open("rb") as source:
-        subprocess.run(engine.docker("import", *changes, "-", tag), stdin=source, env=engine.env, check=True)
+        imported = engine.docker("import", *changes, "-", tag)
+        subprocess.run(imported, stdin=source, env=engine.env, check=True, stdout=subprocess.DEVNULL)
     return tag
 
 
@@ -66,7 +67,12 @@ def _debootstrap_into(tarball: Path) -> None:
         )
         for cert in _extra_certs():
             shutil.copy2(cert, rootfs / "usr/local/share/ca-certificates" / cert.name)
-        subprocess.run(["chroot", str(rootfs), "update-ca-certificates"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["chroot", str(rootfs), "update-ca-certificates"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         (rootfs / "etc/apt/apt.conf.d/90labelstream").write_text(APT_CONF)
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for item in (rootfs / cache).glob("*"):

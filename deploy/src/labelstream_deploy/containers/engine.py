@@ -106,7 +106,11 @@ class DockerEngine:
             if ids:
                 subprocess.run(self.docker("rm", "-f", *ids), env=self.env, capture_output=True)
             subprocess.run(self.docker("network", "prune", "-f"), env=self.env, capture_output=True)  # their bridges
+        pid = self.process.pid()
         stopped = self.process.stop(timeout=30)
+        if pid is not None:
+            with contextlib.suppress(ChildProcessError):  # started by this process: reap it, leave no zombie
+                os.waitpid(pid, os.WNOHANG)
         self.cleanup()
         return stopped
 
