@@ -46,7 +46,9 @@ def compose_stack() -> Iterator[ComposeStack]:
         print(f"compose stack up (images built or reused) in {time.monotonic() - begin:.0f}s")
         yield stack
     finally:
+        begin = time.monotonic()
         stack.down(volumes=True)
+        print(f"compose stack down in {time.monotonic() - begin:.0f}s")
         assert stack.containers() == [], "containers of the stack are left after down"
         assert stack.networks() == [], "networks of the stack are left after down"
         if started_engine:

@@ -109,8 +109,9 @@ class DockerEngine:
         pid = self.process.pid()
         stopped = self.process.stop(timeout=30)
         if pid is not None:
-            with contextlib.suppress(ChildProcessError):  # started by this process: reap it, leave no zombie
-                os.waitpid(pid, os.WNOHANG)
+            # started by this process: reap it (the leader is a zombie until its last thread exits; waits that long)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
         self.cleanup()
         return stopped
 
