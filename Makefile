@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 
-.PHONY: help up down test status lint schemas bench fuzz
+.PHONY: help up down test status lint schemas bench fuzz compose-up compose-down docker-stop
 
 help:
 	@echo "make up      install what is missing, start Kafka, MongoDB, MinIO, the services and the gateway"
@@ -10,6 +10,9 @@ help:
 	@echo "make down    stop everything the launcher started"
 	@echo "make status  what is running"
 	@echo "make test ARGS='-k outbox'   pass arguments to pytest"
+	@echo "make compose-up    the same platform in containers (docker-compose.yml) on our own dockerd; images built or reused"
+	@echo "make compose-down  stop the compose stack, remove its containers and networks (VOLUMES=1: its data too)"
+	@echo "make docker-stop   stop our dockerd and undo what it leaves on the host (after compose-down)"
 	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|consumers|media|labeling|export for one"
 	@echo "make fuzz    the long API fuzz through the gateway (schemathesis); FUZZ_EXAMPLES=250 FUZZ_SEED=20261130"
 
@@ -45,3 +48,15 @@ fuzz:
 	@deploy/bootstrap.sh
 	@$(PY) -m labelstream_deploy up --restart-services
 	@LS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LS_FUZZ_SEED=$(FUZZ_SEED) $(PY) -m pytest tests/e2e/test_api_fuzz.py -s -q --timeout 1800 $(ARGS)
+
+# docker-compose.yml on the Debian Docker engine (labelstream_deploy.containers); COMPOSE_PROJECT_NAME and the
+# LS_*_PORT variables move it next to a running `make up`.
+compose-up:
+	@deploy/bootstrap.sh
+	@$(PY) -m labelstream_deploy.containers up
+
+compose-down:
+	@$(PY) -m labelstream_deploy.containers down $(if $(VOLUMES),--volumes)
+
+docker-stop:
+	@$(PY) -m labelstream_deploy.containers stop-engine

@@ -1,4 +1,4 @@
-"""Object storage helpers for the cross-service tests (the real MinIO the launcher started)."""
+"""Object storage helpers for the cross-service tests (the real MinIO the launcher started, or another one)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from minio.deleteobjects import DeleteObject
 PNG_HEADER = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 
 
-def minio_client() -> Minio:
+def minio_client(endpoint: str | None = None) -> Minio:
+    """The platform's MinIO (LS_S3_ENDPOINT, default the local one), or the one at `endpoint` (host:port)."""
     return Minio(
-        os.environ.get("LS_S3_ENDPOINT", "127.0.0.1:9000"),
+        endpoint or os.environ.get("LS_S3_ENDPOINT", "127.0.0.1:9000"),
         access_key=os.environ.get("LS_S3_ACCESS_KEY", "labelstream"),
         secret_key=os.environ.get("LS_S3_SECRET_KEY", "labelstream-secret"),
         secure=False,

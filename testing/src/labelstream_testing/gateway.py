@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -164,16 +164,21 @@ async def synced_dataset(
     samples: int,
     processed: bool = True,
     labeling: bool = True,
+    labels: Sequence[str] = (),
 ) -> str:
-    """Create a dataset on bucket/prefix through the API, synchronize it and wait for `samples` samples, with their
-    media processed (unless `processed` is false) and known to labeling-svc (unless `labeling` is false); returns
-    the dataset id."""
-    body = {
+    """Create a dataset on bucket/prefix through the API (with the label set `labels`), synchronize it and wait for
+    `samples` samples, with their media processed (unless `processed` is false) and known to labeling-svc (unless
+    `labeling` is false); returns the dataset id."""
+    body: dict[str, object] = {
         "name": name,
         "labeling_type": labeling_type,
         "input_path": {"bucket": bucket, "prefix": prefix},
         "output_path": {"bucket": bucket, "prefix": f"{prefix}out/"},
     }
+    if labels:
+        body["labels"] = [
+            {"name": label, "color": f"#{(i * 0x3C5A7) % 0xFFFFFF:06x}"} for i, label in enumerate(labels)
+        ]
     created = await api.post("/api/datasets", json=body)
     assert created.status_code == 201, created.text
     dataset_id = str(created.json()["id"])
