@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 
-.PHONY: help up down test status lint schemas bench fuzz compose-up compose-down docker-stop
+.PHONY: help up down test status lint schemas bench fuzz compose-up compose-down docker-stop k8s-up k8s-down k8s-status
 
 help:
 	@echo "make up      install what is missing, start Kafka, MongoDB, MinIO, the services and the gateway"
@@ -13,6 +13,8 @@ help:
 	@echo "make compose-up    the same platform in containers (docker-compose.yml) on our own dockerd; images built or reused"
 	@echo "make compose-down  stop the compose stack, remove its containers and networks (VOLUMES=1: its data too)"
 	@echo "make docker-stop   stop our dockerd and undo what it leaves on the host (after compose-down)"
+	@echo "make k8s-up        a single-node Kubernetes on this machine (built once), the Helm chart on it, the gateway on 127.0.0.1:28000"
+	@echo "make k8s-down      uninstall, stop the cluster by pid and undo what it left on the host (mounts, links, rules, sysctls)"
 	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|consumers|media|labeling|export for one"
 	@echo "make fuzz    the long API fuzz through the gateway (schemathesis); FUZZ_EXAMPLES=250 FUZZ_SEED=20261130"
 
@@ -60,3 +62,15 @@ compose-down:
 
 docker-stop:
 	@$(PY) -m labelstream_deploy.containers stop-engine
+
+# The Helm chart (deploy/helm/labelstream) on a real single-node Kubernetes (labelstream_deploy.k8s); needs root.
+# SET='key=value ...' passes chart values.
+k8s-up:
+	@deploy/bootstrap.sh
+	@$(PY) -m labelstream_deploy.k8s up $(foreach v,$(SET),--set $(v))
+
+k8s-down:
+	@$(PY) -m labelstream_deploy.k8s down
+
+k8s-status:
+	@$(PY) -m labelstream_deploy.k8s status

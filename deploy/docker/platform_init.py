@@ -3,15 +3,18 @@ platform-init; copied into every Python image as /app/platform_init.py):
 - MongoDB: initiate the single-node replica set rs0 (member: LS_MONGO_HOST, default mongo:27017), wait for a primary;
 - Kafka: create the topic of MinIO's bucket notifications (LS_BUCKET_NOTIFICATION_TOPIC), which MinIO's Kafka target
   needs when it starts, as the launcher (`make up`) does.
-The services create their own topics and indexes when they start. Idempotent: a second run changes nothing."""
+The services create their own topics and indexes when they start. Idempotent: a second run changes nothing.
+`--wait` changes nothing: it waits until both are done (the Helm chart's init containers; its hook Job does them)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections.abc import Callable
 
+from aiokafka.admin import AIOKafkaAdminClient
 from labelstream_shared.kafka import ensure_topics
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
@@ -51,18 +54,45 @@ def mongo_replica_set(member: str) -> None:
 
 def kafka_topic(bootstrap: str, topic: str) -> None:
     def created() -> bool:
-        asyncio.run(ensure_topics(bootstrap, [topic], partitions=3, replication_factor=1))
+        partitions = int(os.environ.get("LS_KAFKA_TOPIC_PARTITIONS", "3"))
+        replication = int(os.environ.get("LS_KAFKA_REPLICATION_FACTOR", "1"))
+        asyncio.run(ensure_topics(bootstrap, [topic], partitions=partitions, replication_factor=replication))
         return True
 
     wait_for(created, f"topic {topic} exists")
 
 
+def topic_exists(bootstrap: str, topic: str) -> bool:
+    async def listed() -> bool:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return topic in await admin.list_topics()
+        finally:
+            await admin.close()
+
+    return asyncio.run(listed())
+
+
+def wait_until_initialized(mongo_url: str, bootstrap: str, topic: str) -> None:
+    """The replica set has a primary (found through the services' own URL) and the topic exists."""
+    client: MongoClient[dict[str, object]] = MongoClient(mongo_url, serverSelectionTimeoutMS=2000)
+    with client:
+        wait_for(lambda: bool(client.admin.command("hello").get("isWritablePrimary")), "the replica set has a primary")
+    wait_for(lambda: topic_exists(bootstrap, topic), f"topic {topic} exists", timeout=300)
+
+
 def main() -> None:
-    mongo_replica_set(os.environ.get("LS_MONGO_HOST", "mongo:27017"))
-    kafka_topic(
-        os.environ.get("LS_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"),
-        os.environ.get("LS_BUCKET_NOTIFICATION_TOPIC", "labelstream.bucket-notifications"),
-    )
+    topic = os.environ.get("LS_BUCKET_NOTIFICATION_TOPIC", "labelstream.bucket-notifications")
+    bootstrap = os.environ.get("LS_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    if "--wait" in sys.argv[1:]:
+        wait_until_initialized(
+            os.environ.get("LS_MONGO_URL", "mongodb://mongo:27017/?replicaSet=rs0"), bootstrap, topic
+        )
+        return
+    if os.environ.get("LS_MONGO_INITIATE", "true") == "true":  # "false": an external replica set, left as it is
+        mongo_replica_set(os.environ.get("LS_MONGO_HOST", "mongo:27017"))
+    kafka_topic(bootstrap, topic)
 
 
 if __name__ == "__main__":

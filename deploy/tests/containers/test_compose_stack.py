@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,11 +18,8 @@ from labelstream_deploy.config import moved_ports
 from labelstream_deploy.containers.compose import ComposeStack
 from labelstream_deploy.containers.engine import EXEC_ROOT, DockerEngine
 from labelstream_deploy.waiting import port_open
-from labelstream_testing.gateway import png, synced_dataset
-from labelstream_testing.labeling import box
 
-from tests.storage import ensure_bucket, minio_client, put_objects
-from tests.support import admin_headers, eventually, gateway_client, read_topic
+from tests.deployed import end_to_end_smoke
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(3600)]
 
@@ -70,39 +66,9 @@ def test_the_compose_stack_runs_the_end_to_end_smoke_and_leaves_nothing() -> Non
 
 
 async def _smoke(stack: ComposeStack) -> None:
-    unique = uuid.uuid4().hex[:10]
-    bucket, prefix = f"compose-{unique}", "images/"
-    storage = minio_client(f"127.0.0.1:{stack.ports.minio}")
-    await asyncio.to_thread(ensure_bucket, storage, bucket)
-    for i, color in enumerate([(200, 40, 40), (40, 160, 60)]):
-        content = png(160, 120, color, text=str(i))
-        await asyncio.to_thread(put_objects, storage, bucket, [f"{prefix}{i}.png"], content)
-
-    headers = await admin_headers(base_url=stack.gateway_url)
-    async with gateway_client(headers, base_url=stack.gateway_url, timeout=60) as api:
-        dataset_id = await synced_dataset(
-            api,
-            name=f"compose-{unique}",
-            labeling_type="object_detection",
-            bucket=bucket,
-            prefix=prefix,
-            samples=2,
-            labels=["cat", "dog"],
-        )
-        samples = (await api.get(f"/api/datasets/{dataset_id}/samples")).json()["items"]
-        assert [s["media_status"] for s in samples] == ["ready", "ready"], samples
-        sample_id = samples[0]["id"]
-        thumbnail = await api.get(f"/api/media/datasets/{dataset_id}/samples/{sample_id}/thumbnail")
-        assert thumbnail.status_code == 200 and thumbnail.headers["content-type"].startswith("image/"), thumbnail.text
-        saved = await api.put(
-            f"/api/labeling/datasets/{dataset_id}/samples/{sample_id}/annotation",
-            json={"shapes": [box("cat", 10, 10, 60, 50)]},
-            headers={"If-Match": '"0"'},
-        )
-        assert saved.status_code == 200, saved.text
-
-    async def label_changed() -> bool:
-        events = await read_topic(f"127.0.0.1:{stack.ports.kafka}", "labelstream.labels", timeout_ms=2000)
-        return any(e["type"].endswith(".LabelChanged.v1") and e.get("subject") == sample_id for e in events)
-
-    await eventually(label_changed, timeout=60, what="the LabelChanged at an outside consumer of the stack's Kafka")
+    await end_to_end_smoke(
+        gateway_url=stack.gateway_url,
+        minio=f"127.0.0.1:{stack.ports.minio}",
+        kafka=f"127.0.0.1:{stack.ports.kafka}",
+        name="compose",
+    )

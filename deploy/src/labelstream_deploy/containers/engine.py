@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labelstream_deploy.component import LaunchError
+from labelstream_deploy.host import delete_link, mounts_under, remove_cgroups
 from labelstream_deploy.paths import cache_dir
 from labelstream_deploy.process import ManagedProcess
 from labelstream_deploy.waiting import wait_until
@@ -119,17 +120,16 @@ class DockerEngine:
         """What dockerd leaves behind when it exits (see /work/shared/infra-containers-k8s.md, Cleanup)."""
         if self.process.pid() is not None:
             raise LaunchError("dockerd still runs: stop it first")
-        for mount in _mounts_under(EXEC_ROOT) + _mounts_under(self.home / "data"):
+        for mount in mounts_under(EXEC_ROOT) + mounts_under(self.home / "data"):
             subprocess.run(["umount", "-l", mount], check=False)
-        if Path("/sys/class/net/docker0").exists():
-            subprocess.run(["ip", "link", "del", "docker0"], check=False)
+        delete_link("docker0")
         baseline = self._baseline()
         if baseline.get("ruleset_empty") and shutil.which("nft"):
             subprocess.run(["nft", "flush", "ruleset"], check=False)
         forward = baseline.get("ip_forward")
         if isinstance(forward, str):
             Path("/proc/sys/net/ipv4/ip_forward").write_text(forward)
-        _remove_cgroups("docker")
+        remove_cgroups("docker")
         shutil.rmtree(EXEC_ROOT, ignore_errors=True)
         for leftover in (Path("/run/containerd"), Path("/etc/docker/key.json")):
             with contextlib.suppress(OSError):
@@ -157,22 +157,3 @@ class DockerEngine:
 
 def _sbin(command: str) -> Path:
     return Path("/usr/sbin") / command
-
-
-def _mounts_under(root: Path) -> list[str]:
-    """Mount points under `root`, deepest first."""
-    points = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    return sorted((p for p in points if p == str(root) or p.startswith(f"{root}/")), key=len, reverse=True)
-
-
-def _remove_cgroups(name: str) -> None:
-    """rmdir the (empty) cgroup `name` in every hierarchy, deepest first."""
-    for hierarchy in Path("/sys/fs/cgroup").iterdir():
-        group = hierarchy / name
-        if not group.is_dir():
-            continue
-        for sub in sorted((p for p in group.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            with contextlib.suppress(OSError):
-                sub.rmdir()
-        with contextlib.suppress(OSError):
-            group.rmdir()

@@ -1,0 +1,96 @@
+"""What the cluster changes on the host, recorded before its first process starts and undone by `down`: the sysctls
+the kubelet (and the CNI bridge) set, the firewall rules of kube-proxy and the CNI plugins, the kubelet's bind mounts,
+the CNI bridge, the kubepods cgroups, and the directories of the run."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from labelstream_deploy.containers.engine import DockerEngine
+from labelstream_deploy.host import (
+    delete_link,
+    nft_ruleset_empty,
+    read_sysctls,
+    remove_cgroups,
+    restore_sysctls,
+    unmount_all_under,
+)
+from labelstream_deploy.k8s.config_files import CNI_BRIDGE
+
+# seen changed by the kubelet: vm.overcommit_memory 0->1, kernel.panic 1->10, kernel.panic_on_oops 0->1;
+# the bridge plugin turns on ip_forward; the others are recorded in case a version changes them too
+SYSCTLS = [
+    "vm.overcommit_memory",
+    "kernel.panic",
+    "kernel.panic_on_oops",
+    "kernel.keys.root_maxkeys",
+    "kernel.keys.root_maxbytes",
+    "net.ipv4.ip_forward",
+    "net.ipv4.conf.all.route_localnet",
+    "net.bridge.bridge-nf-call-iptables",
+]
+CGROUPS = ["kubepods", "k8s.io"]
+LEFTOVER_DIRS = [Path("/var/log/pods"), Path("/var/log/containers")]
+OUR_CHAIN_PREFIXES = ("KUBE-", "CNI-")
+
+
+@dataclass(frozen=True)
+class HostState:
+    baseline_file: Path
+
+    def record(self) -> None:
+        """The host as it is before our first start (kept until `down` has restored it)."""
+        if self.baseline_file.exists():
+            return
+        baseline = {"sysctls": read_sysctls(SYSCTLS), "ruleset_empty": nft_ruleset_empty()}
+        self.baseline_file.write_text(json.dumps(baseline))
+
+    def baseline(self) -> dict[str, object]:
+        try:
+            loaded: dict[str, object] = json.loads(self.baseline_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+        return loaded
+
+    def restore(self, *, cluster_roots: list[Path]) -> None:
+        """After every process stopped: unmount, delete the bridge, remove our rules, restore the sysctls, remove
+        the cgroups and the run's directories (containerd's root stays: it holds the imported images)."""
+        run_root, var_root, containerd_root = cluster_roots
+        unmount_all_under(run_root, var_root, containerd_root)
+        delete_link(CNI_BRIDGE)
+        baseline = self.baseline()
+        self._remove_rules(flush_all=bool(baseline.get("ruleset_empty")))
+        sysctls = baseline.get("sysctls")
+        if isinstance(sysctls, dict):
+            restore_sysctls({str(k): str(v) for k, v in sysctls.items()})
+        for name in CGROUPS:
+            remove_cgroups(name)
+        for directory in (run_root, var_root, *LEFTOVER_DIRS):
+            shutil.rmtree(directory, ignore_errors=True)
+        self.baseline_file.unlink(missing_ok=True)
+
+    @staticmethod
+    def _remove_rules(*, flush_all: bool) -> None:
+        """The whole ruleset when it was empty before and our dockerd (whose rules live there too) is stopped;
+        otherwise only the KUBE-* and CNI-* chains."""
+        if flush_all and DockerEngine.default().process.pid() is None and shutil.which("nft"):
+            subprocess.run(["nft", "flush", "ruleset"], check=False)
+            return
+        for table in ("filter", "nat", "mangle"):
+            dump = subprocess.run(["iptables-save", "-t", table], capture_output=True, text=True, check=False).stdout
+            chains = [line[1:].split()[0] for line in dump.splitlines() if line.startswith(":")]
+            ours = [c for c in chains if c.startswith(OUR_CHAIN_PREFIXES)]
+            for line in dump.splitlines():  # jumps into our chains from the built-in ones
+                if line.startswith("-A ") and any(f"-j {c}" in line for c in ours) and shlex.split(line)[1] not in ours:
+                    with contextlib.suppress(OSError):
+                        subprocess.run(["iptables", "-t", table, "-D", *shlex.split(line)[1:]], check=False)
+            for chain in ours:
+                subprocess.run(["iptables", "-t", table, "-F", chain], check=False, capture_output=True)
+            for chain in ours:
+                subprocess.run(["iptables", "-t", table, "-X", chain], check=False, capture_output=True)
