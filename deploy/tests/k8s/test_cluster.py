@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from labelstream_deploy.config import MINIO_ROOT_PASSWORD, MINIO_ROOT_USER
 from labelstream_deploy.containers.images import image_tag
 from labelstream_deploy.host import mounts_under
 from labelstream_deploy.k8s.cluster import RUN_ROOT, VAR_ROOT, Cluster
@@ -38,7 +39,13 @@ from tests.support import GATEWAY_ADMIN_PASSWORD, admin_headers, eventually, gat
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(5400)]
 
 GATEWAY, MINIO, KAFKA, MONGO = 28000, 29000, 29092, 29017
-VALUES = [f"kafka.externalAdvertised=127.0.0.1:{KAFKA}", f"auth.bootstrapPassword={GATEWAY_ADMIN_PASSWORD}"]
+VALUES = [
+    f"kafka.externalAdvertised=127.0.0.1:{KAFKA}",
+    f"auth.bootstrapPassword={GATEWAY_ADMIN_PASSWORD}",
+    # the S3 keys tests/storage.py's client uses (those of `make up`)
+    f"s3.accessKey={MINIO_ROOT_USER}",
+    f"s3.secretKey={MINIO_ROOT_PASSWORD}",
+]
 EVENTS = 2000
 ROLLOUT_TAG = "rollout"
 
