@@ -39,6 +39,33 @@ spec:
       terminationGracePeriodSeconds: 30
       initContainers:
         {{- include "labelstream.waitForPlatform" $root | nindent 8 }}
+        {{- if eq .name "gateway" }}
+        {{- /* the gateway starts once every service answers /readyz: one that started earlier kept answering
+               unready for good, its upstream checks failing although each service was ready (to be fixed) */}}
+        - name: wait-for-services
+          image: {{ include "labelstream.image" (dict "root" $root "name" "gateway") }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          command:
+            - python
+            - -c
+            - |
+              import os, time, urllib.request
+              urls = [v + "/readyz" for k, v in os.environ.items() if k.endswith("_SVC_URL")]
+              def ready(url):
+                  try:
+                      return urllib.request.urlopen(url, timeout=3).status == 200
+                  except Exception:
+                      return False
+              while not all(ready(u) for u in urls):
+                  time.sleep(1)
+          env:
+            {{- range $svc, $s := $root.Values.services }}
+            - name: {{ printf "LS_%s_URL" ($svc | upper | replace "-" "_") }}
+              value: {{ printf "http://%s:%v" (include "labelstream.host" (dict "root" $root "name" $svc)) $s.port | quote }}
+            {{- end }}
+          resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 128Mi}}
+          {{- include "labelstream.containerSecurity" $root | nindent 10 }}
+        {{- end }}
       containers:
         - name: {{ .name }}
           image: {{ include "labelstream.image" (dict "root" $root "name" .name) }}
