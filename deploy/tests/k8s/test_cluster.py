@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -109,7 +110,13 @@ async def test_the_smoke_passes_through_the_gateways_service(forwarded: Release)
 
 async def test_a_consumer_pod_deleted_while_events_flow_applies_each_event_once(forwarded: Release) -> None:
     async with _gateway() as gateway:
-        dataset_id, samples = await labeling_samples(gateway, f"127.0.0.1:{KAFKA}", "k8s-fault", 24)
+        dataset_id, samples = await labeling_samples(
+            gateway,
+            kafka=f"127.0.0.1:{KAFKA}",
+            minio=f"127.0.0.1:{MINIO}",
+            name=f"k8s-fault-{uuid.uuid4().hex[:6]}",
+            count=24,
+        )
         savers = [Saver(gateway, dataset_id, samples[i::8], i) for i in range(8)]
         deleter = asyncio.create_task(_delete_a_consumer_pod(forwarded, savers, after=EVENTS // 4))
         begin = time.monotonic()
@@ -143,7 +150,13 @@ async def test_three_dataset_consumers_share_the_partitions(forwarded: Release) 
 async def test_an_upgrade_to_a_new_tag_rolls_without_losing_an_event(forwarded: Release) -> None:
     tag_on_node(forwarded.cluster, source_tag=image_tag(), new_tag=ROLLOUT_TAG)
     async with _gateway() as gateway:
-        dataset_id, samples = await labeling_samples(gateway, f"127.0.0.1:{KAFKA}", "k8s-rollout", 8)
+        dataset_id, samples = await labeling_samples(
+            gateway,
+            kafka=f"127.0.0.1:{KAFKA}",
+            minio=f"127.0.0.1:{MINIO}",
+            name=f"k8s-roll-{uuid.uuid4().hex[:6]}",
+            count=8,
+        )
         savers = [Saver(gateway, dataset_id, samples[i::4], i, think_s=0.05) for i in range(4)]
         stop = asyncio.Event()
         running = [asyncio.create_task(s.run(stop)) for s in savers]
