@@ -16,7 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from labelstream_deploy.k8s.release import Release
 from labelstream_shared.events.topics import LABELS
-from labelstream_testing.dataset import INPUT_BUCKET
+from labelstream_testing.dataset import INPUT_BUCKET, OUTPUT_BUCKET
 from labelstream_testing.labeling import LabelingPlatform, started_producer
 from pymongo import MongoClient
 
@@ -29,8 +29,9 @@ async def labeling_samples(
     gateway: httpx.AsyncClient, *, kafka: str, minio: str, name: str, count: int
 ) -> tuple[str, list[str]]:
     """A dataset with `count` samples ready to label (announced on Kafka the way sync-svc and media-svc do), on the
-    bucket the test platform names (made first in the deployment's MinIO)."""
-    await asyncio.to_thread(ensure_bucket, minio_client(minio), INPUT_BUCKET)
+    buckets the test platform names (made first in the deployment's MinIO)."""
+    for bucket in (INPUT_BUCKET, OUTPUT_BUCKET):
+        await asyncio.to_thread(ensure_bucket, minio_client(minio), bucket)
     producer = await started_producer(kafka)
     try:
         labeling = LabelingPlatform(gateway, producer)
