@@ -58,7 +58,7 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 
 {{- define "labelstream.image" -}}
-{{ .root.Values.image.repository }}/{{ .name }}:{{ .root.Values.image.tag }}
+{{ .root.Values.image.repository }}/{{ .name }}:{{ .tag | default .root.Values.image.tag }}
 {{- end -}}
 
 {{/* The platform's addresses (env values, so that $(X_SERVICE_HOST) expands) and the S3 credentials. */}}

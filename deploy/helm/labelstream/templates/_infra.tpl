@@ -61,7 +61,7 @@ spec:
       {{- end }}
       containers:
         - name: {{ .name }}
-          image: {{ include "labelstream.image" (dict "root" $root "name" .name) }}
+          image: {{ include "labelstream.image" (dict "root" $root "name" .name "tag" $root.Values.infrastructureImageTag) }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           {{- with .command }}
           command: {{ toJson . }}
