@@ -4,7 +4,6 @@ the CNI bridge, the kubepods cgroups, and the directories of the run."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shlex
 import shutil
@@ -82,15 +81,23 @@ class HostState:
         if flush_all and DockerEngine.default().process.pid() is None and shutil.which("nft"):
             subprocess.run(["nft", "flush", "ruleset"], check=False)
             return
-        for table in ("filter", "nat", "mangle"):
-            dump = subprocess.run(["iptables-save", "-t", table], capture_output=True, text=True, check=False).stdout
-            chains = [line[1:].split()[0] for line in dump.splitlines() if line.startswith(":")]
-            ours = [c for c in chains if c.startswith(OUR_CHAIN_PREFIXES)]
-            for line in dump.splitlines():  # jumps into our chains from the built-in ones
-                if line.startswith("-A ") and any(f"-j {c}" in line for c in ours) and shlex.split(line)[1] not in ours:
-                    with contextlib.suppress(OSError):
-                        subprocess.run(["iptables", "-t", table, "-D", *shlex.split(line)[1:]], check=False)
-            for chain in ours:
-                subprocess.run(["iptables", "-t", table, "-F", chain], check=False, capture_output=True)
-            for chain in ours:
-                subprocess.run(["iptables", "-t", table, "-X", chain], check=False, capture_output=True)
+        for command in ("iptables", "ip6tables"):  # the kubelet makes its canary chains in both families
+            for table in ("filter", "nat", "mangle"):
+                _remove_chains(command, table)
+
+
+def _remove_chains(command: str, table: str) -> None:
+    """The KUBE-* and CNI-* chains of one table, and the jumps into them from other chains."""
+    dump = subprocess.run([f"{command}-save", "-t", table], capture_output=True, text=True, check=False).stdout
+    ours = [
+        line[1:].split()[0]
+        for line in dump.splitlines()
+        if line.startswith(":") and line[1:].startswith(OUR_CHAIN_PREFIXES)
+    ]
+    for line in dump.splitlines():
+        rule = shlex.split(line) if line.startswith("-A ") else []
+        if rule and rule[1] not in ours and any(f"-j {chain}" in line for chain in ours):
+            subprocess.run([command, "-t", table, "-D", *rule[1:]], check=False, capture_output=True)
+    for action in ("-F", "-X"):
+        for chain in ours:
+            subprocess.run([command, "-t", table, action, chain], check=False, capture_output=True)
