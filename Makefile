@@ -13,7 +13,7 @@ help:
 	@echo "make compose-up    the same platform in containers (docker-compose.yml) on our own dockerd; images built or reused"
 	@echo "make compose-down  stop the compose stack, remove its containers and networks (VOLUMES=1: its data too)"
 	@echo "make docker-stop   stop our dockerd and undo what it leaves on the host (after compose-down)"
-	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|consumers|media|labeling|export for one"
+	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|consumers|media|labeling|export|ui for one"
 	@echo "make fuzz    the long API fuzz through the gateway (schemathesis); FUZZ_EXAMPLES=250 FUZZ_SEED=20261130"
 
 up:
@@ -32,7 +32,7 @@ status:
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
-BENCH ?= sync consumers media labeling export
+BENCH ?= sync consumers media labeling export ui
 bench:
 	@deploy/bootstrap.sh
 	@$(PY) -m labelstream_deploy up
