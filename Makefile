@@ -15,7 +15,7 @@ help:
 	@echo "make docker-stop   stop our dockerd and undo what it leaves on the host (after compose-down)"
 	@echo "make k8s-up        a single-node Kubernetes on this machine (built once), the Helm chart on it, the gateway on 127.0.0.1:28000"
 	@echo "make k8s-down      uninstall, stop the cluster by pid and undo what it left on the host (mounts, links, rules, sysctls)"
-	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|consumers|media|labeling|export for one"
+	@echo "make bench   benchmarks (bench/), each figure next to its baseline; BENCH=sync|consumers|media|labeling|export|ui for one"
 	@echo "make fuzz    the long API fuzz through the gateway (schemathesis); FUZZ_EXAMPLES=250 FUZZ_SEED=20261130"
 
 up:
@@ -34,7 +34,7 @@ status:
 lint:
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
-BENCH ?= sync consumers media labeling export
+BENCH ?= sync consumers media labeling export ui
 bench:
 	@deploy/bootstrap.sh
 	@$(PY) -m labelstream_deploy up

@@ -10,7 +10,9 @@ PY=.venv/bin/python
 echo "== ruff"
 .venv/bin/ruff check . && .venv/bin/ruff format --check . || exit 1
 echo "== mypy (strict)"
-.venv/bin/mypy || exit 1
+# one incremental cache for every checkout of this machine: entries are checked by each file's hash, so a fresh clone
+# re-checks only what differs (about 1 s instead of 17 s)
+.venv/bin/mypy --cache-dir "${XDG_CACHE_HOME:-$HOME/.cache}/labelstream/mypy" || exit 1
 echo "== web UI: eslint, tsc, unit tests"
 command -v npm >/dev/null 2>&1 || { echo "error: npm is required to lint and test the web UI (gateway/ui)" >&2; exit 1; }
 (cd gateway/ui && npm run --silent lint && npm run --silent typecheck && npm test --silent) || exit 1

@@ -42,6 +42,7 @@ EXPECTED: dict[str, set[str]] = {
     "getWebhookSettings": ADMIN, "setWebhookSettings": ADMIN, "createWebhook": ADMIN, "listWebhooks": ADMIN,
     "getWebhook": ADMIN, "updateWebhook": ADMIN, "deleteWebhook": ADMIN, "listWebhookDeliveries": ADMIN,
     "getWebhookDelivery": ADMIN, "redeliverWebhookDelivery": ADMIN, "pingWebhook": ADMIN,
+    "listWebhookEventTypes": ADMIN,
     # the gateway's own
     "refreshToken": ALL, "whoAmI": ALL, "changeOwnPassword": ALL, "listUsers": ADMIN, "createUser": ADMIN,
     "updateUser": ADMIN, "deleteUser": ADMIN, "getSourceFile": ALL, "streamEvents": ALL,

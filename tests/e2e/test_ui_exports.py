@@ -34,7 +34,11 @@ async def test_a_viewer_exports_a_version_follows_it_and_downloads_the_archive(
         await page.goto(f"/#/datasets/{dataset_id}")
         await page.click(f"[data-testid=versions] tr[data-version='{version_id}'] [data-testid=export]")
         await page.wait_for_selector("[data-testid=export-dialog]")
+        yolo_task = page.locator("dialog select[name=yolo_task]")
+        await page.select_option("dialog select[name=format]", "yolo")
+        await yolo_task.wait_for(state="visible")  # offered for YOLO only
         await page.select_option("dialog select[name=format]", "coco")
+        await yolo_task.wait_for(state="hidden")
         await page.check("dialog input[name=include_media]")
         await page.dblclick("dialog button:has-text('Export')")
         await page.wait_for_selector("[data-testid=exports] tr[data-status=completed]", timeout=60_000)

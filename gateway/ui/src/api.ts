@@ -65,6 +65,7 @@ export type WebhookChanges = WebhookSchemas["EndpointChanges"];
 export type WebhookDelivery = WebhookSchemas["DeliveryPublic"];
 export type DeliveryStatus = WebhookDelivery["status"];
 export type WebhookSettings = WebhookSchemas["WebhookOptions"];
+export type WebhookEventTypes = WebhookSchemas["EventTypes"];
 
 export class ApiError extends Error {
   constructor(public status: number, public body: { error?: string; message?: string; details?: unknown }) {

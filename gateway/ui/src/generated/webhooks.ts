@@ -127,6 +127,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Event Types
+         * @description What an endpoint's `event_types` may name (the web UI offers them as checkboxes).
+         */
+        get: operations["listWebhookEventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/settings": {
         parameters: {
             query?: never;
@@ -346,6 +366,20 @@ export interface components {
             error: string;
             /** Message */
             message: string;
+        };
+        /** EventTypes */
+        EventTypes: {
+            /**
+             * Event Types
+             * @description the event names an endpoint may subscribe to, in the platform's order
+             */
+            event_types: string[];
+            /**
+             * Every
+             * @description the name that subscribes to every one
+             * @default *
+             */
+            every: string;
         };
         /** Page[DeliveryPublic] */
         Page_DeliveryPublic_: {
@@ -1021,6 +1055,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveryPublic"];
+                };
+            };
+            /** @description malformed request (e.g. a body that is not JSON) or bad input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description through the gateway: no token, a bad or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description through the gateway: the caller's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown id (or no such route) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid input: `details` names each field and its problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listWebhookEventTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventTypes"];
                 };
             };
             /** @description malformed request (e.g. a body that is not JSON) or bad input */

@@ -190,3 +190,13 @@ async def test_the_api_lists_deliveries_redelivers_and_deletes(api: tuple[Webhoo
     assert (await client.post(f"/api/webhooks/{endpoint.id}/ping")).json()["event_type"] == "Ping"
     assert (await client.delete(f"/api/webhooks/{endpoint.id}")).status_code == 204
     assert (await client.get(url)).status_code == 404
+
+
+async def test_the_api_lists_the_event_types_endpoints_may_name(api: tuple[WebhookHarness, httpx.AsyncClient]) -> None:
+    _, client = api
+    offered = (await client.get("/api/webhooks/event-types")).json()
+    assert offered["every"] == "*" and "LabelChanged" in offered["event_types"]
+    assert "SamplesProjected" not in offered["event_types"]  # the browsers' refresh signals are not offered
+    for name in offered["event_types"]:
+        created = await client.post("/api/webhooks", json={"url": f"https://{RECEIVER}/h", "event_types": [name]})
+        assert created.status_code == 201, created.text

@@ -10,17 +10,6 @@ export const ROLE_NAMES: Record<Role, string> = {
   viewer: "Viewer: reads only",
 };
 
-/**
- * The event types an endpoint may subscribe to: webhook-svc's `SUBSCRIBABLE` (its API lists none, it only names them
- * when it refuses an unknown one). `services/webhook-svc/tests/unit/test_ui_event_type_choices.py` keeps
- * this list equal to it.
- */
-export const EVENT_TYPES = [
-  "DatasetCreated", "DatasetUpdated", "LabelSetChanged", "DatasetDeleted", "DataAdded", "SourceChanged",
-  "SampleDeleted", "SourceDeleted", "MediaProcessed", "LabelChanged", "AnnotationsImported",
-  "ImportedAnnotationsApplied", "VersionPublished", "ExportCompleted",
-] as const;
-export const ALL_EVENTS = "*";
 
 /** Problems by field name (`username`, `password`, `url`, `event_types`, `secret`), and one for the whole form. */
 export interface Problems { fields: Record<string, string>; general: string | null }

@@ -1,8 +1,8 @@
 // Register a webhook endpoint (then its signing secret, shown this once) or edit one: URL, event types, active.
-import { Webhook, WebhookCreated, get, patch, post } from "../../api";
+import { Webhook, WebhookCreated, WebhookEventTypes, get, patch, post } from "../../api";
 import { h, toast } from "../../dom";
 import { navigate } from "../../nav";
-import { ALL_EVENTS, EVENT_TYPES, checkWebhook, hasProblems, refusal } from "./forms";
+import { checkWebhook, hasProblems, refusal } from "./forms";
 import { HOOKS, hookPath } from "./webhooks";
 import { adminShell, field, showProblems } from "./shell";
 
@@ -10,12 +10,15 @@ const FIELDS = ["url", "event_types", "secret"] as const;
 
 export async function webhookFormPage(root: HTMLElement, p: Record<string, string>): Promise<void> {
   if (!adminShell(root, "webhooks")) return;
-  const editing = p.webhook ? await get<Webhook>(hookPath(p.webhook)) : null;
+  const [editing, offered] = await Promise.all([
+    p.webhook ? get<Webhook>(hookPath(p.webhook)) : Promise.resolve(null),
+    get<WebhookEventTypes>(`${HOOKS}/event-types`),
+  ]);
   const url = h("input", { name: "url", type: "url", placeholder: "https://example.com/labelstream-hook", value: editing?.url ?? "", maxlength: 2048 });
   const description = h("input", { name: "description", value: editing?.description ?? "", maxlength: 500 });
   const secret = h("input", { name: "secret", autocomplete: "off", placeholder: "leave empty to have one generated" });
   const active = h("input", { type: "checkbox", name: "active", checked: editing?.active ?? true });
-  const types = eventTypeChecks(editing?.event_types ?? ["LabelChanged"]);
+  const types = eventTypeChecks(offered, editing?.event_types ?? ["LabelChanged"]);
   const urlField = field("URL", url, "url");
   const secretField = field("Signing secret (optional)", secret, "secret");
   const typesProblem = h("small", { class: "error", "data-problem": "event_types", role: "alert" });
@@ -56,16 +59,17 @@ export async function webhookFormPage(root: HTMLElement, p: Record<string, strin
     h("h1", {}, editing ? "Edit endpoint" : "Register an endpoint")), form);
 }
 
-/** "Every event" and one box per event type; every other box is off while "Every event" is on. */
-function eventTypeChecks(initial: string[]): { el: HTMLElement; chosen: () => string[] } {
-  const all = h("input", { type: "checkbox", name: "event_type", value: ALL_EVENTS, checked: initial.includes(ALL_EVENTS) });
-  const boxes = EVENT_TYPES.map((t) => h("input", { type: "checkbox", name: "event_type", value: t, checked: initial.includes(t) }));
+/** "Every event" and one box per event type the API offers; every other box is off while "Every event" is on. */
+function eventTypeChecks(offered: WebhookEventTypes, initial: string[]): { el: HTMLElement; chosen: () => string[] } {
+  const every = offered.every ?? "*";
+  const all = h("input", { type: "checkbox", name: "event_type", value: every, checked: initial.includes(every) });
+  const boxes = offered.event_types.map((t) => h("input", { type: "checkbox", name: "event_type", value: t, checked: initial.includes(t) }));
   const follow = () => boxes.forEach((b) => { b.disabled = all.checked; });
   all.addEventListener("change", follow);
   follow();
   const el = h("div", { class: "checks" }, h("label", { class: "check" }, all, h("b", {}, "Every event")),
     ...boxes.map((b) => h("label", { class: "check" }, b, b.value)));
-  return { el, chosen: () => (all.checked ? [ALL_EVENTS] : boxes.filter((b) => b.checked).map((b) => b.value)) };
+  return { el, chosen: () => (all.checked ? [every] : boxes.filter((b) => b.checked).map((b) => b.value)) };
 }
 
 /** The secret, shown this once, with a Copy button. */

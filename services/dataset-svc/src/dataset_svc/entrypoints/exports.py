@@ -4,7 +4,6 @@ exports (the archive streamed from object storage)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -20,7 +19,7 @@ from dataset_svc.app import exports as export_cases
 from dataset_svc.domain.exports import Export, ExportOutcome, ExportStatus
 from dataset_svc.domain.samples import SampleQuery
 from dataset_svc.entrypoints.api import CurrentDataset, Deps
-from dataset_svc.entrypoints.versions import ObjectLocationPublic
+from dataset_svc.entrypoints.versions import ObjectLocationPublic, stored_file
 
 formats_router = APIRouter(prefix="/api/exports", tags=["exports"])
 router = APIRouter(prefix="/api/datasets/{dataset_id}", tags=["exports"])
@@ -196,15 +195,8 @@ async def get_export(dataset: CurrentDataset, export_id: str, deps: Deps) -> Exp
 async def download_export(dataset: CurrentDataset, export_id: str, deps: Deps) -> StreamingResponse:
     """The archive of a completed export (zip), streamed; 409 while the export is not completed."""
     archive = await export_cases.completed_export(dataset.id, export_id, exports=deps.exports)
-    name = archive.location.key.rsplit("/", 1)[-1]
-    body: Iterator[bytes] = deps.export_storage.read(archive.location.bucket, archive.location.key)
-    headers = {
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "Content-Length": str(archive.size),
-        "ETag": f'"{archive.sha256}"',
-        "X-Checksum-SHA256": archive.sha256,
-    }
-    return StreamingResponse(body, media_type="application/zip", headers=headers)
+    headers = {"Content-Length": str(archive.size), "ETag": f'"{archive.sha256}"', "X-Checksum-SHA256": archive.sha256}
+    return stored_file(deps, archive.location, media_type="application/zip", disposition="attachment", headers=headers)
 
 
 def _cursor_of(e: ExportPublic) -> str:

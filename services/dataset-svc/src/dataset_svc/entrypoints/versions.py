@@ -116,7 +116,7 @@ async def read_manifest(dataset: CurrentDataset, version_id: str, deps: Deps) ->
     """The published version's manifest, streamed as it is stored (JSON Lines, one sample per line with its labels
     as published), so training code needs a token, not object storage credentials; 409 until it is published."""
     version = await version_cases.published_version(dataset.id, version_id, versions=deps.versions)
-    return _file(deps, version.manifest, media_type="application/x-ndjson")
+    return stored_file(deps, version.manifest, media_type="application/x-ndjson")
 
 
 @router.get(
@@ -128,13 +128,22 @@ async def read_manifest(dataset: CurrentDataset, version_id: str, deps: Deps) ->
 async def read_statistics(dataset: CurrentDataset, version_id: str, deps: Deps) -> StreamingResponse:
     """The published version's statistics file (JSON), as stored; 409 until it is published."""
     version = await version_cases.published_version(dataset.id, version_id, versions=deps.versions)
-    return _file(deps, version.statistics_file, media_type="application/json")
+    return stored_file(deps, version.statistics_file, media_type="application/json")
 
 
-def _file(deps: Deps, location: ObjectLocation, *, media_type: str) -> StreamingResponse:
+def stored_file(
+    deps: Deps,
+    location: ObjectLocation,
+    *,
+    media_type: str,
+    disposition: str = "inline",
+    headers: dict[str, str] | None = None,
+) -> StreamingResponse:
+    """An object of the output path (a version's file, an export's archive) streamed as it is stored."""
     name = location.key.rsplit("/", 1)[-1]
     body: Iterator[bytes] = deps.export_storage.read(location.bucket, location.key)
-    return StreamingResponse(body, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{name}"'})
+    named = {"Content-Disposition": f'{disposition}; filename="{name}"', **(headers or {})}
+    return StreamingResponse(body, media_type=media_type, headers=named)
 
 
 @router.post("/{version_id}/current", operation_id="setCurrentVersion", responses=error_responses(409))

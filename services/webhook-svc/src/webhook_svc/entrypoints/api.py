@@ -16,7 +16,7 @@ from webhook_svc.app import endpoints
 from webhook_svc.app.endpoints import EndpointChanges
 from webhook_svc.app.ports import Resolver, WebhookOptions, WebhookTransaction
 from webhook_svc.domain.deliveries import Delivery, DeliveryStatus
-from webhook_svc.domain.endpoints import WebhookEndpoint
+from webhook_svc.domain.endpoints import ALL_EVENTS, SUBSCRIBABLE, WebhookEndpoint
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
@@ -78,6 +78,17 @@ class DeliveryPublic(BaseModel):
     def of(cls, delivery: Delivery) -> DeliveryPublic:
         shown = delivery.model_dump(exclude={"body", "retry_since", "failures"})
         return cls.model_validate({**shown, "next_attempt_at": delivery.next_attempt_at if delivery.is_open else None})
+
+
+class EventTypes(BaseModel):
+    event_types: list[str] = Field(description="the event names an endpoint may subscribe to, in the platform's order")
+    every: str = Field(default=ALL_EVENTS, description="the name that subscribes to every one")
+
+
+@router.get("/event-types", operation_id="listWebhookEventTypes")
+async def list_event_types() -> EventTypes:
+    """What an endpoint's `event_types` may name (the web UI offers them as checkboxes)."""
+    return EventTypes(event_types=list(SUBSCRIBABLE))
 
 
 @router.get("/settings", operation_id="getWebhookSettings")
