@@ -18,7 +18,9 @@ from labelstream_deploy.component import Component, LaunchError
 from labelstream_deploy.config import PORTS
 from labelstream_deploy.paths import run_dir
 from labelstream_deploy.waiting import NotReadyError
-from labelstream_shared.events.topics import dead_letter_topic
+from labelstream_shared.events.topics import LABELS, dead_letter_topic
+
+from tests.support import eventually, read_topic
 
 DLQ_PREFIX = dead_letter_topic("")
 SERVICES = ("gateway", "dataset-svc", "labeling-svc", "media-svc", "sync-svc", "webhook-svc")
@@ -261,6 +263,27 @@ def label_changed_problems(events: list[dict[str, Any]], savers: list[Saver]) ->
     problems += [f"LabelChanged {key} without a save" for key in ids.keys() - saved.keys()]
     problems += [f"save {key} without its LabelChanged" for key in saved.keys() - ids.keys()]
     return problems
+
+
+async def label_changes_of_saves(
+    kafka: str, dataset_id: str, savers: list[Saver], *, timeout: float
+) -> list[dict[str, Any]]:
+    """The dataset's LabelChanged events on the labels topic, read by an outside consumer once each applied save has
+    its event (asserting label_changed_problems finds nothing)."""
+    events: list[dict[str, Any]] = []
+
+    async def delivered() -> bool:
+        events[:] = [
+            e
+            for e in await read_topic(kafka, LABELS)
+            if e["type"].endswith(".LabelChanged.v1") and e["data"]["dataset_id"] == dataset_id
+        ]
+        return not label_changed_problems(events, savers)
+
+    with contextlib.suppress(AssertionError):
+        await eventually(delivered, timeout=timeout, what="every save's LabelChanged at an outside consumer")
+    assert label_changed_problems(events, savers) == []
+    return events
 
 
 def redelivered(events: list[dict[str, Any]]) -> int:

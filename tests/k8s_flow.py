@@ -15,14 +15,13 @@ import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from labelstream_deploy.k8s.release import Release
-from labelstream_shared.events.topics import LABELS
 from labelstream_testing.dataset import INPUT_BUCKET, OUTPUT_BUCKET
 from labelstream_testing.labeling import LabelingPlatform, started_producer
 from pymongo import MongoClient
 
-from tests.chaos import Saver, dataset_counts, expected_counts, label_changed_problems, last_saves
+from tests.chaos import Saver, dataset_counts, expected_counts, label_changes_of_saves, last_saves
 from tests.storage import ensure_bucket, minio_client
-from tests.support import eventually, read_topic
+from tests.support import eventually
 
 
 async def labeling_samples(
@@ -94,19 +93,7 @@ async def every_save_applied_once(
 ) -> str:
     """Every applied save is one LabelChanged at an outside consumer, dataset-svc's ledger holds each of those events
     exactly once and its counts match the last saves. Returns a line for the test's output."""
-    events: list[dict[str, Any]] = []
-
-    async def delivered() -> bool:
-        events[:] = [
-            e
-            for e in await read_topic(kafka, LABELS)
-            if e["type"].endswith(".LabelChanged.v1") and e["data"]["dataset_id"] == dataset_id
-        ]
-        return not label_changed_problems(events, savers)
-
-    with contextlib.suppress(AssertionError):
-        await eventually(delivered, timeout=120, what="every save's LabelChanged")
-    assert label_changed_problems(events, savers) == []
+    events = await label_changes_of_saves(kafka, dataset_id, savers, timeout=120)
     ids = {e["id"] for e in events}
 
     def ledger() -> Counter[str]:

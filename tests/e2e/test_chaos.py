@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from labelstream_shared.events.topics import LABELS
 from labelstream_testing.labeling import LabelingPlatform, started_producer
 from labelstream_testing.webhook_receiver import Receiver, free_port
 from webhook_svc.domain.signature import verify_signature
@@ -33,14 +32,14 @@ from tests.chaos import (
     dead_letter_ends,
     dead_letters_since,
     expected_counts,
-    label_changed_problems,
+    label_changes_of_saves,
     last_saves,
     redelivered,
     sample_label_problems,
     shapes_key,
 )
 from tests.storage import ensure_bucket, minio_client, put_objects
-from tests.support import admin_headers, dataset_known_to_sync, eventually, gateway_client, read_topic
+from tests.support import admin_headers, dataset_known_to_sync, eventually, gateway_client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
@@ -312,19 +311,7 @@ async def _saves_arrived_once(
     """Every applied save is one LabelChanged at an outside consumer, labeling-svc's annotation is the last save,
     and dataset-svc counted each sample's last save once; returns those events."""
     finals = last_saves(savers)
-    events: list[dict[str, Any]] = []
-
-    async def delivered() -> bool:
-        events[:] = [
-            e
-            for e in await read_topic(KAFKA_BOOTSTRAP, LABELS)
-            if e["type"].endswith(".LabelChanged.v1") and e["data"]["dataset_id"] == dataset_id
-        ]
-        return not label_changed_problems(events, savers)
-
-    with contextlib.suppress(AssertionError):
-        await eventually(delivered, timeout=60, what="every save's LabelChanged at an outside consumer")
-    assert label_changed_problems(events, savers) == []
+    events = await label_changes_of_saves(KAFKA_BOOTSTRAP, dataset_id, savers, timeout=60)
     say(
         f"{len(events)} LabelChanged at an outside consumer: one event per applied save, {redelivered(events)} of them "
         "delivered twice with the same event id (the relay re-sent a batch it could not mark sent before a kill)"

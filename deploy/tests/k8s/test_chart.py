@@ -116,3 +116,14 @@ def test_env_discovery_points_at_the_service_host_variables(schemas: Path) -> No
     env = {e["name"]: e.get("value") for e in gateway["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["LS_MONGO_URL"] == "mongodb://$(LS_MONGODB_SERVICE_HOST):27017/?replicaSet=rs0"
     assert env["LS_DATASET_SVC_URL"] == "http://$(LS_DATASET_SVC_SERVICE_HOST):8001"
+
+
+def test_an_application_upgrade_with_the_infrastructure_tag_pinned_leaves_its_statefulsets_as_they_are(
+    schemas: Path,
+) -> None:
+    def statefulsets(values: list[str]) -> list[dict[str, object]]:
+        return [o for o in yaml.safe_load_all(render(values)) if o and o["kind"] == "StatefulSet"]
+
+    before = statefulsets(["image.tag=1.0"])
+    after = statefulsets(["image.tag=1.1", "infrastructureImageTag=1.0"])
+    assert len(before) == 3 and after == before

@@ -34,38 +34,11 @@ spec:
         prometheus.io/path: /metrics
         checksum/config: {{ include (print $root.Template.BasePath "/config.yaml") $root | sha256sum | trunc 16 }}
     spec:
-      {{- include "labelstream.podSecurity" $root | nindent 6 }}
+      {{- include "labelstream.podCommon" $root | nindent 6 }}
       # uvicorn drains for up to 15 s, then background work (relay, consumers) gets 10 s to finish its step
       terminationGracePeriodSeconds: 30
       initContainers:
-        {{- include "labelstream.waitForPlatform" $root | nindent 8 }}
-        {{- if eq .name "gateway" }}
-        {{- /* the gateway starts once every service answers /readyz: one that started earlier kept answering
-               unready for good, its upstream checks failing although each service was ready (to be fixed) */}}
-        - name: wait-for-services
-          image: {{ include "labelstream.image" (dict "root" $root "name" "gateway") }}
-          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-          command:
-            - python
-            - -c
-            - |
-              import os, time, urllib.request
-              urls = [v + "/readyz" for k, v in os.environ.items() if k.endswith("_SVC_URL")]
-              def ready(url):
-                  try:
-                      return urllib.request.urlopen(url, timeout=3).status == 200
-                  except Exception:
-                      return False
-              while not all(ready(u) for u in urls):
-                  time.sleep(1)
-          env:
-            {{- range $svc, $s := $root.Values.services }}
-            - name: {{ printf "LS_%s_URL" ($svc | upper | replace "-" "_") }}
-              value: {{ printf "http://%s:%v" (include "labelstream.host" (dict "root" $root "name" $svc)) $s.port | quote }}
-            {{- end }}
-          resources: {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 128Mi}}
-          {{- include "labelstream.containerSecurity" $root | nindent 10 }}
-        {{- end }}
+        {{- include "labelstream.waitForPlatform" (dict "root" $root) | nindent 8 }}
       containers:
         - name: {{ .name }}
           image: {{ include "labelstream.image" (dict "root" $root "name" .name) }}

@@ -75,8 +75,12 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
   valueFrom: {secretKeyRef: {name: {{ include "labelstream.s3Secret" . }}, key: LS_S3_SECRET_KEY}}
 {{- end -}}
 
-{{- define "labelstream.podSecurity" -}}
+{{/* What every pod spec shares: no API token, non-root, and the Service variables only where pods find Services
+     by them (serviceDiscovery: env); with DNS they would only crowd the environment (a release named "ls" would
+     even add LS_* variables beside the settings). */}}
+{{- define "labelstream.podCommon" -}}
 automountServiceAccountToken: false
+enableServiceLinks: {{ eq .Values.serviceDiscovery "env" }}
 securityContext:
   runAsNonRoot: true
   runAsUser: 10001
@@ -96,14 +100,17 @@ securityContext:
 {{- end -}}
 
 {{/* An init container that waits until the replica set has a primary and the bucket notification topic exists
-     (the hook Job makes both), so pods start in order instead of crash-looping into back-off. */}}
+     (the hook Job makes both), so pods start in order instead of crash-looping into back-off. Arguments: root, tag
+     (the image's; empty: image.tag). MinIO's passes infrastructureImageTag, so that an upgrade of the application
+     alone leaves the infrastructure's pods (and, without persistence, their data) in place. */}}
 {{- define "labelstream.waitForPlatform" -}}
+{{- $root := .root -}}
 - name: wait-for-platform
-  image: {{ include "labelstream.image" (dict "root" . "name" "sync-svc") }}
-  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  image: {{ include "labelstream.image" (dict "root" $root "name" "sync-svc" "tag" .tag) }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
   command: ["python", "/app/platform_init.py", "--wait"]
   env:
-    {{- include "labelstream.platformEnv" . | nindent 4 }}
+    {{- include "labelstream.platformEnv" $root | nindent 4 }}
   resources: {requests: {cpu: 10m, memory: 64Mi}, limits: {memory: 256Mi}}
-  {{- include "labelstream.containerSecurity" . | nindent 2 }}
+  {{- include "labelstream.containerSecurity" $root | nindent 2 }}
 {{- end -}}

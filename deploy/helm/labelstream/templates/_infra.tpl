@@ -54,7 +54,7 @@ spec:
         app.kubernetes.io/component: infrastructure
         labelstream.io/tier: infrastructure
     spec:
-      {{- include "labelstream.podSecurity" $root | nindent 6 }}
+      {{- include "labelstream.podCommon" $root | nindent 6 }}
       terminationGracePeriodSeconds: 30
       {{- with .init }}
       initContainers: {{- . | nindent 8 }}

@@ -91,6 +91,7 @@ class Cluster:
                     self.host_state.record()  # before anything of ours changes the host
                 self._start(name)
                 started.append(name)
+        self.host_state.refuse_untranslated_service_traffic()
         wait_until(self.node_ready, what="the node", timeout=120, interval=1)
         return started
 

@@ -1,6 +1,6 @@
 """What the cluster changes on the host, recorded before its first process starts and undone by `down`: the sysctls
 the kubelet (and the CNI bridge) set, the firewall rules of kube-proxy and the CNI plugins, the kubelet's bind mounts,
-the CNI bridge, the kubepods cgroups, and the directories of the run."""
+the CNI bridge, the routing rule of the Service range (below), the kubepods cgroups, and the directories of the run."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from labelstream_deploy.host import (
     restore_sysctls,
     unmount_all_under,
 )
-from labelstream_deploy.k8s.config_files import CNI_BRIDGE
+from labelstream_deploy.k8s.config_files import CNI_BRIDGE, SERVICE_CIDR
 
 # seen changed by the kubelet: vm.overcommit_memory 0->1, kernel.panic 1->10, kernel.panic_on_oops 0->1;
 # the bridge plugin turns on ip_forward; the others are recorded in case a version changes them too
@@ -37,6 +37,13 @@ SYSCTLS = [
 CGROUPS = ["kubepods", "k8s.io"]
 LEFTOVER_DIRS = [Path("/var/log/pods"), Path("/var/log/containers")]
 OUR_CHAIN_PREFIXES = ("KUBE-", "CNI-")
+# A pod's packet to a Service address that kube-proxy did not translate (the Service has no ready endpoint) is
+# refused at once ("network unreachable"), as kube-proxy's own REJECT would do on a usual node. Here that REJECT never
+# applies (the CNI firewall plugin's FORWARD rules accept pod traffic first), so without this rule the packet left by
+# the default route and this machine's egress proxy answered it (HTTP 404): a client that connected before a
+# Service's pods were ready kept that kept-alive connection and its 404s (the gateway stayed unready, a relay lost
+# object storage across a rollout). Translated packets are routed after the translation and are not concerned.
+SERVICE_RULE = ["iif", CNI_BRIDGE, "to", SERVICE_CIDR, "unreachable", "priority", "100"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,12 @@ class HostState:
             return
         baseline = {"sysctls": read_sysctls(SYSCTLS), "ruleset_empty": nft_ruleset_empty()}
         self.baseline_file.write_text(json.dumps(baseline))
+
+    @staticmethod
+    def refuse_untranslated_service_traffic() -> None:
+        """The routing rule SERVICE_RULE, once."""
+        if not _service_rule_present():
+            subprocess.run(["ip", "rule", "add", *SERVICE_RULE], check=True, capture_output=True)
 
     def baseline(self) -> dict[str, object]:
         try:
@@ -63,6 +76,10 @@ class HostState:
         run_root, var_root, containerd_root = cluster_roots
         unmount_all_under(run_root, var_root, containerd_root)
         delete_link(CNI_BRIDGE)
+        for _ in range(3):  # one per start that added it; bounded should a deletion fail
+            if not _service_rule_present():
+                break
+            subprocess.run(["ip", "rule", "del", *SERVICE_RULE], check=False, capture_output=True)
         baseline = self.baseline()
         self._remove_rules(flush_all=bool(baseline.get("ruleset_empty")))
         sysctls = baseline.get("sysctls")
@@ -101,3 +118,9 @@ def _remove_chains(command: str, table: str) -> None:
     for action in ("-F", "-X"):
         for chain in ours:
             subprocess.run([command, "-t", table, action, chain], check=False, capture_output=True)
+
+
+def _service_rule_present() -> bool:
+    listed = subprocess.run(["ip", "rule", "show", "priority", "100"], capture_output=True, text=True, check=False)
+    # "[detached]" follows the bridge's name once the bridge is deleted
+    return any(f"to {SERVICE_CIDR} iif {CNI_BRIDGE}" in line for line in listed.stdout.splitlines())
