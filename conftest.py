@@ -12,6 +12,7 @@ import pytest
 from labelstream_shared.mongo import Document, connect
 from labelstream_shared.settings import ServiceSettings
 from labelstream_shared.storage import ObjectStorage
+from labelstream_testing.gateway import close_chromium
 from labelstream_testing.labeling import LabelingPlatform, started_producer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -35,6 +36,13 @@ async def mongo_client() -> AsyncIterator[AsyncMongoClient[Document]]:
     await client.admin.command("ping")
     yield client
     await client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _shared_chromium() -> AsyncIterator[None]:
+    """The browser tests share one Chromium (labelstream_testing.gateway.chromium); it ends with the session."""
+    yield
+    await close_chromium()
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from labelstream_testing.gateway import close_chromium
+
 from tests.ui_perf import FRAME_BUDGET_MS, GRID_BUDGET_S, heavy_pages
 
 
@@ -39,6 +41,7 @@ async def main(runs: int) -> int:
             peer = f"(browser frame interval median {stats['browser_frame_interval_median_ms']} ms)"
             met &= report(f"1,000 shapes, {gesture}: redraw p95", stats["p95_ms"], "ms", FRAME_BUDGET_MS, peer=peer)
         print(f"  redraw means: {statistics.fmean(s['mean_ms'] for s in figures['redraw'].values()):.1f} ms")
+    await close_chromium()
     return 0 if met else 1
 
 

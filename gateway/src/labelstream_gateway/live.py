@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -131,18 +131,39 @@ async def stream_events(
     hub: Annotated[EventHub, Depends(hub_of)],
     dataset_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> StreamingResponse:
-    """Server-sent events: one `data:` line of JSON per event of the dataset (or of all datasets)."""
+    """Server-sent events: one `data:` line of JSON per event of the dataset (or of all datasets). The stream ends
+    when the gateway shuts down (the browser's EventSource reconnects, to another replica or this one restarted)."""
 
     async def events() -> AsyncIterator[bytes]:
         with hub.subscribe(dataset_id) as queue:
-            yield b": connected\n\n"
-            while not await request.is_disconnected():
-                try:
-                    event = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT_S)
-                except TimeoutError:
-                    yield b": heartbeat\n\n"
-                    continue
-                yield f"event: {event['type']}\ndata: {orjson.dumps(event).decode()}\n\n".encode()
+            async for chunk in event_stream(queue, request.app.state.draining, request.is_disconnected):
+                yield chunk
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+async def event_stream(
+    queue: asyncio.Queue[dict[str, Any]], draining: asyncio.Event, disconnected: Callable[[], Awaitable[bool]]
+) -> AsyncIterator[bytes]:
+    """The stream's bytes: a comment at once, then each event, a heartbeat comment after HEARTBEAT_S without one,
+    until the client leaves or the server drains."""
+    yield b": connected\n\n"
+    drained = asyncio.ensure_future(draining.wait())
+    try:
+        while not await disconnected():
+            got = asyncio.ensure_future(queue.get())
+            await asyncio.wait({got, drained}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED)
+            if not got.done():
+                got.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await got
+            if got.done() and not got.cancelled():
+                event = got.result()
+                yield f"event: {event['type']}\ndata: {orjson.dumps(event).decode()}\n\n".encode()
+            elif drained.done():
+                return
+            else:
+                yield b": heartbeat\n\n"
+    finally:
+        drained.cancel()

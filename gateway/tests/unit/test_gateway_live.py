@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
-from labelstream_gateway.live import EventHub, summary
+import pytest
+from labelstream_gateway import live
+from labelstream_gateway.live import EventHub, event_stream, summary
 
 
 def event(kind: str, **data: object) -> bytes:
@@ -49,3 +53,29 @@ def test_an_announcement_names_its_service_and_samples_or_only_counts_a_big_one(
     many = [{"sample_id": f"s{i}", "revision": None} for i in range(101)]
     big = summary(event("SamplesProjected", service="labeling-svc", dataset_id="d1", samples=many))
     assert big is not None and big["truncated"] is True and big["count"] == 101 and "samples" not in big
+
+
+async def test_the_stream_sends_events_and_heartbeats_and_ends_when_the_server_drains(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(live, "HEARTBEAT_S", 0.05)
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    draining = asyncio.Event()
+
+    async def connected() -> bool:
+        return False
+
+    stream = event_stream(queue, draining, connected)
+    assert await anext(stream) == b": connected\n\n"
+    queue.put_nowait({"type": "LabelChanged", "dataset_id": "d1"})
+    assert await anext(stream) == b'event: LabelChanged\ndata: {"type":"LabelChanged","dataset_id":"d1"}\n\n'
+    assert await anext(stream) == b": heartbeat\n\n"
+    draining.set()
+    assert [chunk async for chunk in stream] == []
+
+
+async def test_the_stream_ends_when_the_browser_leaves() -> None:
+    async def gone() -> bool:
+        return True
+
+    assert [chunk async for chunk in event_stream(asyncio.Queue(), asyncio.Event(), gone)] == [b": connected\n\n"]

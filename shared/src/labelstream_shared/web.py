@@ -98,6 +98,7 @@ def create_app(
         title=f"Labelstream {service}", version="0.1.0", lifespan=lifespan, dependencies=[Depends(path_ids_checked)]
     )
     app.state.readiness_checks = {}
+    app.state.draining = asyncio.Event()  # set when the server starts its graceful shutdown (serve.py)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router, responses=COMMON_ERRORS)

@@ -4,14 +4,16 @@ media made on the fly. Used by tests/e2e/test_ui_*.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
 CHROMIUM = os.environ.get("LS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,14 +33,43 @@ def ui_gateway_url() -> str:
     return os.environ.get("LS_UI_GATEWAY_URL") or os.environ.get("LS_GATEWAY_URL", "http://127.0.0.1:8000")
 
 
+@dataclass
+class _Running:
+    loop: asyncio.AbstractEventLoop
+    playwright: Playwright
+    browser: Browser
+
+
+_running: _Running | None = None
+
+
 @asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
+    """The headless Chromium of this event loop, launched on first use and kept (a launch costs about 1 s, and the
+    suite has dozens of browser tests); each test works in contexts of its own (`logged_in`), and the contexts a test
+    leaves open are closed when it ends. A browser that died is launched again. `close_chromium` ends it."""
+    global _running
+    loop = asyncio.get_running_loop()
+    if _running is None or _running.loop is not loop or not _running.browser.is_connected():
+        await close_chromium()
+        playwright = await async_playwright().start()
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+        _running = _Running(loop, playwright, browser)
+    browser = _running.browser
+    try:
+        yield browser
+    finally:
+        for context in browser.contexts:
+            await context.close()
+
+
+async def close_chromium() -> None:
+    global _running
+    running, _running = _running, None
+    if running is not None and running.loop is asyncio.get_running_loop():
+        with contextlib.suppress(Exception):  # already gone with its driver
+            await running.browser.close()
+        await running.playwright.stop()
 
 
 def default_latency_ms() -> float:

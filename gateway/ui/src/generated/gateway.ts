@@ -146,7 +146,8 @@ export interface paths {
         };
         /**
          * Stream Events
-         * @description Server-sent events: one `data:` line of JSON per event of the dataset (or of all datasets).
+         * @description Server-sent events: one `data:` line of JSON per event of the dataset (or of all datasets). The stream ends
+         *     when the gateway shuts down (the browser's EventSource reconnects, to another replica or this one restarted).
          */
         get: operations["streamEvents"];
         put?: never;
