@@ -57,6 +57,23 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- .Values.auth.existingSecret | default (include "labelstream.name" (dict "root" . "name" "auth")) -}}
 {{- end -}}
 
+{{/* The image tag of the in-chart Kafka, MongoDB or MinIO (arguments: root, name): infrastructureImageTag when set;
+     otherwise, on an upgrade, the tag its StatefulSet runs now (so that `--set image.tag=<new>` upgrades the
+     application and leaves the infrastructure's pods, and without persistence their data, in place); on an install,
+     image.tag. */}}
+{{- define "labelstream.infraTag" -}}
+{{- $tag := .root.Values.infrastructureImageTag -}}
+{{- if not $tag -}}
+{{- $running := lookup "apps/v1" "StatefulSet" .root.Release.Namespace (include "labelstream.name" .) -}}
+{{- if $running -}}
+{{- $tag = regexReplaceAll "^.*:" (index $running.spec.template.spec.containers 0).image "" -}}
+{{- else -}}
+{{- $tag = .root.Values.image.tag -}}
+{{- end -}}
+{{- end -}}
+{{- $tag -}}
+{{- end -}}
+
 {{- define "labelstream.image" -}}
 {{ .root.Values.image.repository }}/{{ .name }}:{{ .tag | default .root.Values.image.tag }}
 {{- end -}}

@@ -61,7 +61,7 @@ spec:
       {{- end }}
       containers:
         - name: {{ .name }}
-          image: {{ include "labelstream.image" (dict "root" $root "name" .name "tag" $root.Values.infrastructureImageTag) }}
+          image: {{ include "labelstream.image" (dict "root" $root "name" .name "tag" (include "labelstream.infraTag" (dict "root" $root "name" .name))) }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
           {{- with .command }}
           command: {{ toJson . }}
