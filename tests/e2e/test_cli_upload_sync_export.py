@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from labelstream import Client
 from labelstream.cli.main import main
+from labelstream.errors import Forbidden
 
 from conftest import GATEWAY_URL
 from tests.client_world import picture, until
@@ -102,3 +104,19 @@ def test_exit_codes_say_what_went_wrong(logged_in: Path, capsys: pytest.CaptureF
     assert cli(capsys, "logout")[1] == {"logged_out": True}
     code, _, err = cli(capsys, "datasets", "ls")
     assert code == 5 and "labelstream login" in err
+
+
+def test_an_admin_disables_and_enables_a_user(logged_in: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = f"cli-dis-{uuid.uuid4().hex[:8]}"
+    code, made, _ = cli(capsys, "users", "create", name, "--role", "annotator", "--password", "pw-cli-dis")
+    assert code == 0 and made == {"username": name, "role": "annotator", "disabled": False}
+    code, disabled, _ = cli(capsys, "users", "set", name, "--disable")
+    assert code == 0 and disabled["disabled"] is True
+    listed = {u["username"]: u["disabled"] for u in cli(capsys, "users", "ls")[1]}
+    assert listed[name] is True and listed[GATEWAY_ADMIN] is False
+    with Client(GATEWAY_URL) as client, pytest.raises(Forbidden, match="is disabled"):
+        client.login(name, "pw-cli-dis")
+    assert cli(capsys, "users", "set", name, "--enable")[1]["disabled"] is False
+    with Client(GATEWAY_URL, username=name, password="pw-cli-dis") as client:
+        assert client.users.me().role == "annotator"
+    assert cli(capsys, "users", "delete", name)[0] == 0

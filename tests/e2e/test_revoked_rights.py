@@ -75,7 +75,7 @@ async def test_a_password_change_ends_every_other_session_and_keeps_the_changing
     async with gateway_client(laptop) as old:
         assert (await old.get("/api/datasets")).status_code == 401
     async with gateway_client({"Authorization": f"Bearer {changed.json()['token']}"}) as this:
-        assert (await this.get("/api/auth/me")).json() == {"username": name, "role": "admin"}
+        assert (await this.get("/api/auth/me")).json() == {"username": name, "role": "admin", "disabled": False}
         assert (await this.get("/api/datasets")).status_code == 200
     assert await login_token(name, "pw-67890")
 

@@ -1,7 +1,8 @@
 """The Admin area's Users page in headless Chromium, on a slow network: an admin creates a user (a double click
 creates it once; a taken name is refused next to the field with the API's message), changes their role, resets
-their password, is refused deleting themself, and deletes the user; reload and Back keep the admin where they were.
-The new user logs in, sees no Admin entry, and gets "Admins only" on the admin pages."""
+their password, is refused deleting themself, disables the user (whose open session then ends, and whose login is
+refused with the reason) and enables them again, and deletes the user; reload and Back keep the admin where they
+were. The new user logs in, sees no Admin entry, and gets "Admins only" on the admin pages."""
 
 from __future__ import annotations
 
@@ -83,6 +84,27 @@ async def test_an_admin_manages_users_and_a_non_admin_is_kept_out(unique: str) -
                 await theirs.goto(path)
                 await theirs.wait_for_selector("[data-testid=admins-only]:has-text('Admins only')")
                 assert await theirs.locator("[data-testid=users], [data-testid=webhooks], form").count() == 0
+
+        # disabled while logged in: the open session ends at its next request, and a login says why it is refused
+        assert await mine.locator("button[data-action=disable]").count() == 0  # not offered for oneself
+        async with logged_in(browser, name, "second-pw") as (_other, theirs):
+            await row.locator("button[data-action=disable]").click()
+            await page.click("dialog button:has-text('Disable')")
+            await row.locator("[data-testid=disabled]").wait_for()
+            assert await row.get_attribute("data-disabled") == "true"
+            await theirs.reload()
+            await theirs.wait_for_selector("input[name=password]")
+            await theirs.fill("input[name=username]", name)
+            await theirs.fill("input[name=password]", "second-pw")
+            await theirs.click("button[type=submit]")
+            await theirs.wait_for_selector(f"p.error:has-text('The user {name} is disabled')")
+            assert await theirs.locator("[data-testid=who]").count() == 0
+        await screenshot(page, "admin-users-disabled")
+        await row.locator("button[data-action=enable]").click()
+        await row.locator("button[data-action=disable]").wait_for()
+        assert await row.locator("[data-testid=disabled]").count() == 0
+        async with logged_in(browser, name, "second-pw") as (_other, theirs):
+            assert await theirs.inner_text("[data-testid=who]") == f"{name} (annotator)"
 
         # delete the user, after a confirmation
         await row.locator("button:has-text('Delete')").click()

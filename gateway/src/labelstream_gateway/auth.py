@@ -35,12 +35,20 @@ class User(BaseModel):
     # Tokens name the generation they were issued at; a new one (role or password changed) refuses the older
     # tokens. Random, not a counter: a user deleted and created again under the same name starts a new one.
     generation: str = ""  # users stored before generations existed: "", as their tokens without one
+    # A disabled user keeps their name, role and history but cannot log in, and their tokens are refused.
+    disabled: bool = False
 
-    def changed(self, *, role: Role | None = None, password_hash: str | None = None) -> User:
-        """The user with a new role and/or password; either change starts a new token generation."""
-        if role in (None, self.role) and password_hash is None:
+    def changed(
+        self, *, role: Role | None = None, password_hash: str | None = None, disabled: bool | None = None
+    ) -> User:
+        """The user with a new role, password and/or disabled state; any change starts a new token generation."""
+        if role in (None, self.role) and password_hash is None and disabled in (None, self.disabled):
             return self
-        update = {"role": role or self.role, "password_hash": password_hash or self.password_hash}
+        update = {
+            "role": role or self.role,
+            "password_hash": password_hash or self.password_hash,
+            "disabled": self.disabled if disabled is None else disabled,
+        }
         return self.model_copy(update={**update, "generation": new_generation()})
 
 
@@ -172,6 +180,7 @@ class Tokens:
 class UserNow:
     role: Role
     generation: str
+    disabled: bool = False
 
 
 class CurrentUsers:
@@ -193,7 +202,7 @@ class CurrentUsers:
         if cached is not None and now - cached[0] < self._ttl_s:
             return cached[1]
         user = await self._users.get(username)
-        state = UserNow(role=user.role, generation=user.generation) if user is not None else None
+        state = None if user is None else UserNow(role=user.role, generation=user.generation, disabled=user.disabled)
         if len(self._known) > 10_000:
             self._known.clear()
         self._known[username] = (now, state)
@@ -228,8 +237,9 @@ class Auth:
 
     async def principal(self, request: Request) -> Principal:
         """Who calls: the bearer token, or (for reads only: media in <img>, the event stream) the cookie, with the
-        role the user has now. Raises 401 when authentication is on and neither is valid, the user no longer exists,
-        or the token is of an older generation (the user's role or password changed since it was issued)."""
+        role the user has now. Raises 401 when authentication is on and neither is valid, the user no longer exists
+        or is disabled, or the token is of an older generation (the user's role or password changed since it was
+        issued)."""
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not token and request.method in ("GET", "HEAD"):
@@ -242,6 +252,8 @@ class Auth:
         now = await self.current.of(claimed.username)
         if now is None:
             raise UnauthenticatedError("this user no longer exists: log in again")
+        if now.disabled:
+            raise UnauthenticatedError("this user is disabled: an admin can enable it again")
         if now.generation != claimed.generation:
             raise UnauthenticatedError("this token was issued before the user's role or password changed: log in again")
         return Principal(username=claimed.username, role=now.role)

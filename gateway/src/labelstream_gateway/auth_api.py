@@ -59,10 +59,11 @@ class Login(BaseModel):
 class UserPublic(BaseModel):
     username: str
     role: Role
+    disabled: bool = False  # cannot log in; their tokens are refused
 
     @classmethod
     def of(cls, user: User | Principal) -> UserPublic:
-        return cls(username=user.username, role=user.role)
+        return cls(username=user.username, role=user.role, disabled=isinstance(user, User) and user.disabled)
 
 
 class Session(BaseModel):
@@ -91,13 +92,16 @@ async def _checked(auth: AuthDep, request: Request, *, username: str, password: 
         await auth.throttle.failed(username=username, address=address)
         raise UnauthenticatedError("wrong user name or password")
     await auth.throttle.succeeded(username=username)
+    if user.disabled:  # said only to whoever knows the password
+        raise ForbiddenError(f"user {username!r} is disabled: an admin can enable it again")
     return user
 
 
-@router.post("/login", operation_id="login", responses=error_responses(401, 429))
+@router.post("/login", operation_id="login", responses=error_responses(401, 403, 429))
 async def login(body: Login, auth: AuthDep, request: Request, response: Response) -> Session:
     """A token for the user (also set as an HttpOnly cookie, which only reads accept: media, the event stream).
-    429 with Retry-After after too many failed logins for the user name or from the address."""
+    403 for a disabled user (with the right password); 429 with Retry-After after too many failed logins for the
+    user name or from the address."""
     user = await _checked(auth, request, username=body.username, password=body.password)
     return _session(auth, user, response)
 
@@ -151,6 +155,7 @@ class UserCreate(BaseModel):
 class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=4, max_length=256)
     role: Role | None = None
+    disabled: bool | None = None
 
 
 @router.get("/users", operation_id="listUsers")
@@ -166,25 +171,31 @@ async def create_user(body: UserCreate, _: Admin, auth: AuthDep) -> UserPublic:
     return UserPublic.of(user)
 
 
-@router.patch("/users/{username}", operation_id="updateUser")
-async def update_user(username: str, body: UserUpdate, _: Admin, auth: AuthDep) -> UserPublic:
-    """Change a user's role or password: the user's tokens issued before are refused from the next request on (a
-    changed own user too: log in again, or use POST /api/auth/password to stay logged in)."""
+@router.patch("/users/{username}", operation_id="updateUser", responses=error_responses(409))
+async def update_user(username: str, body: UserUpdate, who: Admin, auth: AuthDep) -> UserPublic:
+    """Change a user's role or password, or disable or enable them (a disabled user keeps their name and history but
+    cannot log in): the user's tokens issued before are refused from the next request on (a changed own user too:
+    log in again, or use POST /api/auth/password to stay logged in). 409 for an admin disabling themself, and for a
+    change that would leave no enabled admin."""
     user = await auth.users.get(username)
     if user is None:
         raise NotFoundError(f"user {username!r} not found")
-    if user.role == "admin" and body.role not in (None, "admin"):
-        await _another_admin_remains(auth, username)
+    if body.disabled and username == who.username:
+        raise ConflictError("disabled: an admin cannot disable themself")
+    if user.role == "admin" and not user.disabled and (body.role not in (None, "admin") or body.disabled):
+        await _another_admin_remains(auth, username, field="disabled" if body.disabled else "role")
     password_hash = await hash_password(body.password) if body.password else None
-    changed = user.changed(role=body.role, password_hash=password_hash)
+    changed = user.changed(role=body.role, password_hash=password_hash, disabled=body.disabled)
     await _store(auth, changed)
     return UserPublic.of(changed)
 
 
-async def _another_admin_remains(auth: Auth, username: str) -> None:
-    """An admin's rights go only while another admin remains: nobody could manage users or webhooks after."""
-    if not [u for u in await auth.users.list() if u.role == "admin" and u.username != username]:
-        raise ConflictError(f"role: {username!r} is the last admin: make another user admin first")
+async def _another_admin_remains(auth: Auth, username: str, *, field: str) -> None:
+    """An admin's rights go only while another enabled admin remains: nobody could manage users or webhooks
+    after."""
+    admins = [u for u in await auth.users.list() if u.role == "admin" and not u.disabled and u.username != username]
+    if not admins:
+        raise ConflictError(f"{field}: {username!r} is the last admin: make another user admin first")
 
 
 async def _store(auth: Auth, changed: User) -> None:

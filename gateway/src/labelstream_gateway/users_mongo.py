@@ -52,7 +52,11 @@ class MongoUserStore:
 
 def _user(doc: Document) -> User:
     return User(
-        username=doc["_id"], role=doc["role"], password_hash=doc["password_hash"], generation=doc.get("generation", "")
+        username=doc["_id"],
+        role=doc["role"],
+        password_hash=doc["password_hash"],
+        generation=doc.get("generation", ""),
+        disabled=doc.get("disabled", False),
     )
 
 

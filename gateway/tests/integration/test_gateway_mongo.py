@@ -1,5 +1,5 @@
-"""The gateway's MongoDB adapters: the failed-login counts (shared by the replicas; the in-memory fake keeps the same
-windows) and the users' change stream."""
+"""The gateway's MongoDB adapters: the users (the in-memory fake keeps them the same), the failed-login counts
+(shared by the replicas; the in-memory fake keeps the same windows) and the users' change stream."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from labelstream_gateway.auth import new_user
+from labelstream_gateway.auth import MemoryUserStore, UserStore, new_user
 from labelstream_gateway.throttle import LoginFailures, MemoryLoginFailures
 from labelstream_gateway.users_mongo import MongoLoginFailures, MongoUserStore, watch_users
 from labelstream_shared.mongo import Document
@@ -25,6 +25,26 @@ async def failures(request: pytest.FixtureRequest, mongo_db: AsyncDatabase[Docum
     store = MongoLoginFailures(mongo_db)
     await store.ensure_indexes()
     yield store
+
+
+@pytest.fixture(params=["memory", "mongo"])
+def users(request: pytest.FixtureRequest, mongo_db: AsyncDatabase[Document]) -> UserStore:
+    return MemoryUserStore() if request.param == "memory" else MongoUserStore(mongo_db)
+
+
+async def test_a_user_is_kept_with_role_generation_and_disabled_state(users: UserStore) -> None:
+    ann = new_user("ann", "annotator", "hash-1")
+    assert await users.add(ann) and not await users.add(ann)
+    assert await users.get("ann") == ann and ann.disabled is False
+    disabled = ann.changed(disabled=True)
+    assert disabled.generation != ann.generation
+    assert await users.update(disabled)
+    assert await users.get("ann") == disabled
+    assert [u.disabled for u in await users.list()] == [True]
+    enabled = disabled.changed(disabled=False, role="viewer")
+    assert await users.update(enabled) and await users.get("ann") == enabled
+    assert not await users.update(new_user("bob", "viewer", "hash-2"))  # no such user
+    assert await users.delete("ann") and await users.get("ann") is None
 
 
 async def test_failures_count_within_a_window_then_start_again(failures: LoginFailures) -> None:

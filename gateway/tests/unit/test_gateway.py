@@ -189,10 +189,10 @@ async def test_admins_manage_users_and_others_may_not(gateway: httpx.AsyncClient
     created = await gateway.post(
         "/api/auth/users", json={"username": "ann2", "password": "pw-ann2", "role": "annotator"}, headers=admin
     )
-    assert created.status_code == 201 and created.json() == {"username": "ann2", "role": "annotator"}
+    assert created.status_code == 201 and created.json() == {"username": "ann2", "role": "annotator", "disabled": False}
     assert (await gateway.get("/api/auth/users", headers=viewer)).status_code == 403
     me = await gateway.get("/api/auth/me", headers=await token_of(gateway, "ann2", "pw-ann2"))
-    assert me.json() == {"username": "ann2", "role": "annotator"}
+    assert me.json() == {"username": "ann2", "role": "annotator", "disabled": False}
 
 
 async def test_a_demoted_or_deleted_admin_loses_the_rights_at_once(gateway: httpx.AsyncClient) -> None:
@@ -240,6 +240,39 @@ async def test_the_last_admin_keeps_the_rights(gateway: httpx.AsyncClient) -> No
     assert refused.status_code == 409
 
 
+async def test_a_disabled_user_cannot_log_in_loses_their_sessions_and_is_enabled_again(
+    gateway: httpx.AsyncClient,
+) -> None:
+    admin = await token(gateway, "admin")
+    body = {"username": "dee", "password": "pw-dee", "role": "admin"}
+    assert (await gateway.post("/api/auth/users", json=body, headers=admin)).status_code == 201
+    dee = await token_of(gateway, "dee", "pw-dee")
+    disabled = await gateway.patch("/api/auth/users/dee", json={"disabled": True}, headers=admin)
+    assert disabled.status_code == 200 and disabled.json() == {"username": "dee", "role": "admin", "disabled": True}
+    refused = await gateway.get("/api/auth/me", headers=dee)
+    assert refused.status_code == 401 and "disabled" in refused.json()["message"]
+    assert (await gateway.post("/api/auth/refresh", headers=dee)).status_code == 401
+    login = await gateway.post("/api/auth/login", json=body)
+    assert login.status_code == 403 and "'dee' is disabled" in login.json()["message"]
+    wrong = await gateway.post("/api/auth/login", json={**body, "password": "nope"})
+    assert wrong.status_code == 401  # the disabled state is told only to whoever knows the password
+    listed = {u["username"]: u for u in (await gateway.get("/api/auth/users", headers=admin)).json()}
+    assert listed["dee"]["disabled"] is True and listed["admin"]["disabled"] is False
+    # a disabled admin is no admin that remains: the last enabled one can neither be demoted nor disabled
+    assert (await gateway.patch("/api/auth/users/admin", json={"role": "viewer"}, headers=admin)).status_code == 409
+    myself = await gateway.patch("/api/auth/users/admin", json={"disabled": True}, headers=admin)
+    assert myself.status_code == 409 and "cannot disable themself" in myself.json()["message"]
+    enabled = await gateway.patch("/api/auth/users/dee", json={"disabled": False}, headers=admin)
+    assert enabled.status_code == 200 and enabled.json()["disabled"] is False
+    dee = await token_of(gateway, "dee", "pw-dee")
+    assert (await gateway.get("/api/auth/users", headers=dee)).status_code == 200
+    # now another enabled admin remains: dee may disable admin, whose token then is refused
+    assert (await gateway.patch("/api/auth/users/admin", json={"disabled": True}, headers=dee)).status_code == 200
+    assert (await gateway.get("/api/auth/me", headers=admin)).status_code == 401
+    last = await gateway.patch("/api/auth/users/admin", json={"disabled": False}, headers=dee)
+    assert last.status_code == 200
+
+
 async def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(gateway: httpx.AsyncClient) -> None:
     admin = await token(gateway, "admin")
     body = {"username": "pat", "password": "pw-pat", "role": "annotator"}
@@ -254,7 +287,8 @@ async def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(gate
     for old in (laptop, phone):
         assert (await gateway.get("/api/auth/me", headers=old)).status_code == 401
     laptop = {"Authorization": f"Bearer {changed.json()['token']}"}
-    assert (await gateway.get("/api/auth/me", headers=laptop)).json() == {"username": "pat", "role": "annotator"}
+    me = (await gateway.get("/api/auth/me", headers=laptop)).json()
+    assert me == {"username": "pat", "role": "annotator", "disabled": False}
     assert (await gateway.post("/api/auth/login", json=body)).status_code == 401  # the old password
     # an admin setting it: the user's sessions end too
     assert (await gateway.patch("/api/auth/users/pat", json={"password": "pw-3"}, headers=admin)).status_code == 200

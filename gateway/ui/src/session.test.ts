@@ -14,7 +14,7 @@ class SharedStorage implements KeyValueStorage {
 const NOW_S = 1_000_000;
 const now = (): number => NOW_S * 1000;
 const session = (token: string, expiresInS = 900): Session =>
-  ({ token, token_type: "bearer", expires_at: NOW_S + expiresInS, user: { username: "ann", role: "annotator" } });
+  ({ token, token_type: "bearer", expires_at: NOW_S + expiresInS, user: { username: "ann", role: "annotator", disabled: false } });
 
 test("a login in one tab serves a tab opened later and one already open", () => {
   const storage = new SharedStorage();

@@ -24,6 +24,7 @@ class RequestModel(BaseModel):
 class User(ApiModel):
     username: str
     role: str  # admin, annotator, viewer
+    disabled: bool = False  # cannot log in; their tokens are refused
 
 
 class Session(ApiModel):
@@ -47,6 +48,7 @@ class UserCreate(RequestModel):
 class UserUpdate(RequestModel):
     password: str | None = None
     role: str | None = None
+    disabled: bool | None = None
 
 
 # --- datasets and samples (dataset-svc) -----------------------------------------------------------------------

@@ -13,7 +13,8 @@ export interface paths {
         /**
          * Login
          * @description A token for the user (also set as an HttpOnly cookie, which only reads accept: media, the event stream).
-         *     429 with Retry-After after too many failed logins for the user name or from the address.
+         *     403 for a disabled user (with the right password); 429 with Retry-After after too many failed logins for the
+         *     user name or from the address.
          */
         post: operations["login"];
         delete?: never;
@@ -131,8 +132,10 @@ export interface paths {
         head?: never;
         /**
          * Update User
-         * @description Change a user's role or password: the user's tokens issued before are refused from the next request on (a
-         *     changed own user too: log in again, or use POST /api/auth/password to stay logged in).
+         * @description Change a user's role or password, or disable or enable them (a disabled user keeps their name and history but
+         *     cannot log in): the user's tokens issued before are refused from the next request on (a changed own user too:
+         *     log in again, or use POST /api/auth/password to stay logged in). 409 for an admin disabling themself, and for a
+         *     change that would leave no enabled admin.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -274,6 +277,11 @@ export interface components {
         /** UserPublic */
         UserPublic: {
             /**
+             * Disabled
+             * @default false
+             */
+            disabled: boolean;
+            /**
              * Role
              * @enum {string}
              */
@@ -283,6 +291,8 @@ export interface components {
         };
         /** UserUpdate */
         UserUpdate: {
+            /** Disabled */
+            disabled?: boolean | null;
             /** Password */
             password?: string | null;
             /** Role */
@@ -988,6 +998,15 @@ export interface operations {
             };
             /** @description unknown id (or no such route) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,7 +14,10 @@ export function loginPage(root: HTMLElement, _p: Record<string, string>, q: URLS
       await login(user.value, password.value);
       navigate(q.get("next") || "/datasets");
     } catch (err) {
-      error.textContent = err instanceof ApiError && err.status === 401 ? "Wrong user name or password." : describeError(err, "Could not log in");
+      const status = err instanceof ApiError ? err.status : 0;
+      error.textContent = status === 401 ? "Wrong user name or password."
+        : status === 403 ? `The user ${user.value} is disabled: an admin can enable it again.`
+        : describeError(err, "Could not log in");
     }
   } },
     h("h1", {}, "Labelstream"),

@@ -25,8 +25,11 @@ class Users:
         return self._c.json("POST", "/api/auth/users", User, json=body)
 
     @operation("gateway", "updateUser")
-    def update(self, username: str, *, role: str | None = None, password: str | None = None) -> User:
-        body = UserUpdate(role=role, password=password).model_dump(exclude_none=True)
+    def update(
+        self, username: str, *, role: str | None = None, password: str | None = None, disabled: bool | None = None
+    ) -> User:
+        """Change a role or password, or disable (True) or enable (False) the user; their tokens stop working."""
+        body = UserUpdate(role=role, password=password, disabled=disabled).model_dump(exclude_none=True)
         return self._c.json("PATCH", f"/api/auth/users/{username}", User, json=body)
 
     @operation("gateway", "deleteUser")

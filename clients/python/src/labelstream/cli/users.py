@@ -16,7 +16,7 @@ Role = Annotated[str, typer.Option(help="admin, annotator or viewer")]
 def list_users(ctx: typer.Context) -> None:
     st = state(ctx)
     with st.client() as client:
-        show(st, client.users.list(), columns=("username", "role"))
+        show(st, client.users.list(), columns=("username", "role", "disabled"))
 
 
 @app.command()
@@ -37,11 +37,14 @@ def update(
     username: str,
     role: Annotated[str | None, typer.Option(help="admin, annotator or viewer")] = None,
     password: Annotated[str | None, typer.Option()] = None,
+    disabled: Annotated[
+        bool | None, typer.Option("--disable/--enable", help="disable the user (no login) or enable them again")
+    ] = None,
 ) -> None:
-    """Change a user's role or password (their tokens stop working at once)."""
+    """Change a user's role or password, or disable or enable them (their tokens stop working at once)."""
     st = state(ctx)
     with st.client() as client:
-        show(st, client.users.update(username, role=role, password=password))
+        show(st, client.users.update(username, role=role, password=password, disabled=disabled))
 
 
 @app.command()

@@ -1,5 +1,6 @@
-// Admin > Users: every user with their role; create a user, change a role, reset a password, delete a user. The
-// gateway refuses what an admin may not do (e.g. delete themself): its refusal is shown on the user's row.
+// Admin > Users: every user with their role; create a user, change a role, reset a password, disable or enable a
+// user, delete a user. The gateway refuses what an admin may not do (e.g. disable or delete themself, or leave no
+// enabled admin): its refusal is shown on the user's row.
 import { Role, User, currentUser, del, get, logout, patch, post } from "../../api";
 import { confirmDialog, dialog, h, toast } from "../../dom";
 import { navigate } from "../../nav";
@@ -19,7 +20,7 @@ export async function usersPage(root: HTMLElement): Promise<void> {
     body.replaceChildren(...users.sort((a, b) => a.username.localeCompare(b.username)).map((u) => userRow(u, load)));
   };
   root.append(h("div", { class: "pagehead" }, h("h1", {}, "Users"), h("span", { class: "muted" },
-    "A role change, a password reset or a deletion takes effect on the user's next request.")),
+    "A role change, a password reset, disabling or a deletion takes effect on the user's next request.")),
     createForm(load), table);
   await load();
 }
@@ -70,9 +71,29 @@ function userRow(user: User, reload: () => Promise<void>): HTMLElement {
     try { await del(userPath(user.username)); toast(`User ${user.username} deleted`); await reload(); }
     catch (err) { problem.textContent = refusal(err, `Could not delete ${user.username}`, []).general; remove.disabled = false; }
   } }, "Delete");
-  return h("tr", { "data-user": user.username },
-    h("td", {}, user.username, me ? h("span", { class: "badge" }, "you") : null),
-    h("td", {}, role), h("td", {}, h("div", { class: "actions" }, reset, remove)), problem);
+  const toggle = h("button", { "data-action": user.disabled ? "enable" : "disable",
+    onclick: () => void setDisabled(user, !user.disabled, toggle, problem, reload) }, user.disabled ? "Enable" : "Disable");
+  return h("tr", { "data-user": user.username, "data-disabled": String(user.disabled) },
+    h("td", {}, user.username, me ? h("span", { class: "badge" }, "you") : null,
+      user.disabled ? h("span", { class: "badge disabled", "data-testid": "disabled" }, "disabled") : null),
+    h("td", {}, role), h("td", {}, h("div", { class: "actions" }, reset, me ? null : toggle, remove)), problem);
+}
+
+async function setDisabled(user: User, disabled: boolean, button: HTMLButtonElement, problem: HTMLElement,
+  reload: () => Promise<void>): Promise<void> {
+  problem.textContent = "";
+  if (disabled && !(await confirmDialog(`Disable ${user.username}?`,
+    `${user.username} can no longer log in; their sessions end at their next request. Their name, role and work stay, and you can enable them again.`,
+    "Disable", "Cancel"))) return;
+  button.disabled = true;
+  try {
+    await patch<User>(userPath(user.username), { disabled });
+    toast(disabled ? `${user.username} is disabled` : `${user.username} is enabled again`);
+    await reload();
+  } catch (err) {
+    problem.textContent = refusal(err, `Could not ${disabled ? "disable" : "enable"} ${user.username}`, []).general;
+    button.disabled = false;
+  }
 }
 
 async function changeRole(user: User, select: HTMLSelectElement, problem: HTMLElement, me: boolean): Promise<void> {
