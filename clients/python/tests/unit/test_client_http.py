@@ -19,6 +19,15 @@ DATASET = {
     "input_path": {"bucket": "raw", "prefix": "in/"}, "output_path": {"bucket": "raw", "prefix": "out/"},
     "labels": [], "label_set_revision": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": None,
 }  # fmt: skip
+VERSION = {
+    "id": "v1", "dataset_id": "d1", "name": "V001", "number": 1, "description": "", "status": "publishing",
+    "is_current": False, "sample_count": 0,
+    "statistics": {"samples": 0, "labeled_samples": 0, "shapes": 0, "labels": []},
+    "manifest": {"bucket": "raw", "key": "o/m.jsonl", "url": "s3://raw/o/m.jsonl"},
+    "statistics_file": {"bucket": "raw", "key": "o/s.json", "url": "s3://raw/o/s.json"},
+    "error": None, "created_at": "2026-01-01T00:00:00Z",
+    "published_at": None,
+}  # fmt: skip
 
 
 def session_json(token: str, *, expires_in: float = 900) -> dict[str, object]:
@@ -118,15 +127,46 @@ def test_retries_429_and_503_honouring_retry_after() -> None:
     assert waits[0] == 2.0 and 0.25 <= waits[1] <= 0.5  # Retry-After, then backoff (2 x 0.25 with jitter)
 
 
-def test_a_post_is_not_sent_again_after_a_502_but_a_get_is() -> None:
+def test_a_post_is_not_sent_again_after_a_502_but_a_get_and_a_post_with_an_idempotency_key_are() -> None:
     gateway = FakeGateway(lambda r: error(502, "bad_gateway"))
     with client_of(gateway) as client:
         with pytest.raises(ServerError):
-            client.versions.publish("d1")
-        assert sum(r.method == "POST" and "versions" in r.url.path for r in gateway.sent) == 1
+            client.datasets.create(
+                name="cats",
+                labeling_type="object_detection",
+                input_path=DATASET["input_path"],  # type: ignore[arg-type]
+                output_path=DATASET["output_path"],  # type: ignore[arg-type]
+            )
+        assert sum(r.method == "POST" and r.url.path == "/api/datasets" for r in gateway.sent) == 1
         with pytest.raises(ServerError):
             client.datasets.get("d1")
         assert sum(r.method == "GET" for r in gateway.sent) == 4
+        with pytest.raises(ServerError):
+            client.versions.publish("d1")
+        publications = [r for r in gateway.sent if r.method == "POST" and "versions" in r.url.path]
+        keys = {r.headers["idempotency-key"] for r in publications}
+        assert len(publications) == 4 and len(keys) == 1  # the same key on every attempt: the service makes one
+        with pytest.raises(ServerError):
+            client.versions.publish("d1")
+        again = [r.headers["idempotency-key"] for r in gateway.sent if r.method == "POST" and "versions" in r.url.path]
+        assert len(set(again)) == 2  # another call is another request: a new key
+
+
+def test_a_publication_whose_answer_was_lost_is_answered_by_the_first_one() -> None:
+    made: dict[str, dict[str, object]] = {}
+    attempts = {"n": 0}
+
+    def route(request: httpx.Request) -> httpx.Response:
+        key = request.headers["idempotency-key"]
+        made.setdefault(key, {**VERSION, "id": f"v-{len(made) + 1}"})  # the service applies it each time it arrives
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return httpx.Response(202, json=made[key])
+
+    with client_of(FakeGateway(route)) as client:
+        assert client.versions.publish("d1").id == "v-1"
+    assert len(made) == 1 and attempts["n"] == 2
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ export interface paths {
         /**
          * Export Current Data
          * @description Export the dataset's samples matching `selection` as they are now (a labeling job's view, a filter): 202
-         *     with the export `queued`. Not reproducible as a version's export is: publish a version for that.
+         *     with the export `queued`. Not reproducible as a version's export is: publish a version for that. With an
+         *     `Idempotency-Key`, the same request again answers the export it queued; the key with another request is 409.
          */
         post: operations["exportCurrentData"];
         delete?: never;
@@ -217,7 +218,9 @@ export interface paths {
         /**
          * Publish Version
          * @description Publish a new version (the next number, even when nothing changed since the last): 202 with the version
-         *     `publishing`; poll it (`Location`) until it is `published` (or `failed`, with `error`).
+         *     `publishing`; poll it (`Location`) until it is `published` (or `failed`, with `error`). With an
+         *     `Idempotency-Key`, the same request again answers the version it created; the key with another description is
+         *     409.
          */
         post: operations["publishVersion"];
         delete?: never;
@@ -281,7 +284,8 @@ export interface paths {
          * Export Version
          * @description Export a published version: 202 with the export `queued`; follow it (`Location`, or the live stream's
          *     ExportCompleted) until it is `completed`, then download `archive.download`. 409 unless the version is
-         *     published; 422 for an unknown format.
+         *     published; 422 for an unknown format. With an `Idempotency-Key`, the same request again answers the export it
+         *     queued; the key with another request is 409.
          */
         post: operations["exportVersion"];
         delete?: never;
@@ -1490,6 +1494,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a key of the client's choosing (e.g. a UUID) that makes a retry of this request safe */
+                "Idempotency-Key"?: string | null;
                 /** @description who asks (set by the gateway) */
                 "X-User"?: string | null;
             };
@@ -2225,7 +2231,10 @@ export interface operations {
     publishVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a key of the client's choosing (e.g. a UUID) that makes a retry of this request safe */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 dataset_id: string;
             };
@@ -2553,6 +2562,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description a key of the client's choosing (e.g. a UUID) that makes a retry of this request safe */
+                "Idempotency-Key"?: string | null;
                 /** @description who asks (set by the gateway) */
                 "X-User"?: string | null;
             };

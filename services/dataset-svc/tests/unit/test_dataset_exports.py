@@ -181,3 +181,25 @@ async def test_deleting_a_version_removes_its_exports_and_their_archives(world: 
         await execute_version_job(claim, run=world.run, files=world.files, owner="w")
     assert (archive["bucket"], archive["key"]) not in world.storage.objects
     assert (await world.client.get(f"/api/datasets/{D.id}/exports/{done['id']}")).status_code == 404
+
+
+async def test_an_export_sent_again_with_its_idempotency_key_is_queued_once(world: World) -> None:
+    url = f"/api/datasets/{D.id}/versions/{world.version_id}/exports"
+    first = await world.client.post(url, json={"format": "coco"}, headers={"Idempotency-Key": "k-1"})
+    again = await world.client.post(url, json={"format": "coco"}, headers={"Idempotency-Key": "k-1"})
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json() and again.headers["location"] == first.headers["location"]
+    other = await world.client.post(url, json={"format": "voc"}, headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 409 and "'k-1' was sent before with another request" in other.json()["message"]
+    fresh = await world.client.post(url, json={"format": "coco"}, headers={"Idempotency-Key": "k-2"})
+    unkeyed = await world.client.post(url, json={"format": "coco"})
+    assert len({first.json()["id"], fresh.json()["id"], unkeyed.json()["id"]}) == 3
+    current = f"/api/datasets/{D.id}/exports"
+    body = {"format": "coco", "selection": {"tab": "labeled"}}
+    made = await world.client.post(current, json=body, headers={"Idempotency-Key": "k-1"})
+    repeated = await world.client.post(current, json=body, headers={"Idempotency-Key": "k-1"})
+    assert made.status_code == 202 and repeated.json()["id"] == made.json()["id"] != first.json()["id"]
+    listed = (await world.client.get(f"/api/datasets/{D.id}/exports")).json()["items"]
+    assert len(listed) == 4
+    empty = await world.client.post(url, json={"format": "coco"}, headers={"Idempotency-Key": ""})
+    assert empty.status_code == 422

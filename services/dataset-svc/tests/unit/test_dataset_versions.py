@@ -297,3 +297,17 @@ async def test_a_published_version_s_files_are_read_through_the_api_and_409_befo
     assert manifest.content == world.file("cats/versions/V001/manifest.jsonl")
     assert statistics.status_code == 200 and statistics.content == world.file("cats/versions/V001/statistics.json")
     assert (await world.client.get(f"{world.url}/nope/manifest")).status_code == 404
+
+
+async def test_a_publication_sent_again_with_its_idempotency_key_makes_one_version(world: World) -> None:
+    url = f"/api/datasets/{D.id}/versions"
+    key = {"Idempotency-Key": "publish-1"}
+    first = await world.client.post(url, json={"description": "nightly"}, headers=key)
+    again = await world.client.post(url, json={"description": "nightly"}, headers=key)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json()["id"] == first.json()["id"] and again.json()["name"] == first.json()["name"] == "V001"
+    other = await world.client.post(url, json={"description": "another"}, headers=key)
+    assert other.status_code == 409
+    assert (await world.client.post(url, json={"description": "nightly"})).json()["name"] == "V002"
+    names = [v["name"] for v in (await world.client.get(url)).json()["items"]]
+    assert names == ["V002", "V001"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -20,10 +21,19 @@ from labelstream.models import Login, Session
 M = TypeVar("M", bound=BaseModel)
 Body = bytes | Callable[[], Iterable[bytes]]  # a callable makes the body again for a retry
 # 429 and 503 mean the request was not taken: any method is sent again. 502 and 504 (and a connection lost after
-# sending) may hide a request that was applied: only methods that are safe to repeat are.
+# sending) may hide a request that was applied: only requests that are safe to repeat are, the methods below and a
+# POST carrying an Idempotency-Key (`idempotent_post`: the service answers a repeat with what the first one made).
 RETRY_ALWAYS = frozenset({429, 503})
 RETRY_IDEMPOTENT = frozenset({502, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def idempotent_post() -> dict[str, str]:
+    """Headers of a POST that creates something (a version, an export): a fresh key, kept across its retries."""
+    return {IDEMPOTENCY_KEY: uuid.uuid4().hex}
+
+
 REFRESH_MARGIN_S = 60  # a token this close to its expiry is refreshed before the next request
 
 
@@ -139,6 +149,7 @@ class Connection:
         auth: bool = True,
     ) -> httpx.Response:
         all_headers = {**(self._auth_headers() if auth else {}), **(headers or {})}
+        repeatable = method in IDEMPOTENT or IDEMPOTENCY_KEY in all_headers
         for attempt in range(self.retry.attempts):
             body = content() if callable(content) else content
             last = attempt == self.retry.attempts - 1
@@ -146,14 +157,14 @@ class Connection:
                 answer = self._http.request(method, path, json=json, params=params, headers=all_headers, content=body)
             except httpx.TransportError as exc:
                 never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-                if last or not (method in IDEMPOTENT or never_sent):
+                if last or not (repeatable or never_sent):
                     raise
                 self._sleep(self.retry.wait_s(attempt, None))
                 continue
             if answer.status_code < 400:
                 return answer
             error = ApiError.of(answer)
-            if last or not _retryable(method, answer.status_code):
+            if last or not _retryable(answer.status_code, repeatable=repeatable):
                 raise error
             self._sleep(self.retry.wait_s(attempt, error.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -191,5 +202,5 @@ class Connection:
             return done
 
 
-def _retryable(method: str, status: int) -> bool:
-    return status in RETRY_ALWAYS or (status in RETRY_IDEMPOTENT and method in IDEMPOTENT)
+def _retryable(status: int, *, repeatable: bool) -> bool:
+    return status in RETRY_ALWAYS or (status in RETRY_IDEMPOTENT and repeatable)

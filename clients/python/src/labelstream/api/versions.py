@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from labelstream.api.http import Connection
+from labelstream.api.http import Connection, idempotent_post
 from labelstream.api.operations import operation
 from labelstream.api.waiting import wait_for
 from labelstream.errors import ChecksumMismatch, Conflict
@@ -28,9 +28,11 @@ class Versions:
 
     @operation("dataset", "publishVersion")
     def publish(self, dataset_id: str, *, description: str = "") -> Version:
-        """Publish the next version (202: `publishing`; follow it with `wait`)."""
+        """Publish the next version (202: `publishing`; follow it with `wait`). Retried safely: an Idempotency-Key
+        makes a repeat after a lost answer return the same version."""
         body = VersionCreate(description=description).model_dump()
-        return self._c.json("POST", f"/api/datasets/{dataset_id}/versions", Version, json=body)
+        path = f"/api/datasets/{dataset_id}/versions"
+        return self._c.json("POST", path, Version, json=body, headers=idempotent_post())
 
     @operation("dataset", "listVersions")
     def list(self, dataset_id: str) -> Iterator[Version]:
@@ -85,20 +87,22 @@ class Exports:
     def of_version(
         self, dataset_id: str, version_id: str, *, format: str, options: ExportOptions | None = None
     ) -> Export:
-        """Export a published version (202: `queued`; follow it with `wait`)."""
+        """Export a published version (202: `queued`; follow it with `wait`); retried safely (Idempotency-Key)."""
         body = ExportCreate(format=format, options=options or ExportOptions()).model_dump(mode="json")
-        return self._c.json("POST", f"/api/datasets/{dataset_id}/versions/{version_id}/exports", Export, json=body)
+        path = f"/api/datasets/{dataset_id}/versions/{version_id}/exports"
+        return self._c.json("POST", path, Export, json=body, headers=idempotent_post())
 
     @operation("dataset", "exportCurrentData")
     def of_current_data(
         self, dataset_id: str, *, format: str, options: ExportOptions | None = None,
         selection: ExportSelection | None = None,
     ) -> Export:  # fmt: skip
-        """Export the samples as they are now (optionally a selection of them)."""
+        """Export the samples as they are now (optionally a selection of them); retried safely (Idempotency-Key)."""
         body = CurrentExportCreate(
             format=format, options=options or ExportOptions(), selection=selection or ExportSelection()
-        )
-        return self._c.json("POST", f"/api/datasets/{dataset_id}/exports", Export, json=body.model_dump(mode="json"))
+        ).model_dump(mode="json")
+        path = f"/api/datasets/{dataset_id}/exports"
+        return self._c.json("POST", path, Export, json=body, headers=idempotent_post())
 
     @operation("dataset", "getExport")
     def get(self, dataset_id: str, export_id: str) -> Export:

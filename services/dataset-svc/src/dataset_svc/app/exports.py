@@ -35,6 +35,7 @@ from dataset_svc.app.ports import DatasetTransaction, ExportRepository, ExportSt
 from dataset_svc.app.use_cases import get_dataset
 from dataset_svc.domain.datasets import Dataset
 from dataset_svc.domain.exports import MAX_ATTEMPTS, Export, ExportArchive, ExportOutcome, item_of, parse_line
+from dataset_svc.domain.requests import created_id, same_request
 from dataset_svc.domain.samples import SampleQuery
 from dataset_svc.domain.versions import ManifestLine, Version
 
@@ -45,19 +46,31 @@ PAGE = 1000  # samples per transaction when the current data is exported
 
 
 async def request_export(
-    dataset_id: str, version_id: str, *, format: str, options: ExportOptions, requested_by: str | None, run: Run
+    dataset_id: str,
+    version_id: str,
+    *,
+    format: str,
+    options: ExportOptions,
+    requested_by: str | None,
+    run: Run,
+    key: str | None = None,
 ) -> Export:
-    """Queue an export of a published version; 422 for a format not offered, 409 unless the version is published."""
+    """Queue an export of a published version; 422 for a format not offered, 409 unless the version is published.
+    With an Idempotency-Key (`key`), the same request again answers the export the first one queued."""
     _check_format(format)
+    export_id = created_id(dataset_id, "exportVersion", key)
 
     async def work(tx: DatasetTransaction) -> Export:
         await get_dataset(tx.datasets, dataset_id)
+        if key is not None and (earlier := await tx.exports.get(export_id)) is not None:
+            same_request((earlier.version_id, earlier.format, earlier.options) == (version_id, format, options), key)
+            return earlier
         version = await tx.versions.get(version_id)
         if version is None or version.dataset_id != dataset_id or not version.is_visible:
             raise NotFoundError(f"version {version_id!r} not found in dataset {dataset_id!r}")
         if version.status != "published":
             raise ConflictError(f"version {version.name} is {version.status}: only a published version is exported")
-        export = Export.create(version=version, format=format, options=options, requested_by=requested_by)
+        export = Export.create(version=version, format=format, options=options, requested_by=requested_by, id=export_id)
         await tx.exports.add(export)
         return export
 
@@ -72,18 +85,24 @@ async def request_current_export(
     options: ExportOptions,
     requested_by: str | None,
     run: Run,
+    key: str | None = None,
 ) -> Export:
     """Queue an export of the dataset's samples matching `selection` as they are (a labeling job's view, a filter);
-    422 for a format not offered."""
+    422 for a format not offered. With an Idempotency-Key (`key`), the same request again answers the export the
+    first one queued."""
     _check_format(format)
+    export_id = created_id(dataset_id, "exportCurrentData", key)
 
     async def work(tx: DatasetTransaction) -> Export:
         await get_dataset(tx.datasets, dataset_id)
+        if key is not None and (earlier := await tx.exports.get(export_id)) is not None:
+            same_request((earlier.selection, earlier.format, earlier.options) == (selection, format, options), key)
+            return earlier
         counts = await tx.samples.count(dataset_id, query=selection)
         total = counts.all if selection.tab == "all" else getattr(counts, selection.tab)
         export = Export.of_current(
             dataset_id=dataset_id, selection=selection, total=total, format=format, options=options,
-            requested_by=requested_by,
+            requested_by=requested_by, id=export_id,
         )  # fmt: skip
         await tx.exports.add(export)
         return export

@@ -10,6 +10,7 @@ from labelstream_shared.uow import TransactionRunner
 
 from dataset_svc.app.ports import DatasetTransaction, VersionHeadRepository, VersionRepository
 from dataset_svc.app.use_cases import get_dataset
+from dataset_svc.domain.requests import created_id, same_request
 from dataset_svc.domain.versions import Version
 
 Run = TransactionRunner[DatasetTransaction]
@@ -21,16 +22,25 @@ class VersionView:
     is_current: bool
 
 
-async def publish_version(dataset_id: str, *, run: Run, description: str = "") -> Version:
+async def publish_version(dataset_id: str, *, run: Run, description: str = "", key: str | None = None) -> Version:
     """Reserve the next number (V001, V002, ...) and record the version as publishing; the worker then writes
     its manifest and statistics and marks it published. Concurrent publications get consecutive numbers: they
-    all increment the dataset's one head document, so MongoDB lets one commit at a time (the others retry)."""
+    all increment the dataset's one head document, so MongoDB lets one commit at a time (the others retry). With an
+    Idempotency-Key (`key`), the same request again answers the version the first one created."""
+    version_id = created_id(dataset_id, "publishVersion", key)
 
     async def work(tx: DatasetTransaction) -> Version:
         dataset = await get_dataset(tx.datasets, dataset_id)
+        if key is not None and (earlier := await tx.versions.get(version_id)) is not None:
+            same_request(earlier.description == description, key)
+            return earlier
         number = await tx.version_heads.next_number(dataset_id)
         version = Version.create(
-            dataset_id=dataset_id, number=number, output_path=dataset.output_path, description=description
+            dataset_id=dataset_id,
+            number=number,
+            output_path=dataset.output_path,
+            description=description,
+            id=version_id,
         )
         await tx.versions.add(version)
         return version

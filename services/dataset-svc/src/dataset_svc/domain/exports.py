@@ -84,10 +84,16 @@ class Export(BaseModel):
 
     @classmethod
     def create(
-        cls, *, version: Version, format: str, options: ExportOptions, requested_by: str | None = None
+        cls,
+        *,
+        version: Version,
+        format: str,
+        options: ExportOptions,
+        requested_by: str | None = None,
+        id: str | None = None,
     ) -> Export:
         return cls(
-            id=uuid.uuid4().hex,
+            id=id or uuid.uuid4().hex,
             dataset_id=version.dataset_id,
             version_id=version.id,
             version_name=version.name,
@@ -108,9 +114,10 @@ class Export(BaseModel):
         format: str,
         options: ExportOptions,
         requested_by: str | None = None,
+        id: str | None = None,
     ) -> Export:
         return cls(
-            id=uuid.uuid4().hex,
+            id=id or uuid.uuid4().hex,
             dataset_id=dataset_id,
             version_id=None,
             version_name=CURRENT,

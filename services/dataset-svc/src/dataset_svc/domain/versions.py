@@ -70,11 +70,13 @@ class Version(BaseModel):
     published_at: datetime | None = None
 
     @classmethod
-    def create(cls, *, dataset_id: str, number: int, output_path: BucketPath, description: str = "") -> Version:
+    def create(
+        cls, *, dataset_id: str, number: int, output_path: BucketPath, description: str = "", id: str | None = None
+    ) -> Version:
         name = version_name(number)
         folder = version_folder(output_path, name)
         return cls(
-            id=uuid.uuid4().hex,
+            id=id or uuid.uuid4().hex,
             dataset_id=dataset_id,
             number=number,
             name=name,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
 from labelstream_shared.events.contracts import BucketPath, LabelDefinition, LabelingType
 from labelstream_shared.uow import TransactionRunner
 from labelstream_shared.web import IdCursorQuery, LimitQuery, Page, app_deps, error_responses, page_of
@@ -57,6 +57,18 @@ async def current_dataset(dataset_id: str, deps: Deps) -> Dataset:
 
 
 CurrentDataset = Annotated[Dataset, Depends(current_dataset)]
+# A POST that creates a version or an export may carry one: sent again with the same key, the request answers what
+# the first one created (a client retrying after a lost answer creates nothing twice); another request with a used
+# key is 409 (dataset_svc.domain.requests).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="a key of the client's choosing (e.g. a UUID) that makes a retry of this request safe",
+    ),
+]
 LabelList = Annotated[list[LabelDefinition], Field(max_length=500)]
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dataset_svc.app import exports as export_cases
 from dataset_svc.domain.exports import Export, ExportOutcome, ExportStatus
 from dataset_svc.domain.samples import SampleQuery
-from dataset_svc.entrypoints.api import CurrentDataset, Deps
+from dataset_svc.entrypoints.api import CurrentDataset, Deps, IdempotencyKey
 from dataset_svc.entrypoints.versions import ObjectLocationPublic, stored_file
 
 formats_router = APIRouter(prefix="/api/exports", tags=["exports"])
@@ -138,14 +138,22 @@ async def list_formats() -> FormatList:
     responses=error_responses(409),
 )
 async def export_version(
-    dataset: CurrentDataset, version_id: str, body: ExportCreate, deps: Deps, response: Response, user: User = None
+    dataset: CurrentDataset,
+    version_id: str,
+    body: ExportCreate,
+    deps: Deps,
+    response: Response,
+    user: User = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ExportPublic:
     """Export a published version: 202 with the export `queued`; follow it (`Location`, or the live stream's
     ExportCompleted) until it is `completed`, then download `archive.download`. 409 unless the version is
-    published; 422 for an unknown format."""
+    published; 422 for an unknown format. With an `Idempotency-Key`, the same request again answers the export it
+    queued; the key with another request is 409."""
     export = await export_cases.request_export(
-        dataset.id, version_id, format=body.format, options=body.options, requested_by=user, run=deps.run
-    )
+        dataset.id, version_id, format=body.format, options=body.options, requested_by=user, run=deps.run,
+        key=idempotency_key,
+    )  # fmt: skip
     response.headers["Location"] = f"/api/datasets/{dataset.id}/exports/{export.id}"
     return ExportPublic.of(export)
 
@@ -154,13 +162,19 @@ async def export_version(
     "/exports", status_code=status.HTTP_202_ACCEPTED, operation_id="exportCurrentData", responses=error_responses(404)
 )
 async def export_current_data(
-    dataset: CurrentDataset, body: CurrentExportCreate, deps: Deps, response: Response, user: User = None
+    dataset: CurrentDataset,
+    body: CurrentExportCreate,
+    deps: Deps,
+    response: Response,
+    user: User = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ExportPublic:
     """Export the dataset's samples matching `selection` as they are now (a labeling job's view, a filter): 202
-    with the export `queued`. Not reproducible as a version's export is: publish a version for that."""
+    with the export `queued`. Not reproducible as a version's export is: publish a version for that. With an
+    `Idempotency-Key`, the same request again answers the export it queued; the key with another request is 409."""
     export = await export_cases.request_current_export(
         dataset.id, selection=body.selection.query(), format=body.format, options=body.options, requested_by=user,
-        run=deps.run,
+        run=deps.run, key=idempotency_key,
     )  # fmt: skip
     response.headers["Location"] = f"/api/datasets/{dataset.id}/exports/{export.id}"
     return ExportPublic.of(export)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dataset_svc.app import versions as version_cases
 from dataset_svc.app.versions import VersionView
 from dataset_svc.domain.versions import ObjectLocation, VersionStatus
-from dataset_svc.entrypoints.api import CurrentDataset, Deps
+from dataset_svc.entrypoints.api import CurrentDataset, Deps, IdempotencyKey
 
 router = APIRouter(prefix="/api/datasets/{dataset_id}/versions", tags=["versions"])
 
@@ -77,12 +77,18 @@ class VersionPublic(BaseModel):
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, operation_id="publishVersion")
 async def publish_version(
-    dataset: CurrentDataset, deps: Deps, response: Response, body: VersionCreate | None = None
+    dataset: CurrentDataset,
+    deps: Deps,
+    response: Response,
+    body: VersionCreate | None = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> VersionPublic:
     """Publish a new version (the next number, even when nothing changed since the last): 202 with the version
-    `publishing`; poll it (`Location`) until it is `published` (or `failed`, with `error`)."""
+    `publishing`; poll it (`Location`) until it is `published` (or `failed`, with `error`). With an
+    `Idempotency-Key`, the same request again answers the version it created; the key with another description is
+    409."""
     version = await version_cases.publish_version(
-        dataset.id, run=deps.run, description=body.description if body else ""
+        dataset.id, run=deps.run, description=body.description if body else "", key=idempotency_key
     )
     response.headers["Location"] = f"/api/datasets/{dataset.id}/versions/{version.id}"
     return VersionPublic.of(VersionView(version, is_current=False))
