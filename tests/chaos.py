@@ -19,6 +19,7 @@ from labelstream_deploy.config import PORTS
 from labelstream_deploy.paths import run_dir
 from labelstream_deploy.waiting import NotReadyError
 from labelstream_shared.events.topics import LABELS, dead_letter_topic
+from labelstream_testing.labeling import LabelingPlatform, started_producer
 
 from tests.support import eventually, read_topic
 
@@ -263,6 +264,17 @@ def label_changed_problems(events: list[dict[str, Any]], savers: list[Saver]) ->
     problems += [f"LabelChanged {key} without a save" for key in ids.keys() - saved.keys()]
     problems += [f"save {key} without its LabelChanged" for key in saved.keys() - ids.keys()]
     return problems
+
+
+async def labeling_samples(gateway: httpx.AsyncClient, *, kafka: str, name: str, count: int) -> tuple[str, list[str]]:
+    """A dataset with `count` samples ready to label (announced on Kafka the way sync-svc and media-svc do)."""
+    producer = await started_producer(kafka)
+    try:
+        labeling = LabelingPlatform(gateway, producer)
+        dataset_id = await labeling.create_dataset(name)
+        return dataset_id, await labeling.add_images(dataset_id, [f"{name}/{i:03d}.png" for i in range(count)])
+    finally:
+        await producer.stop()
 
 
 async def label_changes_of_saves(

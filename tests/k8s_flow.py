@@ -16,9 +16,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from labelstream_deploy.k8s.release import Release
 from labelstream_testing.dataset import INPUT_BUCKET, OUTPUT_BUCKET
-from labelstream_testing.labeling import LabelingPlatform, started_producer
 from pymongo import MongoClient
 
+from tests import chaos
 from tests.chaos import Saver, dataset_counts, expected_counts, label_changes_of_saves, last_saves
 from tests.storage import ensure_bucket, minio_client
 from tests.support import eventually
@@ -31,13 +31,7 @@ async def labeling_samples(
     buckets the test platform names (made first in the deployment's MinIO)."""
     for bucket in (INPUT_BUCKET, OUTPUT_BUCKET):
         await asyncio.to_thread(ensure_bucket, minio_client(minio), bucket)
-    producer = await started_producer(kafka)
-    try:
-        labeling = LabelingPlatform(gateway, producer)
-        dataset_id = await labeling.create_dataset(name)
-        return dataset_id, await labeling.add_images(dataset_id, [f"{name}/{i:03d}.png" for i in range(count)])
-    finally:
-        await producer.stop()
+    return await chaos.labeling_samples(gateway, kafka=kafka, name=name, count=count)
 
 
 @contextlib.asynccontextmanager

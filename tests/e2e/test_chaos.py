@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from labelstream_testing.labeling import LabelingPlatform, started_producer
 from labelstream_testing.webhook_receiver import Receiver, free_port
 from webhook_svc.domain.signature import verify_signature
 
@@ -33,6 +32,7 @@ from tests.chaos import (
     dead_letters_since,
     expected_counts,
     label_changes_of_saves,
+    labeling_samples,
     last_saves,
     redelivered,
     sample_label_problems,
@@ -96,17 +96,6 @@ async def webhook_receiver(gateway: httpx.AsyncClient, dataset_id: str) -> Async
         await receiver.stop()
         await gateway.delete(f"/api/webhooks/{created.json()['id']}")
         await gateway.put("/api/webhooks/settings", json=before)
-
-
-async def labeling_samples(gateway: httpx.AsyncClient, name: str, count: int) -> tuple[str, list[str]]:
-    """A dataset with `count` samples ready to label (announced on Kafka the way sync-svc and media-svc do)."""
-    producer = await started_producer(KAFKA_BOOTSTRAP)
-    try:
-        labeling = LabelingPlatform(gateway, producer)
-        dataset_id = await labeling.create_dataset(name)
-        return dataset_id, await labeling.add_images(dataset_id, [f"{name}/{i:03d}.png" for i in range(count)])
-    finally:
-        await producer.stop()
 
 
 class Listed:
@@ -192,7 +181,9 @@ async def test_every_component_killed_in_turn_loses_and_doubles_nothing(
             print(f"  [{time.monotonic() - origin:5.1f}s] {line}" if line[0] != "\n" else line, flush=True)
 
     say(f"\n== chaos: {OBJECTS:,} objects synced, {CLIENTS} clients saving; every component killed with -9 in turn")
-    save_dataset, samples = await labeling_samples(gateway, f"chaos-{unique}", CLIENTS * 4)
+    save_dataset, samples = await labeling_samples(
+        gateway, kafka=KAFKA_BOOTSTRAP, name=f"chaos-{unique}", count=CLIENTS * 4
+    )
     async with webhook_receiver(gateway, save_dataset) as hook:
         await _chaos(faults, gateway, unique, say, origin, save_dataset, samples, hook)
 
@@ -335,7 +326,9 @@ async def _saves_arrived_once(
 async def test_a_consumer_stopped_past_its_session_timeout_catches_up(
     faults: Platform, gateway: httpx.AsyncClient, unique: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    save_dataset, samples = await labeling_samples(gateway, f"slow-{unique}", CLIENTS * 2)
+    save_dataset, samples = await labeling_samples(
+        gateway, kafka=KAFKA_BOOTSTRAP, name=f"slow-{unique}", count=CLIENTS * 2
+    )
     dead_before = await dead_letter_ends(KAFKA_BOOTSTRAP)
     stop = asyncio.Event()
     savers = [Saver(gateway, save_dataset, samples[i::CLIENTS], i, THINK_S) for i in range(CLIENTS)]
